@@ -1,0 +1,154 @@
+"""The ASGI application: routers, the error table, path canonicalisation, start-up work."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from didstore import __version__
+from didstore.api import errors
+from didstore.api.responses import JSON
+from didstore.api.routes import accounts, admin, numbers
+from didstore.api.state import AppState
+from didstore.clock import Clock, SystemClock, TestClock
+from didstore.config import Settings
+from didstore.db.engine import Database, make_engine
+from didstore.db.migrate import upgrade
+from didstore.services.lifecycle import run_lifecycle
+
+log = logging.getLogger("didstore")
+
+
+def canonical_path(path: str) -> str:
+    """``/api/v1/account/...`` -> ``/api/v1/Account/...``; no trailing slash (spec §1.3).
+
+    ``accounts`` (plural, sub-account routes) is a different segment and is left alone.
+    """
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    if path.startswith("/api/v1/"):
+        head, sep, rest = path[len("/api/v1/") :].partition("/")
+        if head.lower() == "account" and head != "Account":
+            path = "/api/v1/Account" + sep + rest
+    return path
+
+
+class CanonicalPaths:
+    """Pure ASGI middleware: fold path casing, strip the trailing slash, tag a request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = canonical_path(scope["path"])
+        if path != scope["path"]:
+            scope = {**scope, "path": path}
+        request_id = ""
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class _JobLoop:
+    """Runs the lifecycle sweep in the server process until stopped (``--no-jobs`` disables)."""
+
+    def __init__(self, db: Database, clock: Clock, interval: float) -> None:
+        self.db, self.clock, self.interval = db, clock, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="didstore-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                run_lifecycle(self.db, self.clock)
+            except Exception:  # keep serving; the next tick retries
+                log.exception("lifecycle sweep failed")
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or (TestClock() if settings.test_clock else SystemClock())
+    db = Database(make_engine(settings.database_url))
+    state = AppState.build(settings, clock, db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(db.engine)
+        token = state.operator.ensure()
+        if token:
+            print(f"didstore: generated operator token (shown once): {token}", flush=True)
+        jobs = _JobLoop(db, clock, settings.job_interval) if settings.run_jobs else None
+        if jobs:
+            jobs.start()
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            if jobs:
+                jobs.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="didstore",
+        version=__version__,
+        description="DID inventory, provisioning and rental billing; Vobiz-compatible API.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.didstore = state
+    app.state.ready = False
+    errors.install(app)
+    app.include_router(numbers.router)
+    app.include_router(accounts.router)
+    app.include_router(admin.router)
+    if settings.test_clock:
+        app.include_router(admin.clock_router)
+
+    @app.get("/healthz", tags=["ops"], summary="200 once migrations ran and the server is ready")
+    def healthz() -> Response:
+        if not app.state.ready:
+            return JSON({"status": "starting"}, 503)
+        return JSON(
+            {
+                "status": "ok",
+                "version": __version__,
+                "database": db.dialect,
+                "test_clock": settings.test_clock,
+            }
+        )
+
+    app.add_middleware(CanonicalPaths)
+    return app
+
+
+def app_factory() -> Any:
+    """``uvicorn --factory didstore.api.app:app_factory`` (settings from the environment)."""
+    return create_app()

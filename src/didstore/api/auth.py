@@ -1,0 +1,119 @@
+"""Authentication and the account scope of a request.
+
+Rules (spec §1.2): valid ``X-Auth-ID``/``X-Auth-Token`` headers win and any Bearer value is
+then ignored (the newer SDK always sends a placeholder one). Without them, ``Authorization:
+Bearer`` may carry the operator token or an account's own token, and ``Authorization:
+Basic`` an ``auth_id:auth_token`` pair. The ``{auth_id}`` in a path must be the caller, or a
+sub-account of the calling main account; the operator may act on any account.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from didstore.api.state import AppState
+from didstore.domain.errors import AccountMismatch, AuthenticationFailed, Forbidden, NotFound
+from didstore.services.models import Account, Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    actor: Actor
+    account: Account | None  # None for the operator
+
+    @property
+    def is_operator(self) -> bool:
+        return self.account is None
+
+
+def _actor(
+    request: Request, kind: str, auth_id: str, credential: str, account: Account | None
+) -> Actor:
+    client = request.client
+    return Actor(
+        kind=kind,
+        auth_id=auth_id,
+        credential=credential,
+        request_id=getattr(request.state, "request_id", ""),
+        source_ip=client.host if client else "",
+        account=account,
+    )
+
+
+def _account_principal(request: Request, account: Account, credential: str) -> Principal:
+    if not account.enabled or account.deleted:
+        raise AuthenticationFailed("account disabled")
+    kind = "partner" if account.kind == "partner" else "account"
+    return Principal(_actor(request, kind, account.auth_id, credential, account), account)
+
+
+def authenticate(request: Request) -> Principal:
+    state: AppState = request.app.state.didstore
+    auth_id = request.headers.get("x-auth-id")
+    token = request.headers.get("x-auth-token")
+    if auth_id and token:
+        account = state.accounts.authenticate(auth_id.strip(), token.strip())
+        if account is None:
+            raise AuthenticationFailed("Invalid token")
+        return _account_principal(request, account, "x-auth")
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        if state.operator.verify(value):
+            return Principal(_actor(request, "operator", "operator", "admin-token", None), None)
+        account = state.accounts.authenticate_token(value)
+        if account is None:
+            raise AuthenticationFailed("Invalid token")
+        return _account_principal(request, account, "bearer")
+    if scheme.lower() == "basic" and value:
+        try:
+            user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise AuthenticationFailed("Invalid token") from exc
+        account = state.accounts.authenticate(user, secret)
+        if account is None:
+            raise AuthenticationFailed("Invalid token")
+        return _account_principal(request, account, "basic")
+    raise AuthenticationFailed("Missing authentication credentials")
+
+
+def require_operator(request: Request) -> Principal:
+    principal = authenticate(request)
+    if not principal.is_operator:
+        raise Forbidden("operator token required")
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The account a request acts on, and who is acting."""
+
+    actor: Actor
+    account: Account
+
+
+def account_scope(request: Request, auth_id: str) -> Scope:
+    principal = authenticate(request)
+    state: AppState = request.app.state.didstore
+    if principal.is_operator:
+        try:
+            return Scope(principal.actor, state.accounts.get(auth_id))
+        except NotFound:
+            raise NotFound(f"account {auth_id} not found") from None
+    caller = principal.account
+    assert caller is not None
+    if caller.kind in ("main", "sub") and auth_id == caller.auth_id:
+        return Scope(principal.actor, caller)
+    if caller.kind == "main" and auth_id.startswith("SA_"):
+        try:
+            target = state.accounts.get(auth_id)
+        except NotFound:
+            target = None
+        if target is not None and target.parent_id == caller.id and not target.deleted:
+            return Scope(principal.actor, target)
+    raise AccountMismatch("Access denied: account ID mismatch")

@@ -1,0 +1,106 @@
+"""The one table that maps domain errors to HTTP status and wire envelope (spec §7.1).
+
+Envelopes:
+- ``flat``: ``{"error": code, "message": text}`` (number routes);
+- ``error_only``: ``{"error": text}`` (cancel-release);
+- ``nested``: ``{"error": {"code": status, "message": text}}`` (the auth gateway);
+- ``cool_off``: ``{"error": "did_cool_off_in_effect", "cool_off_until",
+  "cool_off_remaining_seconds"}``.
+Every error answer has a JSON body: the newer SDK treats an empty body as success.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from didstore.api.responses import JSON
+from didstore.domain import errors as e
+
+log = logging.getLogger("didstore.api")
+
+# code -> (status, envelope)
+ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
+    e.InvalidInput: (400, "flat"),
+    e.NotFound: (404, "flat"),
+    e.Forbidden: (403, "flat"),
+    e.Conflict: (409, "flat"),
+    e.InsufficientBalance: (402, "flat"),
+    e.NotPendingRelease: (400, "error_only"),
+    e.AlreadyPendingRelease: (400, "error_only"),
+    e.CoolOffInEffect: (409, "cool_off"),
+    e.AuthenticationFailed: (401, "nested"),
+    e.AccountMismatch: (403, "nested"),
+}
+
+
+def error_body(exc: e.DomainError) -> tuple[int, dict[str, Any]]:
+    status, envelope = 500, "flat"
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            status, envelope = ERROR_TABLE[cls]
+            break
+    body: dict[str, Any]
+    if envelope == "nested":
+        body = {"error": {"code": status, "message": exc.message}}
+    elif envelope == "error_only":
+        body = {"error": exc.message}
+    elif envelope == "cool_off":
+        body = {"error": exc.code, **exc.extra}
+    else:
+        body = {"error": exc.code, "message": exc.message}
+    return status, body
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.DomainError)
+    async def _domain(_: Request, exc: e.DomainError) -> Response:
+        status, body = error_body(exc)
+        headers = {"Retry-After": "1"} if status == 409 else None
+        return JSON(body, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        return JSON({"error": "invalid_request", "message": _validation_message(exc)}, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            body = {
+                "error": "not_found",
+                "message": f"no route for {request.method} {request.url.path}",
+            }
+        elif exc.status_code == 405:
+            body = {
+                "error": "method_not_allowed",
+                "message": f"{request.method} is not allowed on {request.url.path}",
+            }
+        else:
+            body = {"error": "http_error", "message": str(exc.detail)}
+        return JSON(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "")
+        log.exception("unhandled error (request %s)", request_id)
+        return JSON(
+            {
+                "error": "internal_server_error",
+                "message": f"internal error; quote request id {request_id} to the operator",
+            },
+            500,
+        )

@@ -1,0 +1,90 @@
+"""Query-parameter conventions shared by the compatible routes (spec §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from didstore.domain.errors import InvalidInput
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+def parse_bool(value: str | None, name: str, default: bool) -> bool:
+    """``true/True/1`` and ``false/False/0``: the newer SDK sends ``true``, the old ``True``."""
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise InvalidInput(f"{name} must be true or false, got {value!r}", field=name)
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    page: int
+    per_page: int
+
+
+def paging(
+    page: int | None,
+    per_page: int | None,
+    *,
+    default: int,
+    maximum: int,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Paging:
+    """``page``/``per_page`` (1-indexed); legacy ``limit``/``offset`` map onto them when no
+    ``page`` is given. ``per_page`` above the maximum is capped (the echo shows the cap)."""
+    if page is None and (limit is not None or offset is not None):
+        size = limit if limit is not None else default
+        if size < 1:
+            raise InvalidInput("limit must be at least 1", field="limit")
+        if offset is not None and offset < 0:
+            raise InvalidInput("offset must be >= 0", field="offset")
+        size = min(size, maximum)
+        return Paging((offset or 0) // size + 1, size)
+    page = 1 if page is None else page
+    size = default if per_page is None else per_page
+    if page < 1:
+        raise InvalidInput("page must be at least 1", field="page")
+    if size < 1:
+        raise InvalidInput("per_page must be at least 1", field="per_page")
+    return Paging(page, min(size, maximum))
+
+
+def digits_param(value: str | None, name: str) -> str | None:
+    """A number fragment: digits, optionally with ``+`` (or the space a raw ``+`` decodes to)."""
+    if value is None:
+        return None
+    cleaned = value.strip().lstrip("+").replace(" ", "").replace("-", "")
+    if cleaned == "":
+        return None
+    if not cleaned.isdigit():
+        raise InvalidInput(f"{name} must contain digits only, got {value!r}", field=name)
+    if len(cleaned) > 15:
+        raise InvalidInput(f"{name} is longer than an E.164 number", field=name)
+    return cleaned
+
+
+def prefixes(values: list[str]) -> tuple[str, ...]:
+    """``exclude``: comma lists and/or repeated parameters, de-duplicated, ``+`` optional."""
+    found: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            digits = digits_param(part, "exclude")
+            if digits and digits not in found:
+                found.append(digits)
+    return tuple(found)
+
+
+def country_param(value: str | None) -> str | None:
+    if value is None or value.strip() == "":
+        return None
+    code = value.strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        raise InvalidInput(f"country must be an ISO 3166 alpha-2 code such as IN, got {value!r}")
+    return code

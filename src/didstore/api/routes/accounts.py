@@ -1,0 +1,202 @@
+"""Account-side routes: balance, transactions, auth/me, sub-accounts (entities spec §3-5)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from didstore.api import wire
+from didstore.api.auth import Scope, account_scope, authenticate
+from didstore.api.params import paging
+from didstore.api.responses import JSON, no_content
+from didstore.api.state import AppState
+from didstore.domain.errors import Forbidden, InvalidInput
+from didstore.domain.money import currency as currency_of
+from didstore.services.wallet import TransactionFilters
+
+router = APIRouter(tags=["accounts"])
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.didstore  # type: ignore[no-any-return]
+
+
+@router.get("/api/v1/Account/{auth_id}/balance/{currency_code}", summary="Wallet balance")
+def get_balance(request: Request, auth_id: str, currency_code: str) -> Response:
+    scope = account_scope(request, auth_id)
+    return JSON(wire.balance(_state(request).wallet.balance(scope.account, currency_code)))
+
+
+def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date such as 2026-03-01", field=name) from exc
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+def _currency(value: str | None) -> str | None:
+    return currency_of(value).code if value else None
+
+
+@router.get("/api/v1/Account/{auth_id}/transactions", summary="Ledger of the paying wallet")
+def list_transactions(
+    request: Request,
+    auth_id: str,
+    page: int | None = None,
+    per_page: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    type: str | None = None,
+    status: str | None = None,
+    currency: str | None = None,
+    reference_type: str | None = None,
+    description: str | None = None,
+    reference: str | None = None,
+    transaction_id: str | None = None,
+) -> Response:
+    scope = account_scope(request, auth_id)
+    if per_page is not None and per_page > 1000:
+        per_page = 50  # documented Vobiz behaviour: above the maximum falls back to 50
+    paged = paging(page, per_page, default=50, maximum=1000, limit=limit, offset=offset)
+    if type not in (None, "", "credit", "debit"):
+        raise InvalidInput("type must be credit or debit", field="type")
+    filters = TransactionFilters(
+        from_date=_day(from_date, "from_date"),
+        to_date=_day(to_date, "to_date", end=True),
+        type=type or None,
+        currency=_currency(currency),
+        reference_type=reference_type or None,
+        reference=reference or None,
+        transaction_id=transaction_id or None,
+        description=description or None,
+        status=status or None,
+    )
+    result, summary = _state(request).wallet.transactions(
+        scope.account, filters, paged.page, paged.per_page
+    )
+    return JSON(
+        {
+            "transactions": [wire.transaction(t) for t in result.items],
+            "summary": wire.summary(summary, filters.currency or scope.account.currency),
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+            "total_pages": math.ceil(result.total / result.per_page) if result.total else 0,
+        }
+    )
+
+
+@router.get("/api/v1/auth/me", summary="The calling account's profile")
+def auth_me(request: Request) -> Response:
+    principal = authenticate(request)
+    if principal.account is None:
+        raise InvalidInput("the operator token has no account profile; use X-Auth headers")
+    return JSON(wire.auth_me(principal.account))
+
+
+# -- sub-accounts ----------------------------------------------------------------------------
+class SubAccountBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: Any = None
+    email: Any = None
+    password: Any = None
+    kyc_mode: Any = None
+    business_type: Any = None
+    enabled: Any = None
+
+
+def _main_scope(request: Request, auth_id: str) -> Scope:
+    scope = account_scope(request, auth_id)
+    if scope.account.kind != "main":
+        raise Forbidden("only a main account manages sub-accounts")
+    return scope
+
+
+SUB = "/api/v1/accounts/{auth_id}/sub-accounts"
+
+
+@router.post(SUB, summary="Create a sub-account", status_code=201)
+def create_sub_account(request: Request, auth_id: str, body: SubAccountBody) -> Response:
+    scope = _main_scope(request, auth_id)
+    creds = _state(request).accounts.create_sub_account(
+        scope.actor,
+        scope.account,
+        name=body.name,
+        email=body.email,
+        enabled=body.enabled,
+        kyc_mode=body.kyc_mode,
+    )
+    return JSON(
+        {
+            "message": "Sub-account created successfully",
+            "sub_account": wire.sub_account(creds.account),
+            "auth_credentials": {"auth_id": creds.account.auth_id, "auth_token": creds.auth_token},
+            # didstore issues no JWTs: the access token is the sub-account's own auth token,
+            # accepted as `Authorization: Bearer` (docs/adr/0005-error-envelopes-and-auth.md).
+            "tokens": {
+                "access_token": creds.auth_token,
+                "refresh_token": "",
+                "token_type": "Bearer",
+                "expires_in": 0,
+            },
+        },
+        status_code=201,
+    )
+
+
+@router.get(SUB, summary="List sub-accounts")
+def list_sub_accounts(
+    request: Request,
+    auth_id: str,
+    page: int | None = None,
+    size: int | None = None,
+    active_only: str | None = None,
+) -> Response:
+    scope = _main_scope(request, auth_id)
+    paged = paging(page, size, default=20, maximum=100)
+    result = _state(request).accounts.list_sub_accounts(scope.account, paged.page, paged.per_page)
+    return JSON(
+        {
+            "sub_accounts": [wire.sub_account(s, for_list=True) for s in result.items],
+            "total": result.total,
+            "page": result.page,
+            "size": result.per_page,
+        }
+    )
+
+
+@router.get(SUB + "/{sub_auth_id}", summary="Get a sub-account")
+def get_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
+    scope = _main_scope(request, auth_id)
+    return JSON(
+        wire.sub_account(_state(request).accounts.get_sub_account(scope.account, sub_auth_id))
+    )
+
+
+@router.put(SUB + "/{sub_auth_id}", summary="Update a sub-account")
+def update_sub_account(
+    request: Request, auth_id: str, sub_auth_id: str, body: SubAccountBody
+) -> Response:
+    scope = _main_scope(request, auth_id)
+    updated = _state(request).accounts.update_sub_account(
+        scope.actor, scope.account, sub_auth_id, body.model_dump(exclude_unset=True)
+    )
+    return JSON(wire.sub_account(updated))
+
+
+@router.delete(SUB + "/{sub_auth_id}", summary="Delete a sub-account")
+def delete_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
+    scope = _main_scope(request, auth_id)
+    _state(request).accounts.delete_sub_account(scope.actor, scope.account, sub_auth_id)
+    return no_content()

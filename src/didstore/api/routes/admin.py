@@ -1,0 +1,178 @@
+"""Operator (platform admin) API: ``Authorization: Bearer <operator token>``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from didstore.api import wire
+from didstore.api.auth import require_operator
+from didstore.api.responses import JSON
+from didstore.api.state import AppState
+from didstore.clock import TestClock
+from didstore.domain.errors import InvalidInput, NotFound
+from didstore.domain.money import currency, to_units
+from didstore.services.inventory import ImportReport, read_csv
+from didstore.services.lifecycle import run_lifecycle
+
+router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.didstore  # type: ignore[no-any-return]
+
+
+class PartnerBody(BaseModel):
+    name: Any = None
+    currency: Any = None
+
+
+class AccountBody(BaseModel):
+    name: Any = None
+    currency: Any = None
+    partner_id: Any = None
+    release_fee: Any = None
+    email: Any = None
+
+
+class CreditBody(BaseModel):
+    amount: Any = None
+    currency: Any = None
+    description: Any = None
+
+
+class ClockBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: datetime | None = None
+    advance_seconds: float | None = None
+
+
+@router.post("/partners", status_code=201, summary="Create a partner (reseller)")
+def create_partner(request: Request, body: PartnerBody) -> Response:
+    principal = require_operator(request)
+    creds = _state(request).accounts.create_partner(
+        principal.actor, name=body.name, currency_code=body.currency
+    )
+    return JSON(wire.account_credentials(creds.account, creds.auth_token), 201)
+
+
+@router.post("/accounts", status_code=201, summary="Create a main account")
+def create_account(request: Request, body: AccountBody) -> Response:
+    principal = require_operator(request)
+    if body.partner_id is not None and not isinstance(body.partner_id, str):
+        raise InvalidInput("partner_id must be a PA_ id", field="partner_id")
+    if body.email is not None and not isinstance(body.email, str):
+        raise InvalidInput("email must be a string", field="email")
+    creds = _state(request).accounts.create_main_account(
+        principal.actor,
+        name=body.name,
+        currency_code=body.currency,
+        partner_id=body.partner_id,
+        release_fee=body.release_fee,
+        email=body.email or "",
+    )
+    return JSON(wire.account_credentials(creds.account, creds.auth_token), 201)
+
+
+@router.post("/accounts/{auth_id}/credit", status_code=201, summary="Credit a wallet")
+def credit_account(request: Request, auth_id: str, body: CreditBody) -> Response:
+    principal = require_operator(request)
+    state = _state(request)
+    try:
+        account = state.accounts.get(auth_id)
+    except NotFound:
+        raise NotFound(f"account {auth_id} not found") from None
+    if body.amount is None:
+        raise InvalidInput("amount is required", field="amount")
+    if body.currency is None:
+        raise InvalidInput("currency is required", field="currency")
+    result = state.wallet.credit(
+        principal.actor,
+        account,
+        amount=body.amount,
+        currency_code=body.currency,
+        description=body.description,
+    )
+    return JSON(
+        {
+            "transaction": wire.transaction(result.entry),
+            "balance": to_units(result.balance_minor, currency(result.entry.currency)),
+            "currency": result.entry.currency,
+        },
+        201,
+    )
+
+
+def _report(report: ImportReport) -> dict[str, Any]:
+    return {
+        "created": report.created,
+        "skipped": report.skipped,
+        "errors": [{"row": e.row, "e164": e.e164, "error": e.error} for e in report.errors],
+    }
+
+
+@router.post("/inventory", summary="Stock numbers (JSON or CSV)")
+async def import_inventory(request: Request) -> Response:
+    """JSON ``{"numbers": [...]}``, a ``text/csv`` body, or a multipart upload (field ``file``)."""
+    principal = require_operator(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    rows: list[Any]
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("multipart upload needs a file field named 'file'")
+        rows = read_csv(await upload.read())
+    elif content_type in ("text/csv", "application/csv"):
+        rows = read_csv(await request.body())
+    else:
+        try:
+            payload = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("numbers"), list):
+            raise InvalidInput('expected {"numbers": [...]} or a CSV upload')
+        rows = payload["numbers"]
+    state = _state(request)
+    report = await run_in_threadpool(state.inventory.import_rows, principal.actor, rows)
+    return JSON(_report(report))
+
+
+#: Mounted only with ``--test-clock``: without it the route does not exist (404).
+clock_router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
+
+
+@clock_router.post("/clock", summary="Move the test clock forward")
+def move_clock(request: Request, body: ClockBody) -> Response:
+    require_operator(request)
+    state = _state(request)
+    clock = state.clock
+    assert isinstance(clock, TestClock)
+    if (body.now is None) == (body.advance_seconds is None):
+        raise InvalidInput("give exactly one of now or advance_seconds")
+    try:
+        if body.advance_seconds is not None:
+            now = clock.advance(body.advance_seconds)
+        else:
+            assert body.now is not None
+            if body.now.tzinfo is None:
+                raise InvalidInput("now needs a time zone, e.g. 2026-12-01T00:00:00Z")
+            now = clock.set(body.now)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    report = run_lifecycle(state.db, clock)  # time moved: apply what came due
+    return JSON(
+        {
+            "now": wire.ts(now),
+            "lifecycle": {
+                "released": report.released,
+                "returned_to_inventory": report.returned_to_inventory,
+            },
+        }
+    )

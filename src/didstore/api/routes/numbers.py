@@ -1,0 +1,124 @@
+"""Vobiz-compatible number routes (spec §4.1-4.5). Paths use the canonical ``Account``
+casing; ``didstore.api.app`` folds ``account`` onto it and drops trailing slashes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from didstore.api import wire
+from didstore.api.auth import account_scope
+from didstore.api.params import country_param, digits_param, paging, parse_bool, prefixes
+from didstore.api.responses import JSON
+from didstore.api.state import AppState
+from didstore.domain.e164 import from_body, from_path
+from didstore.domain.errors import InvalidInput
+from didstore.services.inventory import SearchFilters
+
+router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["numbers"])
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.didstore  # type: ignore[no-any-return]
+
+
+class PurchaseBody(BaseModel):
+    """``{"e164": "+919876543210", "currency": "INR"}``; extra keys are ignored (the old
+    SDK spreads ``**extra`` into the body)."""
+
+    model_config = ConfigDict(extra="allow")
+    e164: Any = None
+    currency: Any = None
+
+
+@router.get("/inventory/numbers", summary="Search available numbers")
+def list_inventory(
+    request: Request,
+    auth_id: str,
+    country: str | None = None,
+    search: str | None = None,
+    exclude: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default
+    page: int | None = None,
+    per_page: int | None = None,
+) -> Response:
+    account_scope(request, auth_id)
+    paged = paging(page, per_page, default=25, maximum=100)
+    filters = SearchFilters(
+        country=country_param(country),
+        search=digits_param(search, "search"),
+        exclude=prefixes(exclude),
+    )
+    result = _state(request).inventory.search(filters, paged.page, paged.per_page)
+    return JSON(
+        wire.page(
+            [wire.inventory_number(n) for n in result.items],
+            result.page,
+            result.per_page,
+            result.total,
+        )
+    )
+
+
+@router.post("/numbers/purchase-from-inventory", summary="Buy a number from inventory")
+def purchase(request: Request, auth_id: str, body: PurchaseBody) -> Response:
+    scope = account_scope(request, auth_id)
+    if body.e164 is None:
+        raise InvalidInput("e164 is required", field="e164")
+    result = _state(request).numbers.purchase(
+        scope.actor, scope.account, from_body(body.e164), body.currency
+    )
+    return JSON(
+        {
+            "message": "Number purchased successfully",
+            "number": wire.owned_number(result.number, source="inventory"),
+        }
+    )
+
+
+@router.get("/numbers", summary="List owned numbers")
+def list_numbers(
+    request: Request,
+    auth_id: str,
+    page: int | None = None,
+    per_page: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    search: str | None = None,
+    include_subaccounts: str | None = None,
+) -> Response:
+    scope = account_scope(request, auth_id)
+    paged = paging(page, per_page, default=25, maximum=100, limit=limit, offset=offset)
+    result = _state(request).numbers.list_owned(
+        scope.account,
+        search=digits_param(search, "search"),
+        include_subaccounts=parse_bool(include_subaccounts, "include_subaccounts", True),
+        page=paged.page,
+        per_page=paged.per_page,
+    )
+    return JSON(
+        wire.page(
+            [wire.owned_number(n) for n in result.items], result.page, result.per_page, result.total
+        )
+    )
+
+
+@router.delete("/numbers/{e164}", summary="Release (unrent) a number")
+def release(request: Request, auth_id: str, e164: str, immediate: str | None = None) -> Response:
+    scope = account_scope(request, auth_id)
+    result = _state(request).numbers.release(
+        scope.actor,
+        scope.account,
+        from_path(e164),
+        immediate=parse_bool(immediate, "immediate", False),
+    )
+    return JSON(wire.release(result, auth_id))
+
+
+@router.post("/numbers/{e164}/cancel-release", summary="Cancel a pending release")
+def cancel_release(request: Request, auth_id: str, e164: str) -> Response:
+    scope = account_scope(request, auth_id)
+    result = _state(request).numbers.cancel_release(scope.actor, scope.account, from_path(e164))
+    return JSON(wire.cancel_release(result))

@@ -1,0 +1,38 @@
+"""What the HTTP layer holds on to: settings, clock, database and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from didstore.clock import Clock
+from didstore.config import Settings
+from didstore.db.engine import Database
+from didstore.services.accounts import AccountService, OperatorTokens
+from didstore.services.inventory import InventoryService
+from didstore.services.numbers import NumberService
+from didstore.services.wallet import WalletService
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    clock: Clock
+    db: Database
+    accounts: AccountService
+    operator: OperatorTokens
+    wallet: WalletService
+    inventory: InventoryService
+    numbers: NumberService
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            accounts=AccountService(db, clock),
+            operator=OperatorTokens(db, clock, settings.admin_token),
+            wallet=WalletService(db, clock),
+            inventory=InventoryService(db, clock),
+            numbers=NumberService(db, clock),
+        )

@@ -1,0 +1,301 @@
+"""Service records -> the exact JSON the compatible API documents (one function per shape).
+
+The newer Vobiz SDK validates every response with ``extra="forbid"`` models: each function
+here emits exactly the documented key set, never null where a key is required, and integral
+fees (spec §2, §4.1, §4.3; entities spec §3, §4, §5).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from didstore.domain.lifecycle import NumberState, wire_status
+from didstore.domain.money import currency, to_units
+from didstore.services.models import Account, LedgerEntry, Number, Wallet
+from didstore.services.numbers import CancelRelease, Release
+from didstore.services.wallet import TransactionSummary
+
+
+def ts(value: datetime | None) -> str | None:
+    """RFC 3339 with microseconds and ``Z``: ``2026-03-25T06:58:38.796024Z``."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _ts(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _fee(minor: int, code: str) -> int | float:
+    return to_units(minor, currency(code))
+
+
+def _capabilities(n: Number) -> dict[str, bool]:
+    return {"voice": n.voice, "sms": n.sms, "mms": n.mms, "fax": n.fax}
+
+
+def inventory_number(n: Number) -> dict[str, Any]:
+    """Inventory item: 20 keys; no application, billing, source or trunk keys (§4.1)."""
+    return {
+        "id": n.id,
+        "account_id": "",
+        "e164": n.e164,
+        "country": n.country,
+        "region": n.region,
+        "capabilities": _capabilities(n),
+        "status": wire_status(n.state),
+        "provider": n.provider,
+        "setup_fee": _fee(n.setup_fee_minor, n.currency),
+        "monthly_fee": _fee(n.monthly_fee_minor, n.currency),
+        "currency": n.currency,
+        "voice_enabled": n.voice,
+        "tags": n.tags,
+        "is_blocked": n.state == NumberState.BLOCKED,
+        "created_at": _ts(n.created_at),
+        "updated_at": _ts(n.updated_at),
+        "is_trial_number": n.is_trial_number,
+        "minimum_commitment_months": n.minimum_commitment_months,
+        "aadhaar_verification_required": n.aadhaar_verification_required,
+        "aadhaar_verified": False,
+    }
+
+
+def owned_number(n: Number, *, source: str | None = None) -> dict[str, Any]:
+    """The PhoneNumber object (§4.3): 27 keys, ``purchased_at``/``tags``/``region`` never null."""
+    purchased = n.purchased_at or n.created_at
+    return {
+        "id": n.id,
+        "account_id": n.owner_auth_id or "",
+        "e164": n.e164,
+        "country": n.country,
+        "region": n.region,
+        "capabilities": _capabilities(n),
+        "status": wire_status(n.state),
+        "provider": n.provider,
+        "setup_fee": _fee(n.setup_fee_minor, n.currency),
+        "monthly_fee": _fee(n.monthly_fee_minor, n.currency),
+        "currency": n.currency,
+        "application_id": n.application_id,
+        "voice_enabled": n.voice,
+        "tags": n.tags,
+        "purchased_at": _ts(purchased),
+        "is_blocked": n.state == NumberState.BLOCKED,
+        "created_at": _ts(n.created_at),
+        "updated_at": _ts(n.updated_at),
+        "is_trial_number": n.is_trial_number,
+        "last_billing_date": ts(n.last_billing_date),
+        "next_billing_date": ts(n.next_billing_date),
+        "minimum_commitment_months": n.minimum_commitment_months,
+        "aadhaar_verification_required": n.aadhaar_verification_required,
+        "aadhaar_verified": n.aadhaar_verified,
+        "source": source or n.source,
+        "released_at": ts(n.released_at),
+        "trunk_group_id": n.trunk_id,
+    }
+
+
+def page(items: list[dict[str, Any]], page_no: int, per_page: int, total: int) -> dict[str, Any]:
+    return {"items": items, "page": page_no, "per_page": per_page, "total": total}
+
+
+RELEASE_NOTE = (
+    "Number will be in pending_release for 24 hours (cancellable), then quarantined for 45"
+    " days before becoming available."
+)
+IMMEDIATE_NOTE = (
+    "Number released immediately; it cannot be restored and is quarantined for 45 days"
+    " before becoming available."
+)
+
+
+def release(r: Release, path_auth_id: str) -> dict[str, Any]:
+    """Exactly ``cancel_url, cooldown_ends_at, message, note, release_fee, status`` (§4.4)."""
+    return {
+        "cancel_url": f"/api/v1/account/{path_auth_id}/numbers/{r.number.e164}/cancel-release",
+        "cooldown_ends_at": _ts(r.cooldown_ends_at),
+        "message": "number released" if r.immediate else "number release initiated",
+        "note": IMMEDIATE_NOTE if r.immediate else RELEASE_NOTE,
+        "release_fee": _fee(r.fee_minor, r.fee_currency),
+        "status": "released" if r.immediate else "pending_release",
+    }
+
+
+def cancel_release(c: CancelRelease) -> dict[str, Any]:
+    return {
+        "currency": c.currency,
+        "message": "release cancelled, number restored to active status",
+        "refund_amount": _fee(c.refund_minor, c.currency),
+        "status": "active",
+    }
+
+
+def balance(w: Wallet) -> dict[str, Any]:
+    """15 keys (entities §4); a prepaid wallet: no credit, nothing reserved."""
+    amount = to_units(w.balance_minor, currency(w.currency))
+    return {
+        "id": w.id,
+        "account_id": w.account_auth_id,
+        "currency": w.currency,
+        "balance": amount,
+        "reserved_funds": 0,
+        "promotional_balance": 0,
+        "promotional_reserved_balance": 0,
+        "available_balance": amount,
+        "credit_limit": 0,
+        "is_postpaid": False,
+        "credit_limit_type": "hard",
+        "low_balance_threshold": 0,
+        "status": "active",
+        "created_at": _ts(w.created_at),
+        "updated_at": _ts(w.updated_at),
+    }
+
+
+def transaction(t: LedgerEntry) -> dict[str, Any]:
+    """Ledger row, 13 keys; ``reference`` is always a string (PY requires it)."""
+    stamp = _ts(t.created_at)
+    return {
+        "id": t.id,
+        "account_id": t.account_auth_id,
+        "balance_id": t.wallet_id,
+        "type": t.type,
+        "amount": to_units(t.amount_minor, currency(t.currency)),
+        "currency": t.currency,
+        "description": t.description,
+        "reference": t.reference,
+        "reference_type": t.reference_type,
+        "status": t.status,
+        "processed_at": stamp,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def summary(s: TransactionSummary, currency_code: str) -> dict[str, Any]:
+    cur = currency(currency_code)
+    return {
+        "total_transactions": s.total_transactions,
+        "total_debit": to_units(s.total_debit_minor, cur),
+        "total_credit": to_units(s.total_credit_minor, cur),
+        "net_amount": to_units(s.total_credit_minor - s.total_debit_minor, cur),
+        "by_reference_type": [
+            {
+                "reference_type": g.reference_type,
+                "total_debit": to_units(g.total_debit_minor, cur),
+                "total_credit": to_units(g.total_credit_minor, cur),
+                "count": g.count,
+            }
+            for g in s.by_reference_type
+        ],
+    }
+
+
+def auth_me(a: Account) -> dict[str, Any]:
+    """``GET /auth/me``: 46 keys (entities §5.1); unknown strings are ``""``."""
+    created = _ts(a.created_at)
+    return {
+        "type": "account",
+        "id": str(500000 + a.id),
+        "api_id": a.api_id,
+        "name": a.name,
+        "email": a.email,
+        "phone": "",
+        "description": "",
+        "auth_id": a.auth_id,
+        "auth_secret": "<redacted>",
+        "auth_token_expire_time": None,
+        "country": "",
+        "timezone": "UTC",
+        "city": "",
+        "state": "",
+        "address": "",
+        "zip_code": "",
+        "company": "",
+        "account_type": "standard" if a.kind == "main" else "subaccount",
+        "postpaid": False,
+        "auto_recharge": False,
+        "auto_recharge_config": None,
+        "enabled": a.enabled,
+        "carrier_type": None,
+        "customer_type": None,
+        "credit_limit": 0,
+        "cps_limit": 10,
+        "concurrent_calls_limit": 10,
+        "base_cps_limit": 10,
+        "base_concurrent_calls_limit": 10,
+        "purchased_cps": 0,
+        "purchased_concurrent_calls": 0,
+        "risk_rating": 0,
+        "risk_status": None,
+        "features": {"call_queue": False},
+        "ip_auth_enabled": False,
+        "ip_whitelist_rules": {},
+        "allow_aws_ips": False,
+        "role": "admin" if a.kind == "main" else "user",
+        "is_active": a.enabled,
+        "is_verified": a.aadhaar_verified,
+        "is_trial_account": False,
+        "created_at": created,
+        "updated_at": _ts(a.updated_at),
+        "last_login": created,
+        "pricing_tier_id": "default",
+        "pricing_tier": {
+            "id": "default",
+            "name": "default",
+            "description": "",
+            "currency": a.currency,
+            "rate_per_minute": 0,
+            "billing_increment_seconds": 60,
+            "minimum_duration_seconds": 0,
+            "is_active": True,
+            "is_default": True,
+        },
+    }
+
+
+def sub_account(s: Account, *, for_list: bool = False) -> dict[str, Any]:
+    """The 22-key sub-account record; the token is never shown after creation."""
+    created = _ts(s.created_at)
+    parent = s.parent_auth_id or ""
+    record: dict[str, Any] = {
+        "name": s.name,
+        "email": s.email or None,
+        "phone": None,
+        "description": None,
+        "permissions": None,
+        "rate_limit": 1000,
+        "id": str(500000 + s.id),
+        "parent_account_id": str(500000 + (s.parent_id or 0)),
+        "parent_auth_id": parent,
+        "auth_id": s.auth_id,
+        "auth_token": "<redacted>",
+        "api_id": s.api_id,
+        "email_verified": False,
+        "enabled": s.enabled,
+        "created": s.created_at.strftime("%Y-%m-%d"),
+        "modified": s.updated_at.strftime("%Y-%m-%d"),
+        "is_active": s.enabled,
+        "created_at": created,
+        "updated_at": _ts(s.updated_at),
+        "last_used": None,
+        "account": f"/v1/Account/{parent}/",
+        "resource_uri": f"/v1/Account/{parent}/Subaccount/{s.auth_id}/",
+    }
+    if for_list:
+        record["permissions"] = None  # list items must carry the key (null allowed)
+    return record
+
+
+def account_credentials(a: Account, token: str) -> dict[str, Any]:
+    """Operator API: a new partner or main account, with its token (shown once)."""
+    return {
+        "auth_id": a.auth_id,
+        "auth_token": token,
+        "name": a.name,
+        "kind": a.kind,
+        "currency": a.currency,
+        "release_fee": to_units(a.release_fee_minor, currency(a.currency)),
+        "created_at": _ts(a.created_at),
+    }

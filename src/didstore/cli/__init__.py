@@ -1,0 +1,1 @@
+"""The ``didstore`` command line."""

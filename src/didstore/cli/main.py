@@ -1,0 +1,229 @@
+"""``didstore``: run the server and operate it. Operator commands work in-process on the
+database (``--database-url``/``DIDSTORE_DATABASE_URL``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.progress import Progress
+
+from didstore.api import wire
+from didstore.api.app import create_app
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
+from didstore.config import Settings
+from didstore.db.engine import default_database_url, make_engine
+from didstore.db.migrate import upgrade
+from didstore.domain.errors import DomainError
+from didstore.domain.money import currency, to_units
+from didstore.services.inventory import read_csv
+from didstore.services.models import CLI
+
+app = typer.Typer(
+    help="didstore: DID inventory, provisioning and rental billing.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Partners and main accounts (operator).", no_args_is_help=True)
+inventory_app = typer.Typer(help="Number inventory (operator).", no_args_is_help=True)
+ledger_app = typer.Typer(help="Wallet ledger checks.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(ledger_app, name="ledger")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="DIDSTORE_HOST"),
+    port: int = typer.Option(8080, envvar="DIDSTORE_PORT"),
+    database_url: str | None = DatabaseUrl,
+    demo: bool = typer.Option(False, "--demo", help="Seed demo data and print credentials."),
+    test_clock: bool = typer.Option(
+        False,
+        "--test-clock",
+        envvar="DIDSTORE_TEST_CLOCK",
+        help="Let the operator move time (POST /api/v1/admin/clock).",
+    ),
+    jobs: bool = typer.Option(
+        True, "--jobs/--no-jobs", help="Run the lifecycle sweep inside the server process."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
+) -> None:
+    """Run the HTTP server (migrations apply at start)."""
+    settings = Settings(
+        database_url=database_url or default_database_url(), test_clock=test_clock, run_jobs=jobs
+    )
+    engine = make_engine(settings.database_url, pool_size=2)
+    upgrade(engine)
+    engine.dispose()
+    application = create_app(settings)
+    if demo:
+        _seed_demo(settings, host, port)
+    err.print(
+        f"didstore listening on http://{host}:{port} ({application.state.didstore.db.dialect})"
+    )
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _seed_demo(settings: Settings, host: str, port: int) -> None:
+    from didstore.demo import DEMO_MARKER, seed
+
+    state = open_state(settings.database_url)
+    token = state.operator.ensure()
+    if token:
+        err.print(f"operator token (shown once): {token}")
+    with state.db.read() as conn:
+        from sqlalchemy import select
+
+        from didstore.db.tables import accounts
+
+        seeded = conn.execute(select(accounts.c.id).where(accounts.c.name == DEMO_MARKER)).first()
+    if seeded:
+        err.print("demo data already present (credentials were printed when it was created)")
+        return
+    data = seed(state)
+    base = f"http://{host}:{port}"
+    a, s, p = data.account, data.sub_account, data.partner
+    banner = f"""
+Demo data: {data.numbers_created} IN and US numbers in stock.
+  partner      {p.account.auth_id}  token {p.auth_token}
+  main account {a.account.auth_id}  token {a.auth_token}  (wallet: 100000 INR, 500 USD)
+  sub-account  {s.account.auth_id}  token {s.auth_token}
+
+Try:
+  curl -s -H 'X-Auth-ID: {a.account.auth_id}' -H 'X-Auth-Token: {a.auth_token}' \\
+    '{base}/api/v1/Account/{a.account.auth_id}/inventory/numbers?country=IN&per_page=5'
+"""
+    err.print(banner, soft_wrap=True, highlight=False, markup=False)
+    state.db.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
+    """Apply migrations up to the latest revision."""
+    engine = make_engine(database_url or default_database_url(), pool_size=1)
+    upgrade(engine)
+    err.print("database is up to date")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str = typer.Option(..., "--name"),
+    currency_code: str = typer.Option(..., "--currency"),
+    partner: bool = typer.Option(False, "--partner", help="Create a partner (PA_) instead."),
+    partner_id: str | None = typer.Option(None, "--partner-id", help="Owning partner (PA_...)."),
+    release_fee: int = typer.Option(0, "--release-fee", help="Whole currency units."),
+    email: str = typer.Option("", "--email"),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Create a main account (or, with --partner, a partner) and print its credentials once."""
+    state = open_state(database_url)
+    try:
+        if partner:
+            creds = state.accounts.create_partner(CLI, name=name, currency_code=currency_code)
+        else:
+            creds = state.accounts.create_main_account(
+                CLI,
+                name=name,
+                currency_code=currency_code,
+                partner_id=partner_id,
+                release_fee=release_fee,
+                email=email,
+            )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    data = wire.account_credentials(creds.account, creds.auth_token)
+    if json_out:
+        emit_json(data)
+    else:
+        out.print(f"{data['auth_id']}\t{data['auth_token']}")
+        err.print("the token is shown only now: store it safely")
+
+
+@accounts_app.command("credit")
+def accounts_credit(
+    auth_id: str = typer.Argument(..., help="MA_... or PA_..."),
+    amount: str = typer.Argument(..., help="Amount in currency units, e.g. 500 or 12.50"),
+    currency_code: str = typer.Option(..., "--currency"),
+    description: str | None = typer.Option(None, "--description"),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Credit a wallet (a ledger row of type payment)."""
+    state = open_state(database_url)
+    try:
+        account = state.accounts.get(auth_id)
+        result = state.wallet.credit(
+            CLI, account, amount=amount, currency_code=currency_code, description=description
+        )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    balance = to_units(result.balance_minor, currency(result.entry.currency))
+    if json_out:
+        emit_json(
+            {
+                "transaction": wire.transaction(result.entry),
+                "balance": balance,
+                "currency": result.entry.currency,
+            }
+        )
+    else:
+        out.print(f"{auth_id}: balance {balance} {result.entry.currency}")
+
+
+@inventory_app.command("import")
+def inventory_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count; write nothing."),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Stock numbers from a CSV file (columns: e164, region, setup_fee, monthly_fee, currency,
+    country, capabilities, aadhaar_verification_required, tags)."""
+    state = open_state(database_url)
+    try:
+        rows = read_csv(file.read_bytes())
+    except DomainError as exc:
+        raise fail(exc) from exc
+    show = err.is_terminal and not json_out
+    with Progress(console=err, disable=not show, transient=True) as progress:
+        task = progress.add_task("importing", total=len(rows))
+        report = state.inventory.import_rows(
+            CLI, rows, dry_run=dry_run, progress=lambda n: progress.advance(task, n)
+        )
+    data = {
+        "created": report.created,
+        "skipped": report.skipped,
+        "errors": [{"row": e.row, "e164": e.e164, "error": e.error} for e in report.errors],
+        "dry_run": dry_run,
+    }
+    if json_out:
+        emit_json(data)
+    else:
+        verb = "would create" if dry_run else "created"
+        out.print(f"{verb} {report.created}, skipped {report.skipped}, errors {len(report.errors)}")
+        for e in report.errors[:50]:
+            err.print(f"  row {e.row} {e.e164}: {e.error}")
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+@ledger_app.command("verify")
+def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonFlag) -> None:
+    """Prove every wallet balance equals its ledger sum and none is negative (exit 1 if not)."""
+    state = open_state(database_url)
+    problems = state.wallet.verify()
+    if json_out:
+        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems]})
+    elif problems:
+        for p in problems:
+            err.print(
+                f"[red]{p.account_auth_id} {p.currency}: balance {p.balance_minor} "
+                f"!= ledger {p.ledger_sum_minor} (minor units)[/red]"
+            )
+    else:
+        out.print("ledger OK: every balance equals its ledger and none is negative")
+    if problems:
+        raise typer.Exit(code=1)

@@ -1,0 +1,24 @@
+"""Runtime settings, from CLI flags and ``DIDSTORE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from didstore.db.engine import default_database_url
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    admin_token: str | None = field(
+        default_factory=lambda: os.environ.get("DIDSTORE_ADMIN_TOKEN") or None
+    )
+    test_clock: bool = field(default_factory=lambda: _env_flag("DIDSTORE_TEST_CLOCK"))
+    #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds)
+    run_jobs: bool = True
+    job_interval: float = 60.0

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, engine setup, Alembic migrations."""

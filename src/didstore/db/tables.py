@@ -1,0 +1,204 @@
+"""Tables (SQLAlchemy Core). Money columns are integer minor units (``*_minor``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+from didstore.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+FALSE = text("false")
+
+# Partners (PA_), main accounts (MA_) and sub-accounts (SA_) share one table: they all
+# authenticate the same way and hold wallets the same way.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("auth_id", String(16), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # partner | main | sub
+    Column("parent_id", Integer, ForeignKey("accounts.id"), nullable=True),  # sub -> main
+    Column("partner_id", Integer, ForeignKey("accounts.id"), nullable=True),  # main -> partner
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("api_id", String(36), nullable=False),
+    Column("release_fee_minor", BigInteger, nullable=False, server_default="0"),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("kyc_mode", String(16), nullable=False, server_default="personal_use"),
+    Column("aadhaar_verified", Boolean, nullable=False, server_default=FALSE),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),  # sub-accounts are deleted softly
+    CheckConstraint("kind IN ('partner', 'main', 'sub')", name="kind"),
+    CheckConstraint("release_fee_minor >= 0", name="release_fee_nonnegative"),
+    Index("ix_accounts_parent", "parent_id"),
+    Index("ix_accounts_partner", "partner_id"),
+)
+
+# One wallet per account and currency. The cached balance can never go negative; every
+# change to it is mirrored by exactly one ledger row (checked by `didstore ledger verify`).
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "currency", name="uq_wallets_account_currency"),
+    CheckConstraint("balance_minor >= 0", name="balance_nonnegative"),
+)
+
+# Append-only: rows are inserted, never updated or deleted.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("wallet_id", String(36), ForeignKey("wallets.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("actor_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("type", String(6), nullable=False),  # credit | debit
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reference_type", String(32), nullable=False),
+    Column("reference", String(200), nullable=False, server_default=""),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("number_id", String(36), nullable=True),
+    Column("status", String(16), nullable=False, server_default="completed"),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("type IN ('credit', 'debit')", name="type"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    CheckConstraint("balance_after_minor >= 0", name="balance_after_nonnegative"),
+    Index("ix_ledger_account_seq", "account_id", "seq"),
+    Index("ix_ledger_wallet_seq", "wallet_id", "seq"),
+    Index("ix_ledger_number", "number_id"),
+)
+
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("e164", String(16), nullable=False, unique=True),
+    Column("country", String(2), nullable=False),
+    Column("region", String(100), nullable=False, server_default=""),
+    Column("voice", Boolean, nullable=False, server_default=text("true")),
+    Column("sms", Boolean, nullable=False, server_default=FALSE),
+    Column("mms", Boolean, nullable=False, server_default=FALSE),
+    Column("fax", Boolean, nullable=False, server_default=FALSE),
+    Column("provider", String(100), nullable=False, server_default=""),
+    Column("setup_fee_minor", BigInteger, nullable=False),
+    Column("monthly_fee_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("aadhaar_verification_required", Boolean, nullable=False, server_default=FALSE),
+    Column("is_trial_number", Boolean, nullable=False, server_default=FALSE),
+    Column("minimum_commitment_months", Integer, nullable=False, server_default="0"),
+    Column("state", String(20), nullable=False),
+    # owner: the MA_ or SA_ that holds the number; billing: the MA_ whose wallet pays.
+    Column("owner_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("billing_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("trunk_id", String(36), nullable=True),
+    Column("application_id", String(20), nullable=True),
+    Column("source", String(20), nullable=False, server_default="inventory"),
+    Column("purchased_at", UTCDateTime, nullable=True),
+    Column("last_billing_date", UTCDateTime, nullable=True),
+    Column("next_billing_date", UTCDateTime, nullable=True),
+    Column("release_requested_at", UTCDateTime, nullable=True),
+    Column("cooldown_ends_at", UTCDateTime, nullable=True),
+    Column("release_fee_minor", BigInteger, nullable=True),
+    Column("release_fee_currency", String(3), nullable=True),
+    Column("released_at", UTCDateTime, nullable=True),
+    Column("available_at", UTCDateTime, nullable=True),
+    Column("last_call_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "state IN ('available', 'active', 'pending_release', 'suspended', 'quarantined',"
+        " 'blocked')",
+        name="state",
+    ),
+    CheckConstraint("setup_fee_minor >= 0 AND monthly_fee_minor >= 0", name="fees_nonnegative"),
+    CheckConstraint(
+        "(state IN ('available', 'quarantined')) = (owner_account_id IS NULL)",
+        name="owner_matches_state",
+    ),
+    # Inventory search: available numbers by country, in a stable order (and the zero-match
+    # trap of the performance notes: a filter with no match must not scan the table).
+    Index("ix_numbers_state_country_e164", "state", "country", "e164"),
+    Index("ix_numbers_state_e164", "state", "e164"),
+    Index("ix_numbers_billing_e164", "billing_account_id", "e164"),
+    Index("ix_numbers_owner_e164", "owner_account_id", "e164"),
+    Index("ix_numbers_state_available_at", "state", "available_at"),
+    Index("ix_numbers_state_cooldown", "state", "cooldown_ends_at"),
+    Index("ix_numbers_state_next_billing", "state", "next_billing_date"),
+)
+
+# Who changed what: append-only.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_type", String(16), nullable=False),  # operator | account | partner | system
+    Column("actor_id", String(32), nullable=False, server_default=""),
+    Column("credential", String(32), nullable=False, server_default=""),
+    Column("account_id", String(16), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False, server_default=""),
+    Column("e164", String(16), nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("request_id", String(64), nullable=False, server_default=""),
+    Column("source_ip", String(64), nullable=False, server_default=""),
+    Index("ix_audit_e164_id", "e164", "id"),
+    Index("ix_audit_account_id", "account_id", "id"),
+    Index("ix_audit_at", "at"),
+)
+
+# The operator ("admin") token generated at first start, when DIDSTORE_ADMIN_TOKEN is unset.
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+__all__ = [
+    "accounts",
+    "audit_log",
+    "ledger_entries",
+    "metadata",
+    "numbers",
+    "operator_tokens",
+    "wallets",
+]

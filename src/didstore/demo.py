@@ -1,0 +1,84 @@
+"""Demo data for ``didstore serve --demo``: enough to try every route at once."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import phonenumbers
+
+from didstore.api.state import AppState
+from didstore.services.accounts import Credentials
+from didstore.services.models import CLI
+
+DEMO_MARKER = "Demo Telecom"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoData:
+    partner: Credentials
+    account: Credentials
+    sub_account: Credentials
+    numbers_created: int
+
+
+def _numbers(region: str, count: int, rng: random.Random) -> list[str]:
+    """Valid numbers of a region, taken from the numbering plan's example number."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
+    assert example is not None
+    national = str(example.national_number)
+    found: list[str] = []
+    seen: set[str] = set()
+    while len(found) < count:
+        tail = "".join(rng.choice("0123456789") for _ in range(4))
+        candidate = phonenumbers.parse(f"+{example.country_code}{national[:-4]}{tail}", None)
+        e164 = phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164)
+        if e164 not in seen and phonenumbers.is_valid_number(candidate):
+            seen.add(e164)
+            found.append(e164)
+    return found
+
+
+def seed(state: AppState, *, per_country: int = 150) -> DemoData:
+    rng = random.Random(20261123)
+    partner = state.accounts.create_partner(CLI, name=DEMO_MARKER, currency_code="INR")
+    account = state.accounts.create_main_account(
+        CLI,
+        name="Acme Contact Centre",
+        currency_code="INR",
+        partner_id=partner.account.auth_id,
+        release_fee=700,
+        email="ops@acme.example",
+    )
+    state.wallet.credit(
+        CLI, account.account, amount=100000, currency_code="INR", description="Demo opening balance"
+    )
+    state.wallet.credit(
+        CLI, account.account, amount=500, currency_code="USD", description="Demo opening balance"
+    )
+    sub = state.accounts.create_sub_account(CLI, account.account, name="acme-support")
+    rows = [
+        {
+            "e164": n,
+            "region": "Karnataka",
+            "setup_fee": 100,
+            "monthly_fee": 300,
+            "currency": "INR",
+            "aadhaar_verification_required": i % 5 == 0,
+            "tags": ["demo"],
+        }
+        for i, n in enumerate(_numbers("IN", per_country, rng))
+    ] + [
+        {
+            "e164": n,
+            "region": "",
+            "setup_fee": 1,
+            "monthly_fee": 2,
+            "currency": "USD",
+            "capabilities": "voice,sms",
+            "tags": ["demo"],
+        }
+        for n in _numbers("US", per_country, rng)
+    ]
+    report = state.inventory.import_rows(CLI, rows)
+    return DemoData(partner, account, sub, report.created)

@@ -1,0 +1,68 @@
+"""Domain errors with stable snake_case codes.
+
+The HTTP layer maps each class to a status and the wire envelope of the surface it serves
+(one table, ``didstore.api.errors``); nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class. ``code`` is stable and machine-readable; ``message`` is for humans."""
+
+    code = "error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    code = "invalid_request"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InsufficientBalance(DomainError):
+    """The paying wallet cannot cover a charge; nothing was changed."""
+
+    code = "insufficient_balance"
+
+
+class NotPendingRelease(DomainError):
+    """Cancel-release on a number that is not (or no longer) pending release."""
+
+    code = "not_pending_release"
+
+
+class AlreadyPendingRelease(DomainError):
+    code = "already_pending_release"
+
+
+class CoolOffInEffect(DomainError):
+    """A DID that took a call in the last 15 days cannot leave its sub-account yet."""
+
+    code = "did_cool_off_in_effect"
+
+
+class AuthenticationFailed(DomainError):
+    code = "unauthorized"
+
+
+class AccountMismatch(DomainError):
+    """Authenticated, but the path names another account."""
+
+    code = "account_mismatch"

@@ -1,0 +1,397 @@
+"""Partners, main accounts and sub-accounts: creation, credentials, lookup."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from didstore.clock import Clock
+from didstore.db.engine import Database
+from didstore.db.tables import accounts, numbers, operator_tokens
+from didstore.domain.errors import Conflict, InvalidInput, NotFound
+from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid
+from didstore.domain.lifecycle import OWNED_STATES
+from didstore.domain.money import currency, whole_units_to_minor
+from didstore.services import audit
+from didstore.services.ledger import ensure_wallet
+from didstore.services.models import Account, Actor, Page
+
+KYC_MODES = ("personal_use", "customer_use")
+_parent = aliased(accounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    account: Account
+    auth_token: str  # shown once; only its hash is stored
+
+
+def _account_query() -> Any:
+    return select(accounts, _parent.c.auth_id.label("parent_auth_id")).outerjoin(
+        _parent, _parent.c.id == accounts.c.parent_id
+    )
+
+
+def _to_account(row: Any) -> Account:
+    m = row._mapping
+    return Account.from_row(m, parent_auth_id=m["parent_auth_id"])
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("name is required", field="name")
+    if len(value) > 200:
+        raise InvalidInput("name is longer than 200 characters", field="name")
+    return value.strip()
+
+
+class AccountService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- lookup -----------------------------------------------------------------------------
+    def get(self, auth_id: str, conn: Connection | None = None) -> Account:
+        query = _account_query().where(accounts.c.auth_id == auth_id)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.db.read() as c:
+                row = c.execute(query).first()
+        if row is None:
+            raise NotFound(f"account {auth_id} not found")
+        return _to_account(row)
+
+    def get_by_id(self, conn: Connection, account_id: int) -> Account:
+        row = conn.execute(_account_query().where(accounts.c.id == account_id)).one()
+        return _to_account(row)
+
+    def authenticate(self, auth_id: str, token: str) -> Account | None:
+        """The account whose id and token match, compared in constant time."""
+        with self.db.read() as conn:
+            row = conn.execute(_account_query().where(accounts.c.auth_id == auth_id)).first()
+        if row is None:
+            return None
+        if not hmac.compare_digest(row._mapping["token_hash"], hash_token(token)):
+            return None
+        return _to_account(row)
+
+    def authenticate_token(self, token: str) -> Account | None:
+        """An account's own token used as ``Authorization: Bearer``."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                _account_query().where(accounts.c.token_hash == hash_token(token))
+            ).first()
+        return None if row is None else _to_account(row)
+
+    # -- creation ---------------------------------------------------------------------------
+    def _insert(
+        self,
+        conn: Connection,
+        *,
+        prefix: str,
+        kind: str,
+        name: str,
+        currency_code: str,
+        email: str = "",
+        parent_id: int | None = None,
+        partner_id: int | None = None,
+        release_fee_minor: int = 0,
+        enabled: bool = True,
+        kyc_mode: str = "personal_use",
+    ) -> tuple[int, str, str]:
+        now = self.clock.now()
+        token = new_token()
+        for _ in range(5):  # ids are random: retry the rare collision
+            auth_id = new_auth_id(prefix)
+            try:
+                with conn.begin_nested():
+                    account_id = conn.execute(
+                        insert(accounts)
+                        .values(
+                            auth_id=auth_id,
+                            kind=kind,
+                            parent_id=parent_id,
+                            partner_id=partner_id,
+                            name=name,
+                            email=email,
+                            currency=currency_code,
+                            token_hash=hash_token(token),
+                            api_id=new_uuid(),
+                            release_fee_minor=release_fee_minor,
+                            enabled=enabled,
+                            kyc_mode=kyc_mode,
+                            aadhaar_verified=False,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(accounts.c.id)
+                    ).scalar_one()
+                return int(account_id), auth_id, token
+            except IntegrityError:
+                continue
+        raise Conflict("could not allocate a unique account id; try again")
+
+    def create_partner(self, actor: Actor, *, name: object, currency_code: object) -> Credentials:
+        cur = currency(currency_code)
+        with self.db.write() as conn:
+            account_id, auth_id, token = self._insert(
+                conn, prefix="PA_", kind="partner", name=_name(name), currency_code=cur.code
+            )
+            ensure_wallet(conn, account_id, cur.code, self.clock.now())
+            audit.record(
+                conn,
+                actor,
+                self.clock.now(),
+                action="partner.create",
+                entity_type="account",
+                entity_id=auth_id,
+                account_id=auth_id,
+                after={"name": _name(name), "currency": cur.code},
+            )
+            account = self.get_by_id(conn, account_id)
+        return Credentials(account, token)
+
+    def create_main_account(
+        self,
+        actor: Actor,
+        *,
+        name: object,
+        currency_code: object,
+        partner_id: str | None = None,
+        release_fee: object = 0,
+        email: str = "",
+    ) -> Credentials:
+        cur = currency(currency_code)
+        fee = whole_units_to_minor(
+            release_fee if release_fee is not None else 0, cur, "release_fee"
+        )
+        with self.db.write() as conn:
+            partner_pk = None
+            if partner_id:
+                partner = self.get(partner_id, conn)
+                if partner.kind != "partner":
+                    raise InvalidInput(f"{partner_id} is not a partner", field="partner_id")
+                partner_pk = partner.id
+            account_id, auth_id, token = self._insert(
+                conn,
+                prefix="MA_",
+                kind="main",
+                name=_name(name),
+                currency_code=cur.code,
+                email=email,
+                partner_id=partner_pk,
+                release_fee_minor=fee,
+            )
+            ensure_wallet(conn, account_id, cur.code, self.clock.now())
+            audit.record(
+                conn,
+                actor,
+                self.clock.now(),
+                action="account.create",
+                entity_type="account",
+                entity_id=auth_id,
+                account_id=auth_id,
+                after={
+                    "name": _name(name),
+                    "currency": cur.code,
+                    "partner_id": partner_id,
+                    "release_fee_minor": fee,
+                },
+            )
+            account = self.get_by_id(conn, account_id)
+        return Credentials(account, token)
+
+    # -- sub-accounts -----------------------------------------------------------------------
+    def create_sub_account(
+        self,
+        actor: Actor,
+        parent: Account,
+        *,
+        name: object,
+        email: object = None,
+        enabled: object = None,
+        kyc_mode: object = None,
+    ) -> Credentials:
+        if parent.kind != "main":
+            raise InvalidInput("only a main account can have sub-accounts")
+        mode = "personal_use" if kyc_mode is None else kyc_mode
+        if mode not in KYC_MODES:
+            raise InvalidInput(f"kyc_mode must be one of {', '.join(KYC_MODES)}", field="kyc_mode")
+        if email is not None and not isinstance(email, str):
+            raise InvalidInput("email must be a string", field="email")
+        if mode == "customer_use" and not email:
+            raise InvalidInput("email is required when kyc_mode is customer_use", field="email")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise InvalidInput("enabled must be a boolean", field="enabled")
+        with self.db.write() as conn:
+            account_id, auth_id, token = self._insert(
+                conn,
+                prefix="SA_",
+                kind="sub",
+                name=_name(name),
+                currency_code=parent.currency,
+                email=str(email or ""),
+                parent_id=parent.id,
+                enabled=True if enabled is None else bool(enabled),
+                kyc_mode=str(mode),
+            )
+            audit.record(
+                conn,
+                actor,
+                self.clock.now(),
+                action="subaccount.create",
+                entity_type="account",
+                entity_id=auth_id,
+                account_id=parent.auth_id,
+                after={"name": _name(name), "kyc_mode": mode},
+            )
+            account = self.get_by_id(conn, account_id)
+        return Credentials(account, token)
+
+    def get_sub_account(self, parent: Account, sub_auth_id: str) -> Account:
+        sub = self.get(sub_auth_id) if sub_auth_id.startswith("SA_") else None
+        if sub is None or sub.parent_id != parent.id or sub.deleted:
+            raise NotFound(f"sub-account {sub_auth_id} not found")
+        return sub
+
+    def list_sub_accounts(self, parent: Account, page: int, size: int) -> Page[Account]:
+        where = (
+            accounts.c.parent_id == parent.id,
+            accounts.c.kind == "sub",
+            accounts.c.deleted_at.is_(None),
+        )
+        with self.db.read() as conn:
+            total = conn.execute(
+                select(func.count()).select_from(accounts).where(*where)
+            ).scalar_one()
+            rows = conn.execute(
+                _account_query()
+                .where(*where)
+                .order_by(accounts.c.id)
+                .limit(size)
+                .offset((page - 1) * size)
+            ).all()
+        return Page([_to_account(r) for r in rows], page, size, int(total))
+
+    def update_sub_account(
+        self, actor: Actor, parent: Account, sub_auth_id: str, changes: dict[str, Any]
+    ) -> Account:
+        sub = self.get_sub_account(parent, sub_auth_id)
+        values: dict[str, Any] = {}
+        if "name" in changes and changes["name"] is not None:
+            values["name"] = _name(changes["name"])
+        if changes.get("enabled") is not None:
+            if not isinstance(changes["enabled"], bool):
+                raise InvalidInput("enabled must be a boolean", field="enabled")
+            values["enabled"] = changes["enabled"]
+        if changes.get("email") is not None:
+            if not isinstance(changes["email"], str):
+                raise InvalidInput("email must be a string", field="email")
+            values["email"] = changes["email"]
+        if changes.get("kyc_mode") is not None:
+            if changes["kyc_mode"] not in KYC_MODES:
+                raise InvalidInput(f"kyc_mode must be one of {', '.join(KYC_MODES)}")
+            values["kyc_mode"] = changes["kyc_mode"]
+        if values.get("kyc_mode", sub.kyc_mode) == "customer_use" and not values.get(
+            "email", sub.email
+        ):
+            raise InvalidInput("email is required when kyc_mode is customer_use", field="email")
+        if not values:
+            return sub
+        now = self.clock.now()
+        with self.db.write() as conn:
+            conn.execute(
+                update(accounts).where(accounts.c.id == sub.id).values(**values, updated_at=now)
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="subaccount.update",
+                entity_type="account",
+                entity_id=sub.auth_id,
+                account_id=parent.auth_id,
+                before={k: getattr(sub, k) for k in values},
+                after=values,
+            )
+            return self.get_by_id(conn, sub.id)
+
+    def delete_sub_account(self, actor: Actor, parent: Account, sub_auth_id: str) -> None:
+        """A sub-account that still holds numbers cannot be deleted: they would be orphaned."""
+        sub = self.get_sub_account(parent, sub_auth_id)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            held = conn.execute(
+                select(func.count())
+                .select_from(numbers)
+                .where(
+                    numbers.c.owner_account_id == sub.id,
+                    numbers.c.state.in_([s.value for s in OWNED_STATES]),
+                )
+            ).scalar_one()
+            if held:
+                raise Conflict(
+                    f"sub-account {sub.auth_id} still holds {held} number(s); move them back"
+                    " to the parent account first"
+                )
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == sub.id)
+                .values(
+                    enabled=False,
+                    deleted_at=now,
+                    updated_at=now,
+                    token_hash=hash_token(new_token()),  # its credentials stop working
+                )
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="subaccount.delete",
+                entity_type="account",
+                entity_id=sub.auth_id,
+                account_id=parent.auth_id,
+            )
+
+
+class OperatorTokens:
+    """The operator token: from DIDSTORE_ADMIN_TOKEN, or generated once and stored hashed."""
+
+    def __init__(self, db: Database, clock: Clock, env_token: str | None) -> None:
+        self.db = db
+        self.clock = clock
+        self.env_token = env_token
+
+    def ensure(self) -> str | None:
+        """Create the token on first start; return it (to print) only when newly created."""
+        if self.env_token:
+            return None
+        with self.db.write() as conn:
+            exists = conn.execute(select(func.count()).select_from(operator_tokens)).scalar_one()
+            if exists:
+                return None
+            token = new_token()
+            conn.execute(
+                insert(operator_tokens).values(
+                    token_hash=hash_token(token), created_at=self.clock.now()
+                )
+            )
+            return token
+
+    def verify(self, token: str) -> bool:
+        if self.env_token:
+            return hmac.compare_digest(self.env_token.encode(), token.encode())
+        with self.db.read() as conn:
+            found = conn.execute(
+                select(operator_tokens.c.id).where(
+                    operator_tokens.c.token_hash == hash_token(token)
+                )
+            ).first()
+        return found is not None

@@ -1,0 +1,295 @@
+"""Stocking inventory (operator import) and searching it (customers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from phonenumbers import geocoder, parse
+from sqlalchemy import Connection, func, not_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from didstore.clock import Clock
+from didstore.db.engine import Database
+from didstore.db.tables import numbers
+from didstore.domain.e164 import search_digits, validate_real_number
+from didstore.domain.errors import DomainError, InvalidInput
+from didstore.domain.ids import new_uuid
+from didstore.domain.lifecycle import NumberState
+from didstore.domain.money import currency, whole_units_to_minor
+from didstore.services import audit
+from didstore.services.models import Actor, Number, Page
+
+CSV_COLUMNS = (
+    "e164",
+    "region",
+    "setup_fee",
+    "monthly_fee",
+    "currency",
+    "country",
+    "capabilities",
+    "aadhaar_verification_required",
+    "tags",
+    "provider",
+    "is_trial_number",
+    "minimum_commitment_months",
+)
+CAPABILITIES = ("voice", "sms", "mms", "fax")
+CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    e164: str
+    error: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    country: str | None = None
+    search: str | None = None
+    exclude: tuple[str, ...] = ()
+
+
+def _bool(value: object, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None or value == "":
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "y"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "n"):
+        return False
+    raise InvalidInput(f"{what} must be true or false, got {value!r}")
+
+
+def _capabilities(value: object) -> dict[str, bool]:
+    if value is None or value == "":
+        return {"voice": True, "sms": False, "mms": False, "fax": False}
+    if isinstance(value, Mapping):
+        unknown = set(value) - set(CAPABILITIES)
+        if unknown:
+            raise InvalidInput(f"unknown capabilities: {', '.join(sorted(map(str, unknown)))}")
+        return {c: _bool(value.get(c, False), f"capabilities.{c}") for c in CAPABILITIES}
+    if isinstance(value, str):
+        names = {p.strip().lower() for p in value.replace("|", ",").replace(";", ",").split(",")}
+        names.discard("")
+        unknown = names - set(CAPABILITIES)
+        if unknown:
+            raise InvalidInput(f"unknown capabilities: {', '.join(sorted(unknown))}")
+        return {c: c in names for c in CAPABILITIES}
+    raise InvalidInput("capabilities must be an object or a list such as 'voice,sms'")
+
+
+def _tags(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [
+            t.strip() for t in value.replace(";", ",").replace("|", ",").split(",") if t.strip()
+        ]
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return list(value)
+    raise InvalidInput("tags must be a list of strings")
+
+
+def _int(value: object, what: str) -> int:
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be a whole number")
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{what} must be a whole number, got {value!r}") from exc
+    if number < 0:
+        raise InvalidInput(f"{what} must be >= 0")
+    return number
+
+
+def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One inventory row, checked and converted to column values (raises ``InvalidInput``)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("each row must be an object")
+    number, region_code = validate_real_number(raw.get("e164"))
+    country = raw.get("country")
+    if country not in (None, "") and (
+        not isinstance(country, str) or country.strip().upper() != region_code
+    ):
+        raise InvalidInput(f"country {country!r} does not match the number ({region_code})")
+    if "currency" not in raw or raw.get("currency") in (None, ""):
+        raise InvalidInput("currency is required")
+    cur = currency(raw.get("currency"))
+    for fee in ("setup_fee", "monthly_fee"):
+        if raw.get(fee) in (None, ""):
+            raise InvalidInput(f"{fee} is required")
+    region = raw.get("region")
+    if region in (None, ""):
+        region = geocoder.description_for_number(parse(number.value, None), "en")
+    if not isinstance(region, str):
+        raise InvalidInput("region must be a string")
+    provider = raw.get("provider") or ""
+    if not isinstance(provider, str):
+        raise InvalidInput("provider must be a string")
+    caps = _capabilities(raw.get("capabilities"))
+    return {
+        "e164": number.value,
+        "country": region_code,
+        "region": region.strip()[:100],
+        "setup_fee_minor": whole_units_to_minor(raw.get("setup_fee"), cur, "setup_fee"),
+        "monthly_fee_minor": whole_units_to_minor(raw.get("monthly_fee"), cur, "monthly_fee"),
+        "currency": cur.code,
+        "tags": _tags(raw.get("tags")),
+        "aadhaar_verification_required": _bool(
+            raw.get("aadhaar_verification_required"), "aadhaar_verification_required"
+        ),
+        "is_trial_number": _bool(raw.get("is_trial_number"), "is_trial_number"),
+        "minimum_commitment_months": _int(
+            raw.get("minimum_commitment_months"), "minimum_commitment_months"
+        ),
+        "provider": provider[:100],
+        **caps,
+    }
+
+
+def read_csv(data: bytes | str) -> list[dict[str, Any]]:
+    """CSV with a header row naming the columns (``CSV_COLUMNS``; unknown columns ignored)."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or "e164" not in [f.strip() for f in reader.fieldnames]:
+        raise InvalidInput(
+            "CSV needs a header row with at least: e164, setup_fee, monthly_fee, currency"
+        )
+    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+class InventoryService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def import_rows(
+        self,
+        actor: Actor,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Validate every row; insert the good ones in chunks, skipping numbers already stocked.
+
+        A bad row is reported and never affects the others. Duplicates (in the file or in the
+        database) are skipped, not errors.
+        """
+        report = ImportReport()
+        seen: set[str] = set()
+        batch: list[dict[str, Any]] = []
+        now = self.clock.now()
+
+        def flush() -> None:
+            if not batch:
+                return
+            created = self._insert(batch, now, actor, dry_run)
+            report.created += created
+            report.skipped += len(batch) - created
+            if progress is not None:
+                progress(len(batch))
+            batch.clear()
+
+        for index, raw in enumerate(rows, start=1):
+            try:
+                values = validate_row(raw)
+            except DomainError as exc:
+                e164 = raw.get("e164") if isinstance(raw, Mapping) else None
+                report.errors.append(RowError(index, str(e164 or ""), exc.message))
+                if progress is not None:
+                    progress(1)
+                continue
+            if values["e164"] in seen:
+                report.skipped += 1
+                continue
+            seen.add(values["e164"])
+            batch.append(values)
+            if len(batch) >= CHUNK:
+                flush()
+        flush()
+        return report
+
+    def _insert(self, batch: list[dict[str, Any]], now: Any, actor: Actor, dry_run: bool) -> int:
+        with self.db.write() as conn:
+            existing = set(
+                conn.execute(
+                    select(numbers.c.e164).where(numbers.c.e164.in_([b["e164"] for b in batch]))
+                ).scalars()
+            )
+            fresh = [
+                {
+                    **b,
+                    "id": new_uuid(),
+                    "state": NumberState.AVAILABLE.value,
+                    "source": "inventory",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for b in batch
+                if b["e164"] not in existing
+            ]
+            if not fresh or dry_run:
+                return len(fresh)
+            created = self._insert_ignoring_duplicates(conn, fresh)
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="inventory.import",
+                entity_type="inventory",
+                after={"created": created, "first": fresh[0]["e164"], "last": fresh[-1]["e164"]},
+            )
+            return created
+
+    def _insert_ignoring_duplicates(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        """ON CONFLICT DO NOTHING: a concurrent import of one number is a skip, not an error."""
+        insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert_fn(numbers).on_conflict_do_nothing(index_elements=["e164"])
+        result = conn.execute(stmt.returning(numbers.c.id), rows)
+        return len(result.all())
+
+    def search(self, filters: SearchFilters, page: int, per_page: int) -> Page[Number]:
+        """Available, unowned numbers (Vobiz §4.1): ``search`` is a substring of the digits,
+        ``exclude`` prefixes are ANDed with everything else, ``total`` counts the filtered set."""
+        conds = [numbers.c.state == NumberState.AVAILABLE.value]
+        if filters.country:
+            conds.append(numbers.c.country == filters.country.upper())
+        if filters.search:
+            digits = search_digits(filters.search)
+            if digits:
+                conds.append(numbers.c.e164.like(f"%{digits}%"))
+        for prefix in filters.exclude:
+            conds.append(not_(numbers.c.e164.like(f"+{prefix}%")))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(numbers)
+                .where(*conds)
+                .order_by(numbers.c.e164)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).all()
+            if page == 1 and len(rows) < per_page:
+                total = len(rows)  # the whole result fits on the first page: no COUNT needed
+            else:
+                total = conn.execute(
+                    select(func.count()).select_from(numbers).where(*conds)
+                ).scalar_one()
+        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
