@@ -1,0 +1,179 @@
+"""Fixtures: a real database per test session (SQLite file or a fresh PostgreSQL database,
+chosen by DIDSTORE_TEST_DB), emptied before each test; services and an HTTP client on it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from didstore.api.app import create_app
+from didstore.api.state import AppState
+from didstore.clock import FixedClock
+from didstore.config import Settings
+from didstore.db.engine import Database, make_engine, normalize_url
+from didstore.db.migrate import upgrade
+from didstore.db.tables import metadata
+from didstore.services.models import CLI
+
+BACKEND = os.environ.get("DIDSTORE_TEST_DB", "sqlite")
+PG_URL = os.environ.get(
+    "DIDSTORE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+ADMIN_TOKEN = "test-operator-token"
+T0 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+
+
+def _pg_admin_url() -> str:
+    return normalize_url(PG_URL)
+
+
+def new_database_url(tmp: Path, label: str) -> str:
+    """A fresh, migrated database for this backend."""
+    if BACKEND == "sqlite":
+        url = f"sqlite:///{tmp / f'{label}.sqlite3'}"
+    else:
+        name = f"didstore_t_{label}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        base = _pg_admin_url().rsplit("/", 1)[0]
+        url = f"{base}/{name}"
+    engine = make_engine(url, pool_size=1)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def drop_database(url: str) -> None:
+    if BACKEND != "postgresql":
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = new_database_url(tmp_path_factory.mktemp("db"), "main")
+    yield url
+    drop_database(url)
+
+
+def _empty(db: Database) -> None:
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    with db.write() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(make_engine(database_url, pool_size=40))
+    _empty(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, run_jobs=False)
+
+
+@pytest.fixture
+def state(db: Database, clock: FixedClock, settings: Settings) -> AppState:
+    return AppState.build(settings, clock, db)
+
+
+@pytest.fixture
+def client(db: Database, clock: FixedClock, settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, clock)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class AccountHandle:
+    def __init__(self, auth_id: str, token: str) -> None:
+        self.auth_id = auth_id
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Auth-ID": self.auth_id, "X-Auth-Token": self.token}
+
+
+def make_account(
+    state: AppState,
+    *,
+    balance: int = 0,
+    currency: str = "INR",
+    release_fee: int = 0,
+    partner_id: str | None = None,
+) -> AccountHandle:
+    creds = state.accounts.create_main_account(
+        CLI,
+        name="Test account",
+        currency_code=currency,
+        release_fee=release_fee,
+        partner_id=partner_id,
+    )
+    if balance:
+        state.wallet.credit(CLI, creds.account, amount=balance, currency_code=currency)
+    return AccountHandle(creds.account.auth_id, creds.auth_token)
+
+
+def make_sub_account(state: AppState, parent: AccountHandle) -> AccountHandle:
+    creds = state.accounts.create_sub_account(CLI, state.accounts.get(parent.auth_id), name="sub")
+    return AccountHandle(creds.account.auth_id, creds.auth_token)
+
+
+# Valid numbers (per phonenumbers) to stock in tests.
+IN_NUMBERS = [f"+9180{n:08d}" for n in range(41000000, 41000060)]
+US_NUMBERS = [f"+1415555{n:04d}" for n in range(100, 160)]
+
+
+def stock(
+    state: AppState,
+    numbers: list[str],
+    *,
+    setup_fee: int = 100,
+    monthly_fee: int = 300,
+    currency: str = "INR",
+    **extra: Any,
+) -> None:
+    rows = [
+        {
+            "e164": n,
+            "region": "Karnataka" if n.startswith("+91") else "California",
+            "setup_fee": setup_fee,
+            "monthly_fee": monthly_fee,
+            "currency": currency,
+            **extra,
+        }
+        for n in numbers
+    ]
+    report = state.inventory.import_rows(CLI, rows)
+    assert not report.errors, report.errors
