@@ -39,12 +39,21 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
 }
 
 
-def error_body(exc: e.DomainError) -> tuple[int, dict[str, Any]]:
+# Routes whose documented errors use another envelope than their status's default.
+ROUTE_ENVELOPES: dict[str, str] = {
+    # cancel-release documents {"error": "..."} for 400/403/404 (spec §4.5)
+    "/api/v1/Account/{auth_id}/numbers/{e164}/cancel-release": "error_only",
+}
+
+
+def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str, Any]]:
     status, envelope = 500, "flat"
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             status, envelope = ERROR_TABLE[cls]
             break
+    if envelope == "flat" and route_path in ROUTE_ENVELOPES:
+        envelope = ROUTE_ENVELOPES[route_path]
     body: dict[str, Any]
     if envelope == "nested":
         body = {"error": {"code": status, "message": exc.message}}
@@ -68,8 +77,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.DomainError)
-    async def _domain(_: Request, exc: e.DomainError) -> Response:
-        status, body = error_body(exc)
+    async def _domain(request: Request, exc: e.DomainError) -> Response:
+        route = request.scope.get("route")
+        status, body = error_body(exc, getattr(route, "path", ""))
         headers = {"Retry-After": "1"} if status == 409 else None
         return JSON(body, status_code=status, headers=headers)
 

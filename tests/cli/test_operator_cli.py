@@ -1,0 +1,128 @@
+"""Operator commands run in-process against the real database."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from didstore.cli.main import app
+from tests.conftest import IN_NUMBERS
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_accounts_credit_import_and_ledger_verify(
+    database_url: str, db: object, tmp_path: Path
+) -> None:
+    code, out = _run(
+        "accounts",
+        "create",
+        "--partner",
+        "--name",
+        "R",
+        "--currency",
+        "INR",
+        "--database-url",
+        database_url,
+        "--json",
+    )
+    assert code == 0, out
+    partner = json.loads(out)["auth_id"]
+    code, out = _run(
+        "accounts",
+        "create",
+        "--name",
+        "Acme",
+        "--currency",
+        "INR",
+        "--partner-id",
+        partner,
+        "--release-fee",
+        "700",
+        "--database-url",
+        database_url,
+        "--json",
+    )
+    assert code == 0, out
+    acct = json.loads(out)
+    assert acct["auth_id"].startswith("MA_") and acct["release_fee"] == 700
+
+    code, out = _run(
+        "accounts",
+        "credit",
+        acct["auth_id"],
+        "250.50",
+        "--currency",
+        "INR",
+        "--database-url",
+        database_url,
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["balance"] == 250.5
+    code, _ = _run(
+        "accounts",
+        "credit",
+        acct["auth_id"],
+        "0",
+        "--currency",
+        "INR",
+        "--database-url",
+        database_url,
+    )
+    assert code == 1
+
+    csv_file = tmp_path / "n.csv"
+    csv_file.write_text(
+        "e164,region,setup_fee,monthly_fee,currency\n"
+        f"{IN_NUMBERS[0]},KA,100,300,INR\n{IN_NUMBERS[1]},KA,100,300,INR\nbad,KA,1,1,INR\n"
+    )
+    code, out = _run(
+        "inventory", "import", str(csv_file), "--dry-run", "--database-url", database_url, "--json"
+    )
+    report = json.loads(out)
+    assert (
+        code == 2
+        and report["created"] == 2
+        and report["dry_run"] is True
+        and len(report["errors"]) == 1
+    )
+    code, out = _run("inventory", "import", str(csv_file), "--database-url", database_url, "--json")
+    assert json.loads(out)["created"] == 2
+    code, out = _run("inventory", "import", str(csv_file), "--database-url", database_url, "--json")
+    assert json.loads(out)["created"] == 0 and json.loads(out)["skipped"] == 2
+
+    code, out = _run("ledger", "verify", "--database-url", database_url, "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+    code, _ = _run("db", "upgrade", "--database-url", database_url)
+    assert code == 0
+
+
+def test_ledger_verify_fails_when_a_balance_drifts(database_url: str, db: object) -> None:
+    from sqlalchemy import create_engine, text
+
+    from didstore.db.engine import normalize_url
+
+    code, out = _run(
+        "accounts",
+        "create",
+        "--name",
+        "A",
+        "--currency",
+        "INR",
+        "--database-url",
+        database_url,
+        "--json",
+    )
+    auth_id = json.loads(out)["auth_id"]
+    _run("accounts", "credit", auth_id, "10", "--currency", "INR", "--database-url", database_url)
+    engine = create_engine(normalize_url(database_url))
+    with engine.begin() as conn:  # simulate corruption outside the application
+        conn.execute(text("UPDATE wallets SET balance_minor = balance_minor + 1"))
+    engine.dispose()
+    code, out = _run("ledger", "verify", "--database-url", database_url, "--json")
+    assert code == 1 and json.loads(out)["ok"] is False

@@ -1,0 +1,38 @@
+"""Arrows point inward: the domain imports no framework or database code."""
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "didstore"
+FORBIDDEN_IN_DOMAIN = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "didstore.services",
+    "didstore.db",
+    "didstore.api",
+    "httpx",
+)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_domain_is_pure() -> None:
+    for path in (SRC / "domain").glob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(FORBIDDEN_IN_DOMAIN)}
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_services_do_not_import_the_http_layer() -> None:
+    for path in (SRC / "services").glob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "didstore.api"))}
+        assert not bad, f"{path.name} imports {bad}"
