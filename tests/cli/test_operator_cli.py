@@ -126,3 +126,48 @@ def test_ledger_verify_fails_when_a_balance_drifts(database_url: str, db: object
     engine.dispose()
     code, out = _run("ledger", "verify", "--database-url", database_url, "--json")
     assert code == 1 and json.loads(out)["ok"] is False
+
+
+def test_report_commands(database_url: str, db: object) -> None:
+    code, out = _run(
+        "accounts",
+        "create",
+        "--partner",
+        "--name",
+        "R",
+        "--currency",
+        "INR",
+        "--database-url",
+        database_url,
+        "--json",
+    )
+    partner = json.loads(out)["auth_id"]
+    for args in (
+        ["renewals"],
+        ["routing"],
+        ["kyc"],
+        ["costs", "--from", "2026-01-01", "--to", "2026-12-31"],
+    ):
+        code, out = _run(
+            "report", *args, "--partner", partner, "--database-url", database_url, "--json"
+        )
+        assert code == 0 and json.loads(out) == [], (args, out)
+    code, out = _run(
+        "report", "routing", "--partner", partner, "--database-url", database_url, "--csv"
+    )
+    assert code == 0 and out.startswith("e164,account_id")
+    code, _ = _run("report", "kyc", "--partner", "MA_NOPE0000", "--database-url", database_url)
+    assert code == 1
+    code, _ = _run(
+        "report",
+        "costs",
+        "--partner",
+        partner,
+        "--from",
+        "soon",
+        "--to",
+        "later",
+        "--database-url",
+        database_url,
+    )
+    assert code == 1

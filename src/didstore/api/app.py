@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors
 from didstore.api.responses import JSON
-from didstore.api.routes import accounts, admin, numbers
+from didstore.api.routes import accounts, admin, numbers, partner
 from didstore.api.state import AppState
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(numbers.router)
     app.include_router(accounts.router)
     app.include_router(admin.router)
+    app.include_router(partner.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

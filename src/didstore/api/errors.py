@@ -63,6 +63,7 @@ def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str,
         body = {"error": exc.code, **exc.extra}
     else:
         body = {"error": exc.code, "message": exc.message}
+        body.update({k: exc.extra[k] for k in exc.public_extra if k in exc.extra})
     return status, body
 
 

@@ -10,6 +10,8 @@ from didstore.db.engine import Database
 from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.inventory import InventoryService
 from didstore.services.numbers import NumberService
+from didstore.services.partner import PartnerService
+from didstore.services.reports import ReportService
 from didstore.services.wallet import WalletService
 
 
@@ -23,6 +25,8 @@ class AppState:
     wallet: WalletService
     inventory: InventoryService
     numbers: NumberService
+    partner: PartnerService
+    reports: ReportService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
@@ -35,4 +39,6 @@ class AppState:
             wallet=WalletService(db, clock),
             inventory=InventoryService(db, clock),
             numbers=NumberService(db, clock),
+            partner=PartnerService(db, clock, AccountService(db, clock)),
+            reports=ReportService(db, clock),
         )

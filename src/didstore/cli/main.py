@@ -13,6 +13,7 @@ from rich.progress import Progress
 from didstore.api import wire
 from didstore.api.app import create_app
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
+from didstore.cli.report import app as report_app
 from didstore.config import Settings
 from didstore.db.engine import default_database_url, make_engine
 from didstore.db.migrate import upgrade
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(report_app, name="report")
 
 
 @app.command()

@@ -54,6 +54,11 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),  # sub-accounts are deleted softly
+    # profile fields of customer accounts created through the partner API
+    Column("phone", String(16), nullable=False, server_default=""),
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("company", String(200), nullable=False, server_default=""),
+    Column("password_hash", String(200), nullable=True),
     CheckConstraint("kind IN ('partner', 'main', 'sub')", name="kind"),
     CheckConstraint("release_fee_minor >= 0", name="release_fee_nonnegative"),
     Index("ix_accounts_parent", "parent_id"),
@@ -140,6 +145,8 @@ numbers = Table(
     Column("last_call_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the partner of the paying account, set at purchase: partner views page on it
+    Column("partner_id", Integer, ForeignKey("accounts.id"), nullable=True),
     CheckConstraint(
         "state IN ('available', 'active', 'pending_release', 'suspended', 'quarantined',"
         " 'blocked')",
@@ -159,6 +166,7 @@ numbers = Table(
     Index("ix_numbers_state_available_at", "state", "available_at"),
     Index("ix_numbers_state_cooldown", "state", "cooldown_ends_at"),
     Index("ix_numbers_state_next_billing", "state", "next_billing_date"),
+    Index("ix_numbers_partner_e164", "partner_id", "e164"),
 )
 
 # Who changed what: append-only.
@@ -193,6 +201,19 @@ operator_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Reports computed by jobs and kept for partners (e.g. the weekly renewal check).
+partner_reports = Table(
+    "partner_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("period", String(32), nullable=False),  # e.g. ISO week 2026-W48
+    Column("generated_at", UTCDateTime, nullable=False),
+    Column("body", JSON, nullable=False),
+    UniqueConstraint("partner_id", "kind", "period", name="uq_partner_reports_period"),
+)
+
 __all__ = [
     "accounts",
     "audit_log",
@@ -200,5 +221,6 @@ __all__ = [
     "metadata",
     "numbers",
     "operator_tokens",
+    "partner_reports",
     "wallets",
 ]

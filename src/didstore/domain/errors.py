@@ -13,6 +13,8 @@ class DomainError(Exception):
     """Base class. ``code`` is stable and machine-readable; ``message`` is for humans."""
 
     code = "error"
+    #: keys of ``extra`` that the wire envelope shows next to ``error`` and ``message``
+    public_extra: tuple[str, ...] = ()
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)

@@ -104,6 +104,7 @@ class AccountService:
         release_fee_minor: int = 0,
         enabled: bool = True,
         kyc_mode: str = "personal_use",
+        profile: dict[str, Any] | None = None,
     ) -> tuple[int, str, str]:
         now = self.clock.now()
         token = new_token()
@@ -127,6 +128,7 @@ class AccountService:
                             enabled=enabled,
                             kyc_mode=kyc_mode,
                             aadhaar_verified=False,
+                            **(profile or {}),
                             created_at=now,
                             updated_at=now,
                         )
@@ -166,6 +168,7 @@ class AccountService:
         partner_id: str | None = None,
         release_fee: object = 0,
         email: str = "",
+        profile: dict[str, Any] | None = None,
     ) -> Credentials:
         cur = currency(currency_code)
         fee = whole_units_to_minor(
@@ -187,6 +190,7 @@ class AccountService:
                 email=email,
                 partner_id=partner_pk,
                 release_fee_minor=fee,
+                profile=profile,
             )
             ensure_wallet(conn, account_id, cur.code, self.clock.now())
             audit.record(
@@ -206,6 +210,33 @@ class AccountService:
             )
             account = self.get_by_id(conn, account_id)
         return Credentials(account, token)
+
+    def set_kyc(self, actor: Actor, account: Account, *, aadhaar_verified: object) -> Account:
+        """Record an account's Aadhaar KYC outcome; its numbers (and those of its
+        ``personal_use`` sub-accounts) show it as ``aadhaar_verified``."""
+        if not isinstance(aadhaar_verified, bool):
+            raise InvalidInput("aadhaar_verified must be true or false", field="aadhaar_verified")
+        if account.kind == "partner":
+            raise InvalidInput("KYC applies to customer accounts, not partners")
+        now = self.clock.now()
+        with self.db.write() as conn:
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account.id)
+                .values(aadhaar_verified=aadhaar_verified, updated_at=now)
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="account.kyc",
+                entity_type="account",
+                entity_id=account.auth_id,
+                account_id=account.auth_id,
+                before={"aadhaar_verified": account.aadhaar_verified},
+                after={"aadhaar_verified": aadhaar_verified},
+            )
+            return self.get_by_id(conn, account.id)
 
     # -- sub-accounts -----------------------------------------------------------------------
     def create_sub_account(

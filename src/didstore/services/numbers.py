@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, case, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -60,16 +61,35 @@ class CancelRelease:
     currency: str
 
 
+_owner_parent = aliased(accounts)
+
+
+def aadhaar_verified_expr() -> Any:
+    """A number's Aadhaar state is its holder's KYC: a main account's own, a ``customer_use``
+    sub-account's own, and a ``personal_use`` sub-account's parent's (spec §10.14)."""
+    return case(
+        (
+            and_(accounts.c.kind == "sub", accounts.c.kyc_mode == "personal_use"),
+            func.coalesce(_owner_parent.c.aadhaar_verified, False),
+        ),
+        else_=func.coalesce(accounts.c.aadhaar_verified, False),
+    )
+
+
 def number_query() -> Select[Any]:
-    """Numbers with their owner's public id and KYC state (for the wire object)."""
-    return select(
-        numbers,
-        accounts.c.auth_id.label("owner_auth_id"),
-        accounts.c.aadhaar_verified.label("owner_aadhaar_verified"),
-    ).outerjoin(accounts, accounts.c.id == numbers.c.owner_account_id)
+    """Numbers with their owner's public id and effective KYC state (for the wire object)."""
+    return (
+        select(
+            numbers,
+            accounts.c.auth_id.label("owner_auth_id"),
+            aadhaar_verified_expr().label("owner_aadhaar_verified"),
+        )
+        .outerjoin(accounts, accounts.c.id == numbers.c.owner_account_id)
+        .outerjoin(_owner_parent, _owner_parent.c.id == accounts.c.parent_id)
+    )
 
 
-def _visible_owned(now: datetime) -> Any:
+def visible_owned(now: datetime) -> Any:
     """Owned states as the customer sees them at ``now``: a pending release whose 24 h have
     passed is released, whether or not the lifecycle job has run yet."""
     return or_(
@@ -127,6 +147,9 @@ class NumberService:
                 # A retry of a purchase that already succeeded (the newer SDK retries 5xx and
                 # timeouts by itself): answer as the first call did, charge nothing.
                 return Purchase(self._load(conn, m["id"]), 0, replayed=True)
+            partner_id = conn.execute(
+                select(accounts.c.partner_id).where(accounts.c.id == buyer.payer_id)
+            ).scalar_one()
             claimed = conn.execute(
                 update(numbers)
                 .where(numbers.c.id == m["id"], numbers.c.state == NumberState.AVAILABLE.value)
@@ -134,6 +157,7 @@ class NumberService:
                     state=NumberState.ACTIVE.value,
                     owner_account_id=buyer.id,
                     billing_account_id=buyer.payer_id,
+                    partner_id=partner_id,
                     source="purchased",
                     purchased_at=now,
                     last_billing_date=now,
@@ -202,7 +226,7 @@ class NumberService:
             conds = [numbers.c.billing_account_id == account.id]
         else:
             conds = [numbers.c.owner_account_id == account.id]
-        conds.append(_visible_owned(now))
+        conds.append(visible_owned(now))
         if search:
             digits = search_digits(search)
             conds.append(numbers.c.e164.like(f"%{digits}%"))
@@ -226,7 +250,7 @@ class NumberService:
         """One number the account (or, for a main account, one of its sub-accounts) holds."""
         with self.db.read() as conn:
             row = conn.execute(
-                number_query().where(numbers.c.e164 == e164.value, _visible_owned(self.clock.now()))
+                number_query().where(numbers.c.e164 == e164.value, visible_owned(self.clock.now()))
             ).first()
         if row is None or not _may_manage(account, row._mapping):
             raise NotFound("number not found")

@@ -109,6 +109,20 @@ def credit_account(request: Request, auth_id: str, body: CreditBody) -> Response
     )
 
 
+class KycBody(BaseModel):
+    aadhaar_verified: Any = None
+
+
+@router.post("/accounts/{auth_id}/kyc", summary="Record an account's Aadhaar KYC outcome")
+def set_kyc(request: Request, auth_id: str, body: KycBody) -> Response:
+    principal = require_operator(request)
+    state = _state(request)
+    account = state.accounts.set_kyc(
+        principal.actor, state.accounts.get(auth_id), aadhaar_verified=body.aadhaar_verified
+    )
+    return JSON({"auth_id": account.auth_id, "aadhaar_verified": account.aadhaar_verified})
+
+
 def _report(report: ImportReport) -> dict[str, Any]:
     return {
         "created": report.created,

@@ -1,0 +1,358 @@
+"""Partner API (spec §5, entities §6): ``X-Auth-ID``/``X-Auth-Token`` with ``PA_`` credentials.
+Number views are read-only (write methods answer 405); other partners' customers are 404."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from didstore.api import wire, wire_partner
+from didstore.api.auth import Principal, authenticate
+from didstore.api.params import digits_param, paging
+from didstore.api.responses import JSON
+from didstore.api.state import AppState
+from didstore.domain.errors import AccountMismatch, InvalidInput
+from didstore.domain.money import currency, to_units
+from didstore.services.models import Account
+from didstore.services.reports import kept_reports
+from didstore.services.wallet import TransactionFilters
+
+router = APIRouter(prefix="/api/v1/partner", tags=["partner"])
+
+TRANSACTION_TYPES = {
+    "recharge": {"type": "credit"},
+    "debit": {"type": "debit"},
+    "refund": {"reference_type": "refund"},
+    "transfer": {"reference_type": "transfer"},
+    "adjustment": {"reference_type": "manual_adjustment"},
+}
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.didstore  # type: ignore[no-any-return]
+
+
+def _partner(request: Request) -> tuple[Principal, Account]:
+    principal = authenticate(request)
+    if principal.account is None or principal.account.kind != "partner":
+        raise AccountMismatch("Access denied: partner credentials required")
+    return principal, principal.account
+
+
+def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        start = datetime.combine(date.fromisoformat(value[:10]), time.min, tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date such as 2026-03-01", field=name) from exc
+    return start + timedelta(days=1) if end else start
+
+
+class TransferBody(BaseModel):
+    amount: Any = None
+    currency: Any = None
+    description: Any = None
+
+
+class CustomerBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: Any = None
+    email: Any = None
+    phone: Any = None
+    password: Any = None
+    country: Any = None
+    company: Any = None
+
+
+@router.get("/me", summary="The partner's profile")
+def me(request: Request) -> Response:
+    _, partner = _partner(request)
+    svc = _state(request).partner
+    return JSON(wire_partner.profile(partner, svc.balance(partner), svc.customer_count(partner)))
+
+
+@router.get("/accounts", summary="List customer accounts")
+def list_accounts(
+    request: Request,
+    page: int | None = None,
+    per_page: int | None = None,
+    search: str | None = None,
+) -> Response:
+    _, partner = _partner(request)
+    paged = paging(page, per_page, default=20, maximum=100)
+    result = _state(request).partner.list_customers(
+        partner, search=search, page=paged.page, per_page=paged.per_page
+    )
+    return JSON(
+        {
+            "accounts": [
+                wire_partner.customer(c.account, c.balance_minor, partner) for c in result.items
+            ],
+            "total": result.total,
+            "page": result.page,
+            "size": result.per_page,
+        }
+    )
+
+
+@router.post("/accounts", status_code=201, summary="Create a customer account")
+def create_account(request: Request, body: CustomerBody) -> Response:
+    principal, partner = _partner(request)
+    creds = _state(request).partner.create_customer(principal.actor, partner, body.model_dump())
+    return JSON(wire_partner.created_customer(creds.account, creds.auth_token), 201)
+
+
+@router.post("/accounts/{customer_id}/transfer-balance", summary="Move money to a customer")
+def transfer_balance(request: Request, customer_id: str, body: TransferBody) -> Response:
+    principal, partner = _partner(request)
+    result = _state(request).partner.transfer(
+        principal.actor,
+        partner,
+        customer_id,
+        amount=body.amount,
+        currency_code=body.currency,
+        description=body.description,
+    )
+    return JSON(wire_partner.transfer(result))
+
+
+@router.get("/accounts/{customer_id}/transactions", summary="A customer's ledger")
+def customer_transactions(
+    request: Request,
+    customer_id: str,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    transaction_type: str | None = None,
+    page: int | None = None,
+    per_page: int | None = None,
+) -> Response:
+    _, partner = _partner(request)
+    state = _state(request)
+    customer = state.partner.customer(partner, customer_id)
+    paged = paging(page, per_page, default=20, maximum=100)
+    extra: dict[str, str] = {}
+    if transaction_type:
+        if transaction_type not in TRANSACTION_TYPES:
+            raise InvalidInput(
+                f"transaction_type must be one of {', '.join(TRANSACTION_TYPES)}",
+                field="transaction_type",
+            )
+        extra = TRANSACTION_TYPES[transaction_type]
+    filters = TransactionFilters(
+        from_date=_day(from_date, "from_date"), to_date=_day(to_date, "to_date", end=True), **extra
+    )
+    result, summary = state.wallet.transactions(customer, filters, paged.page, paged.per_page)
+    return JSON(
+        {
+            "transactions": [wire_partner.customer_transaction(t) for t in result.items],
+            "summary": wire_partner.partner_summary(summary, customer.currency),
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+            "total_pages": math.ceil(result.total / result.per_page) if result.total else 0,
+            "account_auth_id": customer.auth_id,
+        }
+    )
+
+
+def _numbers_page(
+    request: Request,
+    customer_id: str | None,
+    page: int | None,
+    per_page: int | None,
+    search: str | None,
+) -> dict[str, Any]:
+    _, partner = _partner(request)
+    state = _state(request)
+    customer = state.partner.customer(partner, customer_id) if customer_id else None
+    paged = paging(page, per_page, default=20, maximum=100)
+    result = state.partner.numbers(
+        partner,
+        customer=customer,
+        search=digits_param(search, "search"),
+        page=paged.page,
+        per_page=paged.per_page,
+    )
+    return wire.page(
+        [wire.owned_number(n) for n in result.items], result.page, result.per_page, result.total
+    )
+
+
+@router.get("/accounts/{customer_id}/numbers", summary="A customer's numbers (read-only)")
+def customer_numbers(
+    request: Request,
+    customer_id: str,
+    page: int | None = None,
+    per_page: int | None = None,
+    search: str | None = None,
+) -> Response:
+    body = _numbers_page(request, customer_id, page, per_page, search)
+    return JSON({**body, "account_auth_id": customer_id})
+
+
+@router.get("/numbers", summary="Every number under the partner (read-only)")
+def all_numbers(
+    request: Request,
+    page: int | None = None,
+    per_page: int | None = None,
+    search: str | None = None,
+) -> Response:
+    return JSON(_numbers_page(request, None, page, per_page, search))
+
+
+# -- reports ---------------------------------------------------------------------------------
+def _wants_csv(request: Request) -> bool:
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+def _units(minor: int, code: str) -> int | float:
+    return to_units(minor, currency(code))
+
+
+@router.get("/reports/renewals/kept", summary="Renewal reports kept by the weekly job")
+def report_renewals_kept(request: Request) -> Response:
+    _, partner = _partner(request)
+    kept = kept_reports(_state(request).db, partner, "renewals")
+    return JSON({"reports": [{**k, "generated_at": wire.ts(k["generated_at"])} for k in kept]})
+
+
+@router.get("/reports/renewals", summary="Renewals the customer's balance cannot cover")
+def report_renewals(request: Request, within_days: int = 14) -> Response:
+    _, partner = _partner(request)
+    risks = _state(request).reports.renewals(partner, within_days)
+    accounts_: list[dict[str, Any]] = [
+        {
+            "account_id": r.account_auth_id,
+            "name": r.account_name,
+            "currency": r.currency,
+            "balance": _units(r.balance_minor, r.currency),
+            "due": _units(r.due_minor, r.currency),
+            "shortfall": _units(r.shortfall_minor, r.currency),
+            "numbers": [
+                {
+                    "e164": n.e164,
+                    "next_billing_date": wire.ts(n.next_billing_date),
+                    "monthly_fee": _units(n.monthly_fee_minor, r.currency),
+                    "renewals_in_window": n.renewals_in_window,
+                }
+                for n in r.numbers
+            ],
+        }
+        for r in risks
+    ]
+    if _wants_csv(request):
+        flat = [
+            {**{k: v for k, v in a.items() if k != "numbers"}, **n}
+            for a in accounts_
+            for n in a["numbers"]
+        ]
+        return _csv(
+            flat,
+            [
+                "account_id",
+                "name",
+                "currency",
+                "balance",
+                "due",
+                "shortfall",
+                "e164",
+                "next_billing_date",
+                "monthly_fee",
+                "renewals_in_window",
+            ],
+        )
+    return JSON({"within_days": within_days, "accounts": accounts_})
+
+
+def _number_rows(items: list[Any]) -> list[dict[str, Any]]:
+    return [wire.owned_number(n) for n in items]
+
+
+_NUMBER_CSV = [
+    "e164",
+    "account_id",
+    "status",
+    "country",
+    "region",
+    "trunk_group_id",
+    "application_id",
+    "aadhaar_verification_required",
+    "aadhaar_verified",
+    "monthly_fee",
+    "currency",
+    "next_billing_date",
+]
+
+
+@router.get("/reports/routing", summary="Active numbers with nowhere to route")
+def report_routing(request: Request) -> Response:
+    _, partner = _partner(request)
+    rows = _number_rows(_state(request).reports.routing(partner))
+    if _wants_csv(request):
+        return _csv(rows, _NUMBER_CSV)
+    return JSON({"numbers": rows, "total": len(rows)})
+
+
+@router.get("/reports/kyc", summary="Numbers restricted until Aadhaar KYC")
+def report_kyc(request: Request) -> Response:
+    _, partner = _partner(request)
+    rows = _number_rows(_state(request).reports.kyc(partner))
+    if _wants_csv(request):
+        return _csv(rows, _NUMBER_CSV)
+    return JSON({"numbers": rows, "total": len(rows)})
+
+
+@router.get("/reports/costs", summary="Number costs per customer, from the ledger")
+def report_costs(request: Request) -> Response:
+    """``from`` and ``to`` (YYYY-MM-DD, inclusive); read raw because ``from`` is a keyword."""
+    _, partner = _partner(request)
+    query = request.query_params
+    start = _day(query.get("from") or query.get("from_date"), "from")
+    end = _day(query.get("to") or query.get("to_date"), "to", end=True)
+    if start is None or end is None:
+        raise InvalidInput("from and to are required (YYYY-MM-DD)")
+    lines = _state(request).reports.costs(partner, start, end)
+    rows = [
+        {
+            "account_id": c.account_auth_id,
+            "name": c.account_name,
+            "currency": c.currency,
+            "purchases": _units(c.purchases_minor, c.currency),
+            "rentals": _units(c.rentals_minor, c.currency),
+            "release_fees": _units(c.release_fees_minor, c.currency),
+            "refunds": _units(c.refunds_minor, c.currency),
+            "net": _units(c.net_minor, c.currency),
+        }
+        for c in lines
+    ]
+    if _wants_csv(request):
+        return _csv(
+            rows,
+            [
+                "account_id",
+                "name",
+                "currency",
+                "purchases",
+                "rentals",
+                "release_fees",
+                "refunds",
+                "net",
+            ],
+        )
+    return JSON({"from": wire.ts(start), "to": wire.ts(end), "customers": rows})

@@ -1,0 +1,184 @@
+"""Partner API wire shapes (entities spec §6): exact key sets, strings for money where the
+SDK says so (``balance``, ``cash_credits``), integers where it says int."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from didstore.api.wire import ts
+from didstore.domain.money import currency, to_fixed, to_units
+from didstore.services.models import Account, LedgerEntry
+from didstore.services.partner import Transfer
+from didstore.services.wallet import TransactionSummary
+
+
+def _ts(value: Any) -> str:
+    return ts(value) or ""
+
+
+def profile(p: Account, balance_minor: int, account_count: int) -> dict[str, Any]:
+    """``GET /partner/me``: 21 keys; no ``currency`` key (the SDK forbids it)."""
+    return {
+        "id": p.api_id,
+        "account_id": 500000 + p.id,
+        "name": p.name,
+        "slug": p.auth_id.lower(),
+        "company": p.name,
+        "auth_id": p.auth_id,
+        "email": p.email,
+        "phone": "",
+        "billing_model": "direct",
+        "is_active": p.enabled,
+        "is_verified": True,
+        "max_accounts": 0,
+        "can_create_accounts": True,
+        "can_create_pricing_tiers": False,
+        "can_view_cdrs": False,
+        "can_transfer_balance": True,
+        "default_pricing_tier_id": "default",
+        "account_count": account_count,
+        "balance": to_fixed(balance_minor, currency(p.currency)),
+        "created_at": _ts(p.created_at),
+        "updated_at": _ts(p.updated_at),
+    }
+
+
+def customer(a: Account, balance_minor: int, partner: Account) -> dict[str, Any]:
+    """A customer account item: the 50 keys of the SDK's model."""
+    cur = currency(a.currency)
+    return {
+        "name": a.name,
+        "email": a.email,
+        "phone": "",
+        "description": None,
+        "gstin": None,
+        "gst_status": None,
+        "tds_enabled": False,
+        "tds_percentage": 0,
+        "business_type": "private_limited",
+        "id": str(500000 + a.id),
+        "auth_id": a.auth_id,
+        "api_id": a.api_id,
+        "account_type": "standard",
+        "role": "admin",
+        "postpaid": False,
+        "address": None,
+        "city": None,
+        "state": None,
+        "timezone": None,
+        "country": "",
+        "zip_code": None,
+        "company": "",
+        "billing_mode": "prepaid",
+        "auto_recharge": False,
+        "cash_credits": to_fixed(balance_minor, cur),
+        "cps_limit": 10,
+        "concurrent_calls_limit": 10,
+        "base_cps_limit": None,
+        "base_concurrent_calls_limit": None,
+        "purchased_cps": None,
+        "purchased_concurrent_calls": None,
+        "is_active": a.enabled,
+        "is_verified": a.aadhaar_verified,
+        "is_trial_account": False,
+        "enabled": a.enabled,
+        "kyc_status": "verified" if a.aadhaar_verified else "pending",
+        "google_id": None,
+        "referral_code": None,
+        "referral_disabled": True,
+        "custom_referrer_reward_amount": None,
+        "custom_referee_reward_amount": None,
+        "created_at": _ts(a.created_at),
+        "updated_at": _ts(a.updated_at),
+        "last_login": None,
+        "pricing_tier_id": "default",
+        "pricing_tier": {
+            "id": "default",
+            "name": "default",
+            "currency": a.currency,
+            "rate_per_minute": 0,
+            "streaming_rate_per_minute": 0,
+            "recording_rate_per_minute": 0,
+            "whatsapp_voice_rate": 0,
+            "transcription_rate_per_minute": 0,
+            "pii_redaction_rate_per_minute": 0,
+            "charge_non_connected_calls": False,
+            "non_connected_call_fee": 0,
+            "did_release_fee": to_units(a.release_fee_minor, cur),
+            "is_active": True,
+            "is_default": True,
+            "partner_id": partner.auth_id,
+        },
+        "partner_id": partner.auth_id,
+        "auto_recharge_config": None,
+        "resource_uri": f"/v1/Account/{a.auth_id}/",
+        "auth_token": "<redacted>",
+    }
+
+
+def created_customer(a: Account, token: str) -> dict[str, Any]:
+    return {
+        "auth_id": a.auth_id,
+        "auth_token": token,
+        "name": a.name,
+        "email": a.email,
+        "status": "active",
+        "balance": to_fixed(0, currency(a.currency)),
+        "currency": a.currency,
+        "country": "",
+        "created_at": _ts(a.created_at),
+    }
+
+
+def transfer(t: Transfer) -> dict[str, Any]:
+    cur = currency(t.currency)
+    return {
+        "transaction_id": t.transaction_id,
+        "from_account": t.partner.auth_id,
+        "to_account": t.customer.auth_id,
+        "amount": to_units(t.amount_minor, cur),
+        "currency": t.currency,
+        "description": t.description,
+        "status": "completed",
+        "partner_balance_after": to_units(t.partner_balance_minor, cur),
+        "customer_balance_after": to_units(t.customer_balance_minor, cur),
+        "timestamp": _ts(t.at),
+    }
+
+
+def customer_transaction(t: LedgerEntry) -> dict[str, Any]:
+    """12 keys: the account ledger row without ``reference_type`` (entities §6.4)."""
+    stamp = _ts(t.created_at)
+    return {
+        "id": t.id,
+        "account_id": t.account_auth_id,
+        "balance_id": t.wallet_id,
+        "type": t.type,
+        "amount": to_units(t.amount_minor, currency(t.currency)),
+        "currency": t.currency,
+        "description": t.description,
+        "reference": t.reference,
+        "status": t.status,
+        "processed_at": stamp,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def partner_summary(s: TransactionSummary, code: str) -> dict[str, Any]:
+    cur = currency(code)
+    return {
+        "total_transactions": s.total_transactions,
+        "total_debit": to_units(s.total_debit_minor, cur),
+        "total_credit": to_units(s.total_credit_minor, cur),
+        "net_amount": to_units(s.total_credit_minor - s.total_debit_minor, cur),
+        "by_reference_type": [
+            {
+                "reference_type": g.reference_type,
+                "total_debit": to_units(g.total_debit_minor, cur),
+                "total_credit": to_units(g.total_credit_minor, cur),
+                "count": g.count,
+            }
+            for g in s.by_reference_type
+        ],
+    }

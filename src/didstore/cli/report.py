@@ -1,0 +1,186 @@
+"""``didstore report …``: the partner Number Management checks from a terminal (operator)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from didstore.api import wire
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, fail, open_state, out
+from didstore.domain.errors import DomainError, InvalidInput
+from didstore.domain.money import currency, to_units
+from didstore.services.models import Account, Number
+
+app = typer.Typer(
+    help="Partner reports: renewals at risk, unrouted numbers, costs, KYC.", no_args_is_help=True
+)
+PartnerOpt = typer.Option(..., "--partner", help="The partner (PA_...).")
+CsvFlag = typer.Option(False, "--csv", help="Print CSV.")
+
+
+def _partner(state: Any, auth_id: str) -> Account:
+    partner = state.accounts.get(auth_id)
+    if partner.kind != "partner":
+        raise InvalidInput(f"{auth_id} is not a partner")
+    return partner  # type: ignore[no-any-return]
+
+
+def _emit(
+    rows: list[dict[str, Any]], columns: list[str], json_out: bool, csv_out: bool, title: str
+) -> None:
+    if json_out:
+        emit_json(rows)
+    elif csv_out or not out.is_terminal:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*[str(r.get(c, "")) for c in columns])
+        out.print(table)
+
+
+def _numbers(items: list[Number]) -> list[dict[str, Any]]:
+    return [wire.owned_number(n) for n in items]
+
+
+NUMBER_COLUMNS = [
+    "e164",
+    "account_id",
+    "status",
+    "trunk_group_id",
+    "application_id",
+    "aadhaar_verification_required",
+    "aadhaar_verified",
+    "next_billing_date",
+]
+
+
+@app.command("renewals")
+def renewals(
+    partner: str = PartnerOpt,
+    within_days: int = typer.Option(14, "--within-days"),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+    csv_out: bool = CsvFlag,
+) -> None:
+    """Numbers renewing soon whose account cannot cover every rental due."""
+    state = open_state(database_url)
+    try:
+        risks = state.reports.renewals(_partner(state, partner), within_days)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    rows = []
+    for r in risks:
+        cur = currency(r.currency)
+        for n in r.numbers:
+            rows.append(
+                {
+                    "account_id": r.account_auth_id,
+                    "currency": r.currency,
+                    "balance": to_units(r.balance_minor, cur),
+                    "due": to_units(r.due_minor, cur),
+                    "shortfall": to_units(r.shortfall_minor, cur),
+                    "e164": n.e164,
+                    "next_billing_date": wire.ts(n.next_billing_date),
+                }
+            )
+    _emit(
+        rows,
+        ["account_id", "currency", "balance", "due", "shortfall", "e164", "next_billing_date"],
+        json_out,
+        csv_out,
+        "Renewals at risk",
+    )
+
+
+@app.command("routing")
+def routing(
+    partner: str = PartnerOpt,
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+    csv_out: bool = CsvFlag,
+) -> None:
+    """Active numbers with neither trunk nor application."""
+    state = open_state(database_url)
+    try:
+        items = state.reports.routing(_partner(state, partner))
+    except DomainError as exc:
+        raise fail(exc) from exc
+    _emit(_numbers(items), NUMBER_COLUMNS, json_out, csv_out, "Numbers with nowhere to route")
+
+
+@app.command("kyc")
+def kyc(
+    partner: str = PartnerOpt,
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+    csv_out: bool = CsvFlag,
+) -> None:
+    """Numbers restricted until Aadhaar KYC completes."""
+    state = open_state(database_url)
+    try:
+        items = state.reports.kyc(_partner(state, partner))
+    except DomainError as exc:
+        raise fail(exc) from exc
+    _emit(_numbers(items), NUMBER_COLUMNS, json_out, csv_out, "Restricted by Aadhaar KYC")
+
+
+@app.command("costs")
+def costs(
+    partner: str = PartnerOpt,
+    start: str = typer.Option(..., "--from", help="YYYY-MM-DD (inclusive)"),
+    end: str = typer.Option(..., "--to", help="YYYY-MM-DD (inclusive)"),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+    csv_out: bool = CsvFlag,
+) -> None:
+    """Per customer: what the ledger charged for numbers in the period."""
+    state = open_state(database_url)
+    try:
+        lo = datetime.combine(date.fromisoformat(start), time.min, tzinfo=UTC)
+        hi = datetime.combine(date.fromisoformat(end), time.min, tzinfo=UTC) + timedelta(days=1)
+        lines = state.reports.costs(_partner(state, partner), lo, hi)
+    except ValueError as exc:
+        raise fail(InvalidInput(f"dates must look like 2026-03-01 ({exc})")) from exc
+    except DomainError as exc:
+        raise fail(exc) from exc
+    rows = []
+    for c in lines:
+        cur = currency(c.currency)
+        rows.append(
+            {
+                "account_id": c.account_auth_id,
+                "name": c.account_name,
+                "currency": c.currency,
+                "purchases": to_units(c.purchases_minor, cur),
+                "rentals": to_units(c.rentals_minor, cur),
+                "release_fees": to_units(c.release_fees_minor, cur),
+                "refunds": to_units(c.refunds_minor, cur),
+                "net": to_units(c.net_minor, cur),
+            }
+        )
+    _emit(
+        rows,
+        [
+            "account_id",
+            "name",
+            "currency",
+            "purchases",
+            "rentals",
+            "release_fees",
+            "refunds",
+            "net",
+        ],
+        json_out,
+        csv_out,
+        "Number costs",
+    )

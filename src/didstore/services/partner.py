@@ -1,0 +1,281 @@
+"""The partner (reseller) view: customers, money transfers and read-only number views.
+
+A partner sees only the main accounts it owns (and their sub-accounts' numbers); asking for
+anyone else's is answered as if they did not exist (404). Transfers move money from the
+partner's wallet to a customer's atomically, with a ledger row on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from didstore.clock import Clock
+from didstore.db.engine import Database
+from didstore.db.tables import accounts, numbers, wallets
+from didstore.domain.e164 import from_body
+from didstore.domain.errors import InsufficientBalance, InvalidInput, NotFound
+from didstore.domain.ids import new_uuid
+from didstore.domain.money import currency, to_minor, to_units
+from didstore.services import audit, ledger
+from didstore.services.accounts import AccountService, Credentials
+from didstore.services.models import Account, Actor, Number, Page
+from didstore.services.numbers import number_query, visible_owned
+
+_PASSWORD_RULE = re.compile(r"^(?=.*\d)(?=.*[^A-Za-z0-9]).{8,}$")
+
+
+class TransferRefused(InvalidInput):
+    """A transfer the partner's wallet cannot cover (400 with the balances, spec §5.3)."""
+
+    code = "insufficient_balance"
+    public_extra = ("current_balance", "requested_amount")
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    account: Account
+    balance_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    transaction_id: str
+    partner: Account
+    customer: Account
+    amount_minor: int
+    currency: str
+    description: str
+    partner_balance_minor: int
+    customer_balance_minor: int
+    at: datetime
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+class PartnerService:
+    def __init__(self, db: Database, clock: Clock, accounts_: AccountService) -> None:
+        self.db = db
+        self.clock = clock
+        self.accounts = accounts_
+
+    def _balance(self, account_id: int, code: str) -> int:
+        with self.db.read() as conn:
+            value = conn.execute(
+                select(wallets.c.balance_minor).where(
+                    wallets.c.account_id == account_id, wallets.c.currency == code
+                )
+            ).scalar_one_or_none()
+        return int(value or 0)
+
+    def balance(self, partner: Account) -> int:
+        return self._balance(partner.id, partner.currency)
+
+    def customer_count(self, partner: Account) -> int:
+        with self.db.read() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(accounts)
+                    .where(accounts.c.partner_id == partner.id, accounts.c.kind == "main")
+                ).scalar_one()
+            )
+
+    def customer(self, partner: Account, auth_id: str) -> Account:
+        try:
+            account = self.accounts.get(auth_id)
+        except NotFound:
+            account = None
+        if account is None or account.kind != "main" or account.partner_id != partner.id:
+            raise NotFound(f"customer {auth_id} not found")
+        return account
+
+    def list_customers(
+        self, partner: Account, *, search: str | None, page: int, per_page: int
+    ) -> Page[Customer]:
+        conds = [accounts.c.partner_id == partner.id, accounts.c.kind == "main"]
+        if search:
+            pattern = f"%{search.lower()}%"
+            conds.append(
+                or_(
+                    func.lower(accounts.c.name).like(pattern),
+                    func.lower(accounts.c.email).like(pattern),
+                )
+            )
+        balance = (
+            select(wallets.c.balance_minor)
+            .where(wallets.c.account_id == accounts.c.id, wallets.c.currency == accounts.c.currency)
+            .scalar_subquery()
+        )
+        with self.db.read() as conn:
+            total = conn.execute(
+                select(func.count()).select_from(accounts).where(*conds)
+            ).scalar_one()
+            rows = conn.execute(
+                select(accounts.c.auth_id, func.coalesce(balance, 0))
+                .where(*conds)
+                .order_by(accounts.c.id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).all()
+        items = [Customer(self.accounts.get(str(r[0])), int(r[1])) for r in rows]
+        return Page(items, page, per_page, int(total))
+
+    def create_customer(self, actor: Actor, partner: Account, body: dict[str, Any]) -> Credentials:
+        """Partner-created customers: name, email, phone (E.164), password (8+ characters
+        with a digit and a special character) and country (ISO-2) are required."""
+        missing = [k for k in ("name", "email", "phone", "password", "country") if not body.get(k)]
+        if missing:
+            raise InvalidInput(f"missing required field(s): {', '.join(missing)}")
+        for key in ("name", "email", "phone", "password", "country"):
+            if not isinstance(body[key], str):
+                raise InvalidInput(f"{key} must be a string", field=key)
+        if "@" not in body["email"]:
+            raise InvalidInput("email is not an email address", field="email")
+        phone = from_body(body["phone"]).value
+        if not _PASSWORD_RULE.match(body["password"]):
+            raise InvalidInput(
+                "password needs at least 8 characters, a digit and a special character",
+                field="password",
+            )
+        country = body["country"].strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise InvalidInput("country must be an ISO 3166 alpha-2 code", field="country")
+        company = body.get("company") or ""
+        if not isinstance(company, str):
+            raise InvalidInput("company must be a string", field="company")
+        return self.accounts.create_main_account(
+            actor,
+            name=body["name"],
+            currency_code=partner.currency,
+            partner_id=partner.auth_id,
+            email=body["email"],
+            profile={
+                "phone": phone,
+                "country": country,
+                "company": company[:200],
+                "password_hash": hash_password(body["password"]),
+            },
+        )
+
+    def transfer(
+        self,
+        actor: Actor,
+        partner: Account,
+        customer_auth_id: str,
+        *,
+        amount: object,
+        currency_code: object,
+        description: object = None,
+    ) -> Transfer:
+        """Atomic, permanent, same currency only; the partner's balance never goes negative."""
+        customer = self.customer(partner, customer_auth_id)
+        if amount is None:
+            raise InvalidInput("amount is required", field="amount")
+        if currency_code is None:
+            raise InvalidInput("currency is required", field="currency")
+        cur = currency(currency_code)
+        if cur.code != partner.currency:
+            raise InvalidInput(
+                f"currency must be the partner currency {partner.currency}, got {cur.code}",
+                field="currency",
+            )
+        amount_minor = to_minor(amount, cur)
+        if amount_minor <= 0:
+            raise InvalidInput("amount must be greater than zero", field="amount")
+        if description is not None and not isinstance(description, str):
+            raise InvalidInput("description must be a string", field="description")
+        text = description or f"Transfer from {partner.auth_id}"
+        now = self.clock.now()
+        reference = f"ptc:{new_uuid()}:{customer.auth_id}:{int(now.timestamp())}"
+        with self.db.write() as conn:
+            try:
+                out = ledger.debit(
+                    conn,
+                    account_id=partner.id,
+                    currency_code=cur.code,
+                    amount_minor=amount_minor,
+                    reference_type="transfer",
+                    reference=reference,
+                    description=text,
+                    now=now,
+                )
+            except InsufficientBalance as exc:
+                raise TransferRefused(
+                    "insufficient partner balance",
+                    current_balance=exc.extra.get("available"),
+                    requested_amount=to_units(amount_minor, cur),
+                ) from exc
+            into = ledger.credit(
+                conn,
+                account_id=customer.id,
+                currency_code=cur.code,
+                amount_minor=amount_minor,
+                reference_type="transfer",
+                reference=reference,
+                description=text,
+                now=now,
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="partner.transfer",
+                entity_type="wallet",
+                entity_id=into.wallet_id,
+                account_id=customer.auth_id,
+                after={"from": partner.auth_id, "amount_minor": amount_minor, "currency": cur.code},
+            )
+        return Transfer(
+            out.entry_id,
+            partner,
+            customer,
+            amount_minor,
+            cur.code,
+            text,
+            out.balance_after_minor,
+            into.balance_after_minor,
+            now,
+        )
+
+    def numbers(
+        self,
+        partner: Account,
+        *,
+        customer: Account | None,
+        search: str | None,
+        page: int,
+        per_page: int,
+    ) -> Page[Number]:
+        """Numbers held by the partner's customers (and their sub-accounts), read-only."""
+        now = self.clock.now()
+        conds: list[Any] = [numbers.c.partner_id == partner.id, visible_owned(now)]
+        if customer is not None:
+            conds.append(numbers.c.billing_account_id == customer.id)
+        if search:
+            conds.append(numbers.c.e164.like(f"%{search}%"))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                number_query()
+                .where(*conds)
+                .order_by(numbers.c.e164)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).all()
+            if page == 1 and len(rows) < per_page:
+                total = len(rows)
+            else:
+                total = conn.execute(
+                    select(func.count()).select_from(numbers).where(*conds)
+                ).scalar_one()
+        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
