@@ -8,8 +8,13 @@ from didstore.clock import Clock
 from didstore.config import Settings
 from didstore.db.engine import Database
 from didstore.services.accounts import AccountService, OperatorTokens
+from didstore.services.applications import ApplicationService
+from didstore.services.calls import CallActivity
 from didstore.services.inventory import InventoryService
 from didstore.services.numbers import NumberService
+from didstore.services.routing import RoutingService
+from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.trunks import TrunkService
 from didstore.services.wallet import WalletService
 
 
@@ -23,6 +28,11 @@ class AppState:
     wallet: WalletService
     inventory: InventoryService
     numbers: NumberService
+    trunks: TrunkService
+    applications: ApplicationService
+    routing: RoutingService
+    moves: SubaccountMoves
+    calls: CallActivity
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
@@ -35,4 +45,9 @@ class AppState:
             wallet=WalletService(db, clock),
             inventory=InventoryService(db, clock),
             numbers=NumberService(db, clock),
+            trunks=TrunkService(db, clock),
+            applications=ApplicationService(db, clock),
+            routing=RoutingService(db, clock, ApplicationService(db, clock)),
+            moves=SubaccountMoves(db, clock),
+            calls=CallActivity(db, clock),
         )
