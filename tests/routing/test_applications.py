@@ -42,12 +42,14 @@ def test_create_get_list_update_delete(world: World) -> None:
     assert u.status_code == 200 and set(u.json()) == {"api_id", "message"}
     got = world.client.get(world.url(world.main, f"/Application/{app_id}/"), headers=h).json()
     assert got["app_name"] == "renamed" and "default_number_app" not in got
-    assert world.client.delete(
-        world.url(world.main, f"/Application/{app_id}"), headers=h
-    ).status_code == 204
-    assert world.client.get(
-        world.url(world.main, f"/Application/{app_id}"), headers=h
-    ).status_code == 404
+    assert (
+        world.client.delete(world.url(world.main, f"/Application/{app_id}"), headers=h).status_code
+        == 204
+    )
+    assert (
+        world.client.get(world.url(world.main, f"/Application/{app_id}"), headers=h).status_code
+        == 404
+    )
 
 
 def test_list_pages_with_next_links(world: World) -> None:
@@ -117,9 +119,12 @@ def test_app_in_use_cannot_be_deleted(world: World) -> None:
     )
     r = world.client.delete(world.url(world.main, f"/Application/{a}/"), headers=world.main.headers)
     assert r.status_code == 409
-    assert world.client.get(
-        world.url(world.main, f"/Application/{a}"), headers=world.main.headers
-    ).status_code == 200
+    assert (
+        world.client.get(
+            world.url(world.main, f"/Application/{a}"), headers=world.main.headers
+        ).status_code
+        == 200
+    )
 
 
 def test_new_numbers_attach_to_the_default_number_app(world: World) -> None:

@@ -120,7 +120,8 @@ def test_route_lookup_shapes_and_reasons(world: World) -> None:
 
 
 def test_route_reason_after_the_24h_release_window_without_the_job(
-    world: World, clock  # type: ignore[no-untyped-def]
+    world: World,
+    clock,  # type: ignore[no-untyped-def]
 ) -> None:
     from datetime import timedelta
 

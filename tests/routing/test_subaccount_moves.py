@@ -116,9 +116,13 @@ def test_force_is_operator_only_and_audited(world: World) -> None:
     assert r.status_code == 204, r.text
     assert n not in world.listed(world.sub)
     with world.state.db.read() as conn:
-        row = conn.execute(
-            select(audit_log).where(audit_log.c.action == "number.unassign_subaccount_forced")
-        ).one()._mapping
+        row = (
+            conn.execute(
+                select(audit_log).where(audit_log.c.action == "number.unassign_subaccount_forced")
+            )
+            .one()
+            ._mapping
+        )
     assert row["actor_type"] == "operator" and row["e164"] == n
     overridden = row["after"]["overridden_cool_off"]
     assert overridden["cool_off_remaining_seconds"] == 15 * 24 * 3600

@@ -103,9 +103,12 @@ def test_deleting_a_trunk_in_use_is_409_and_changes_nothing(world: World) -> Non
     assert r.status_code == 204, r.text
     d = world.client.delete(world.url(world.main, f"/trunks/{tid}"), headers=world.main.headers)
     assert d.status_code == 409 and d.json()["error"] == "conflict"
-    assert world.client.get(
-        world.url(world.main, f"/trunks/{tid}"), headers=world.main.headers
-    ).status_code == 200
+    assert (
+        world.client.get(
+            world.url(world.main, f"/trunks/{tid}"), headers=world.main.headers
+        ).status_code
+        == 200
+    )
     assert world.listed(world.main)[n]["trunk_group_id"] == tid
 
 
