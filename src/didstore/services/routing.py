@@ -14,11 +14,12 @@ Rules:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select, update
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -114,6 +115,26 @@ class RoutingService:
         self.db = db
         self.clock = clock
         self.apps = apps
+        self._lookup_engine: Engine | None = None
+        self._lookup_lock = threading.Lock()
+
+    def _lookup(self) -> Engine:
+        """PostgreSQL: a small pool of autocommit connections without pre-ping, just for the
+        route lookup (no BEGIN/COMMIT or ping round trips: one query per call). A dropped
+        connection fails one lookup and the pool is rebuilt."""
+        if self._lookup_engine is None:
+            with self._lookup_lock:
+                if self._lookup_engine is None:
+                    main = self.db.engine
+                    self._lookup_engine = create_engine(
+                        main.url,
+                        pool_size=8,
+                        max_overflow=8,
+                        pool_pre_ping=False,
+                        isolation_level="AUTOCOMMIT",
+                        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+                    )
+        return self._lookup_engine
 
     # -- trunks ------------------------------------------------------------------------------
     def assign_trunk(self, actor: Actor, account: Account, e164: E164, raw_trunk: object) -> None:
@@ -273,8 +294,12 @@ class RoutingService:
     # -- the hot path --------------------------------------------------------------------------
     def route(self, e164: E164) -> Route:
         """Where a call to ``e164`` goes. One primary-key-like read, no ORM."""
-        with self.db.read() as conn:
-            row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
+        if self.db.dialect == "postgresql":
+            with self._lookup().connect() as conn:
+                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
+        else:
+            with self.db.read() as conn:
+                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
         if row is None:
             raise NotFound("number not found")
         value, state, cooldown_ends_at, trunk_id, app_id, owner = row
