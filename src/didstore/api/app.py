@@ -16,7 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors
 from didstore.api.responses import JSON
-from didstore.api.routes import accounts, admin, numbers, partner
+from didstore.api.routes import (
+    accounts,
+    admin,
+    numbers,
+    partner,
+    routing,
+    routing_admin,
+    trunks,
+)
 from didstore.api.state import AppState
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
@@ -130,6 +138,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(accounts.router)
     app.include_router(admin.router)
     app.include_router(partner.router)
+    app.include_router(trunks.router)
+    app.include_router(routing.router)
+    app.include_router(routing_admin.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -8,10 +8,15 @@ from didstore.clock import Clock
 from didstore.config import Settings
 from didstore.db.engine import Database
 from didstore.services.accounts import AccountService, OperatorTokens
+from didstore.services.applications import ApplicationService
+from didstore.services.calls import CallActivity
 from didstore.services.inventory import InventoryService
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
 from didstore.services.reports import ReportService
+from didstore.services.routing import RoutingService
+from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.trunks import TrunkService
 from didstore.services.wallet import WalletService
 
 
@@ -27,6 +32,11 @@ class AppState:
     numbers: NumberService
     partner: PartnerService
     reports: ReportService
+    trunks: TrunkService
+    applications: ApplicationService
+    routing: RoutingService
+    moves: SubaccountMoves
+    calls: CallActivity
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
@@ -41,4 +51,9 @@ class AppState:
             numbers=NumberService(db, clock),
             partner=PartnerService(db, clock, AccountService(db, clock)),
             reports=ReportService(db, clock),
+            trunks=TrunkService(db, clock),
+            applications=ApplicationService(db, clock),
+            routing=RoutingService(db, clock, ApplicationService(db, clock)),
+            moves=SubaccountMoves(db, clock),
+            calls=CallActivity(db, clock),
         )

@@ -230,3 +230,9 @@ def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonF
         out.print("ledger OK: every balance equals its ledger and none is negative")
     if problems:
         raise typer.Exit(code=1)
+
+
+from didstore.cli.routing import numbers_app, trunks_app  # noqa: E402 - routing (issue 3)
+
+app.add_typer(trunks_app, name="trunks")
+app.add_typer(numbers_app, name="numbers")

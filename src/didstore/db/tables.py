@@ -214,13 +214,95 @@ partner_reports = Table(
     UniqueConstraint("partner_id", "kind", "period", name="uq_partner_reports_period"),
 )
 
+# -- routing (issue 3) ---------------------------------------------------------------------
+# SIP trunks: inbound routing targets owned by an account (MA_ or SA_). ``id`` is the
+# ``trunk_id``/``trunk_group_id`` UUID of the wire.
+trunks = Table(
+    "trunks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("trunk_domain", String(255), nullable=False),
+    Column("trunk_status", String(16), nullable=False),
+    Column("trunk_direction", String(16), nullable=False),
+    Column("secure", Boolean, nullable=False, server_default=FALSE),
+    Column("transport", String(8), nullable=False),
+    Column("concurrent_calls_limit", Integer, nullable=False),
+    Column("cps_limit", Integer, nullable=False),
+    Column("description", String(1000), nullable=False, server_default=""),
+    Column("recording", Boolean, nullable=False, server_default=FALSE),
+    Column("enable_transcription", Boolean, nullable=False, server_default=FALSE),
+    Column("pii_redaction", Boolean, nullable=False, server_default=FALSE),
+    Column("pii_entity_types", String(500), nullable=True),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("webhook_method", String(8), nullable=False),
+    Column("recording_webhook_enabled", Boolean, nullable=False, server_default=FALSE),
+    Column("inbound_destination", String(500), nullable=True),
+    Column("credential_uuid", String(36), nullable=True),
+    Column("ipacl_uuid", String(36), nullable=True),
+    Column("primary_uri_uuid", String(36), nullable=True),
+    Column("fallback_uri_uuid", String(36), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_trunks_account_created", "account_id", "created_at"),
+)
+
+# Voice applications (answer URLs). ``id`` is the 17-digit ``app_id``.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("app_name", String(200), nullable=False),
+    Column("answer_url", String(2000), nullable=False),
+    Column("answer_method", String(8), nullable=False),
+    Column("hangup_url", String(2000), nullable=False),
+    Column("hangup_method", String(8), nullable=False),
+    Column("fallback_answer_url", String(2000), nullable=True),
+    Column("fallback_method", String(8), nullable=False),
+    Column("message_url", String(2000), nullable=True),
+    Column("message_method", String(8), nullable=False),
+    Column("application_type", String(16), nullable=False),
+    Column("default_app", Boolean, nullable=False, server_default=FALSE),
+    Column("default_endpoint_app", Boolean, nullable=False, server_default=FALSE),
+    Column("default_number_app", Boolean, nullable=False, server_default=FALSE),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("log_incoming_message", Boolean, nullable=False, server_default=FALSE),
+    Column("public_uri", Boolean, nullable=False, server_default=FALSE),
+    Column("sub_account", String(16), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_applications_account_created", "account_id", "created_at"),
+)
+
+# Call activity reported by the routing plane, aggregated per number and UTC hour. Health
+# (spec 4.10) is computed from these buckets; the number's ``last_call_at`` drives the
+# 15-day DID cool-off.
+number_call_stats = Table(
+    "number_call_stats",
+    metadata,
+    Column("number_id", String(36), ForeignKey("numbers.id"), primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("total_calls", Integer, nullable=False, server_default="0"),
+    Column("answered_calls", Integer, nullable=False, server_default="0"),
+    Column("total_duration_seconds", BigInteger, nullable=False, server_default="0"),
+)
+
+# Deleting a trunk or an application asks whether any number still uses it.
+Index("ix_numbers_trunk_id", numbers.c.trunk_id)
+Index("ix_numbers_application_id", numbers.c.application_id)
+
 __all__ = [
     "accounts",
+    "applications",
     "audit_log",
     "ledger_entries",
     "metadata",
+    "number_call_stats",
     "numbers",
     "operator_tokens",
     "partner_reports",
+    "trunks",
     "wallets",
 ]

@@ -35,6 +35,7 @@ from didstore.domain.lifecycle import (
 )
 from didstore.domain.money import currency
 from didstore.services import audit, ledger
+from didstore.services.applications import default_number_app_id
 from didstore.services.models import Account, Actor, Number, Page
 
 
@@ -177,6 +178,13 @@ class NumberService:
             ).first()
             if claimed is None:
                 raise NotFound("number not found in inventory")
+            default_app = default_number_app_id(conn, buyer)  # routing: auto-attach (spec 4.7)
+            if default_app is not None:
+                conn.execute(
+                    update(numbers)
+                    .where(numbers.c.id == m["id"])
+                    .values(application_id=default_app)
+                )
             amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
             if amount > 0:
                 ledger.debit(

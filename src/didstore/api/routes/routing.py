@@ -1,0 +1,93 @@
+"""Number routing, sub-account moves and health (numbers spec §4.6-4.10)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from starlette.responses import Response
+
+from didstore.api import routing_wire as rw
+from didstore.api.auth import account_scope
+from didstore.api.params import parse_bool
+from didstore.api.responses import JSON, no_content
+from didstore.api.state import AppState
+from didstore.domain.e164 import from_path
+
+router = APIRouter(prefix="/api/v1/Account/{auth_id}/numbers/{e164}", tags=["routing"])
+
+JsonObject = Annotated[dict[str, Any] | None, Body()]
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.didstore  # type: ignore[no-any-return]
+
+
+@router.post("/assign", summary="Assign the number to a SIP trunk", status_code=204)
+def assign_trunk(request: Request, auth_id: str, e164: str, body: JsonObject = None) -> Response:
+    scope = account_scope(request, auth_id)
+    number = from_path(e164)
+    _state(request).routing.assign_trunk(
+        scope.actor, scope.account, number, (body or {}).get("trunk_group_id")
+    )
+    return no_content()
+
+
+@router.delete("/assign", summary="Unassign the number from its trunk", status_code=204)
+def unassign_trunk(request: Request, auth_id: str, e164: str) -> Response:
+    scope = account_scope(request, auth_id)
+    _state(request).routing.unassign_trunk(scope.actor, scope.account, from_path(e164))
+    return no_content()
+
+
+@router.post("/application", summary="Attach the number to an application")
+def attach_application(
+    request: Request, auth_id: str, e164: str, body: JsonObject = None
+) -> Response:
+    scope = account_scope(request, auth_id)
+    number = from_path(e164)
+    bound = _state(request).routing.attach_application(
+        scope.actor, scope.account, number, (body or {}).get("application_id")
+    )
+    return JSON(rw.app_binding("Number attached to application", bound.e164, bound.application))
+
+
+@router.delete("/application", summary="Detach the number from its application")
+def detach_application(request: Request, auth_id: str, e164: str) -> Response:
+    scope = account_scope(request, auth_id)
+    bound = _state(request).routing.detach_application(scope.actor, scope.account, from_path(e164))
+    return JSON(rw.app_binding("Number detached from application", bound.e164, bound.application))
+
+
+@router.post("/assign-subaccount", summary="Move a DID to a sub-account", status_code=204)
+def assign_subaccount(
+    request: Request, auth_id: str, e164: str, body: JsonObject = None
+) -> Response:
+    scope = account_scope(request, auth_id)
+    number = from_path(e164)
+    _state(request).moves.assign(
+        scope.actor, scope.account, number, (body or {}).get("sub_account_id")
+    )
+    return no_content()
+
+
+@router.delete("/assign-subaccount", summary="Move a DID back to the parent pool", status_code=204)
+def unassign_subaccount(
+    request: Request, auth_id: str, e164: str, force: str | None = None
+) -> Response:
+    scope = account_scope(request, auth_id)
+    _state(request).moves.unassign(
+        scope.actor, scope.account, from_path(e164), force=parse_bool(force, "force", False)
+    )
+    return no_content()
+
+
+@router.get("/health", summary="Call statistics of the number")
+def number_health(
+    request: Request, auth_id: str, e164: str, granularity: str = "daily", days: int = 30
+) -> Response:
+    scope = account_scope(request, auth_id)
+    result = _state(request).calls.health(
+        scope.account, from_path(e164), granularity=granularity.strip().lower(), days=days
+    )
+    return JSON(rw.health(result))

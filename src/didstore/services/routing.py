@@ -1,0 +1,322 @@
+"""Number routing: assign a number to a SIP trunk or attach it to a voice application, and
+the route lookup the SIP router asks once per inbound call (numbers spec §4.6, §4.7).
+
+Rules:
+- The number must be held by the account (the owner, or the main account that pays for a
+  sub-account's number); otherwise 404.
+- The trunk or application must belong to that account or, for a sub-account, to its
+  parent main account; another account's id is 404.
+- One trunk per number: assigning while assigned is 400 (unassign first), and two racing
+  assignments cannot both win (a conditional ``UPDATE ... WHERE trunk_id IS NULL``).
+- Attaching an application overwrites the previous one; detaching when none is a no-op.
+- A number pending release cannot be routed (release detached it; cancel first).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select, update
+
+from didstore.clock import Clock
+from didstore.db.engine import Database
+from didstore.db.tables import accounts, applications, numbers, trunks
+from didstore.domain.e164 import E164
+from didstore.domain.errors import InvalidInput, NotFound
+from didstore.domain.lifecycle import NumberState
+from didstore.domain.routing import RouteReason, route_reason
+from didstore.services import audit
+from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
+from didstore.services.models import Account, Actor
+from didstore.services.trunks import parse_trunk_id
+
+_HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
+
+NUMBER_NOT_FOUND = (
+    "The phone number could not be found. Ensure it is in your inventory and URL-encoded correctly."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where an inbound call to ``e164`` goes, or why it goes nowhere."""
+
+    e164: str
+    account_id: str | None
+    routable: bool
+    trunk_group_id: str | None
+    application_id: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppBinding:
+    e164: str
+    application: AppRecord | None
+
+
+def routing_family(account: Account) -> tuple[int, ...]:
+    """Accounts whose trunks and applications ``account`` may route to: itself and, for a
+    sub-account, its parent."""
+    return (account.id,) if account.parent_id is None else (account.id, account.parent_id)
+
+
+def may_manage(account: Account, m: Any) -> bool:
+    return bool(
+        m["owner_account_id"] == account.id
+        or (account.kind == "main" and m["billing_account_id"] == account.id)
+    )
+
+
+def held_number(conn: Connection, account: Account, e164: E164, now: datetime) -> Row[Any]:
+    """The number as ``account`` holds it, or 404. Pending release is 400 (not routable)."""
+    row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
+    if row is None or not may_manage(account, row._mapping):
+        raise NotFound(NUMBER_NOT_FOUND)
+    m = row._mapping
+    if m["state"] == NumberState.PENDING_RELEASE.value:
+        if m["cooldown_ends_at"] is not None and m["cooldown_ends_at"] <= now:
+            raise NotFound(NUMBER_NOT_FOUND)
+        raise InvalidInput("number is pending release; cancel the release first")
+    if m["state"] not in _HELD:
+        raise NotFound(NUMBER_NOT_FOUND)
+    return row
+
+
+def _routing_snapshot(m: Any) -> dict[str, Any]:
+    return {
+        "owner_account_id": m["owner_account_id"],
+        "trunk_id": m["trunk_id"],
+        "application_id": m["application_id"],
+    }
+
+
+# The hot path: one indexed read (numbers.e164 is unique) joined to the owner's public id.
+_ROUTE_SELECT = (
+    select(
+        numbers.c.e164,
+        numbers.c.state,
+        numbers.c.cooldown_ends_at,
+        numbers.c.trunk_id,
+        numbers.c.application_id,
+        accounts.c.auth_id,
+    )
+    .select_from(numbers.outerjoin(accounts, accounts.c.id == numbers.c.owner_account_id))
+    .where(numbers.c.e164 == bindparam("e164"))
+)
+_UNHELD = (RouteReason.UNOWNED, RouteReason.RELEASED)
+
+
+class RoutingService:
+    def __init__(self, db: Database, clock: Clock, apps: ApplicationService) -> None:
+        self.db = db
+        self.clock = clock
+        self.apps = apps
+        self._lookup_engine: Engine | None = None
+        self._lookup_lock = threading.Lock()
+
+    def _lookup(self) -> Engine:
+        """PostgreSQL: a small pool of autocommit connections without pre-ping, just for the
+        route lookup (no BEGIN/COMMIT or ping round trips: one query per call). A dropped
+        connection fails one lookup and the pool is rebuilt."""
+        if self._lookup_engine is None:
+            with self._lookup_lock:
+                if self._lookup_engine is None:
+                    main = self.db.engine
+                    self._lookup_engine = create_engine(
+                        main.url,
+                        pool_size=8,
+                        max_overflow=8,
+                        pool_pre_ping=False,
+                        isolation_level="AUTOCOMMIT",
+                        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+                    )
+        return self._lookup_engine
+
+    # -- trunks ------------------------------------------------------------------------------
+    def assign_trunk(self, actor: Actor, account: Account, e164: E164, raw_trunk: object) -> None:
+        if not isinstance(raw_trunk, str) or not raw_trunk.strip():
+            raise InvalidInput("trunk_group_id is required", field="trunk_group_id")
+        trunk_id = parse_trunk_id(raw_trunk.strip())
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = held_number(conn, account, e164, now)
+            m = row._mapping
+            # A shared lock on the trunk: a concurrent delete waits for us, then sees the
+            # assignment and refuses; if the delete won, the trunk is gone and we 404.
+            trunk = conn.execute(
+                select(trunks.c.id)
+                .where(trunks.c.id == trunk_id, trunks.c.account_id.in_(routing_family(account)))
+                .with_for_update(read=True)
+            ).first()
+            if trunk is None:
+                raise NotFound(f"trunk {trunk_id} not found")
+            already = InvalidInput("This number is already assigned to a trunk.")
+            if m["trunk_id"] is not None:
+                raise already
+            done = conn.execute(
+                update(numbers)
+                .where(
+                    numbers.c.id == m["id"],
+                    numbers.c.trunk_id.is_(None),
+                    numbers.c.state.in_(_HELD),
+                )
+                .values(trunk_id=trunk_id, updated_at=now)
+                .returning(numbers.c.id)
+            ).first()
+            if done is None:
+                raise already
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="number.assign_trunk",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"trunk_id": trunk_id},
+            )
+
+    def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = held_number(conn, account, e164, now)
+            m = row._mapping
+            missing = NotFound(
+                "The phone number could not be found or is not assigned to any trunk."
+            )
+            if m["trunk_id"] is None:
+                raise missing
+            done = conn.execute(
+                update(numbers)
+                .where(numbers.c.id == m["id"], numbers.c.trunk_id == m["trunk_id"])
+                .values(trunk_id=None, updated_at=now)
+                .returning(numbers.c.id)
+            ).first()
+            if done is None:
+                raise missing
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="number.unassign_trunk",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"trunk_id": None},
+            )
+
+    # -- applications --------------------------------------------------------------------------
+    def attach_application(
+        self, actor: Actor, account: Account, e164: E164, raw_app: object
+    ) -> AppBinding:
+        if isinstance(raw_app, int) and not isinstance(raw_app, bool):
+            raw_app = str(raw_app)
+        if not isinstance(raw_app, str) or not raw_app.strip():
+            raise InvalidInput("application_id is required", field="application_id")
+        app_id = parse_app_id(raw_app)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = held_number(conn, account, e164, now)
+            m = row._mapping
+            app = conn.execute(
+                select(applications.c.id, applications.c.account_id)
+                .where(
+                    applications.c.id == app_id,
+                    applications.c.account_id.in_(routing_family(account)),
+                )
+                .with_for_update(read=True)
+            ).first()
+            if app is None:
+                raise NotFound("Application not found", app_id=app_id)
+            conn.execute(
+                update(numbers)
+                .where(numbers.c.id == m["id"])
+                .values(application_id=app_id, updated_at=now)
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="number.attach_application",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"application_id": app_id},
+            )
+            owner = (
+                conn.execute(select(accounts).where(accounts.c.id == app.account_id)).one()._mapping
+            )
+            record = self.apps.get_in(conn, _owner_stub(account, owner), app_id)
+        return AppBinding(e164.value, record)
+
+    def detach_application(self, actor: Actor, account: Account, e164: E164) -> AppBinding:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = held_number(conn, account, e164, now)
+            m = row._mapping
+            app_id = m["application_id"]
+            if app_id is None:
+                return AppBinding(e164.value, None)
+            record_row = conn.execute(
+                select(applications, accounts.c.auth_id.label("account_auth_id"))
+                .join(accounts, accounts.c.id == applications.c.account_id)
+                .where(applications.c.id == app_id)
+            ).first()
+            conn.execute(
+                update(numbers)
+                .where(numbers.c.id == m["id"])
+                .values(application_id=None, updated_at=now)
+            )
+            audit.record(
+                conn,
+                actor,
+                now,
+                action="number.detach_application",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"application_id": None},
+            )
+        return AppBinding(e164.value, None if record_row is None else dict(record_row._mapping))
+
+    # -- the hot path --------------------------------------------------------------------------
+    def route(self, e164: E164) -> Route:
+        """Where a call to ``e164`` goes. One primary-key-like read, no ORM."""
+        if self.db.dialect == "postgresql":
+            with self._lookup().connect() as conn:
+                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
+        else:
+            with self.db.read() as conn:
+                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
+        if row is None:
+            raise NotFound("number not found")
+        value, state, cooldown_ends_at, trunk_id, app_id, owner = row
+        reason = route_reason(state, cooldown_ends_at, trunk_id, app_id, self.clock.now())
+        routing = reason is None
+        return Route(
+            e164=value,
+            account_id=None if reason in _UNHELD else owner,
+            routable=routing,
+            trunk_group_id=trunk_id if routing else None,
+            application_id=app_id if routing else None,
+            reason=None if reason is None else reason.value,
+        )
+
+
+def _owner_stub(account: Account, owner: Any) -> Account:
+    """The account that owns an application (the caller or its parent), for a scoped read."""
+    if owner["id"] == account.id:
+        return account
+    return Account.from_row(owner)
