@@ -160,3 +160,25 @@ def test_two_concurrent_trunk_assignments_exactly_one_wins(state: AppState, worl
     assert len(winners) == 1, outcomes
     assert sorted(set(outcomes) - set(winners)) == ["invalid_request"]
     assert world.listed(world.main)[n]["trunk_group_id"] == winners[0][4:]
+
+
+def test_an_aadhaar_restricted_number_does_not_route_until_kyc(world: World) -> None:
+    from sqlalchemy import update
+
+    from didstore.db.tables import numbers
+
+    n = world.numbers[0]
+    world.buy(world.sub, n)
+    _assign(world, n, world.trunk(world.main), world.sub)
+    with world.state.db.write() as conn:  # stock flag as an import with the column would set it
+        conn.execute(
+            update(numbers).where(numbers.c.e164 == n).values(aadhaar_verification_required=True)
+        )
+    assert (world.route(n)["routable"], world.route(n)["reason"]) == (False, "kyc_required")
+    r = world.client.post(
+        f"/api/v1/admin/accounts/{world.main.auth_id}/kyc",
+        json={"aadhaar_verified": True},
+        headers=admin_headers(),
+    )
+    assert r.status_code == 200
+    assert world.route(n)["routable"] is True  # the personal_use sub-account inherits it

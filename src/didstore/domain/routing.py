@@ -27,8 +27,9 @@ class RouteReason(enum.StrEnum):
     UNOWNED = "unowned"
     PENDING_RELEASE = "pending_release"
     RELEASED = "released"
-    SUSPENDED = "suspended"
+    UNPAID = "unpaid"  # suspended: the wallet could not cover the renewal
     BLOCKED = "blocked"
+    KYC_REQUIRED = "kyc_required"  # needs Aadhaar verification its holder has not completed
     NO_ROUTE = "no_route"
 
 
@@ -38,9 +39,13 @@ def route_reason(
     trunk_id: str | None,
     application_id: str | None,
     now: datetime,
+    kyc_restricted: bool = False,
 ) -> RouteReason | None:
-    """None when the number routes; otherwise why it does not."""
+    """None when the number routes; otherwise why it does not. Ownership and payment come
+    first, then regulation (Aadhaar KYC), then whether anything is configured."""
     if state == NumberState.ACTIVE:
+        if kyc_restricted:
+            return RouteReason.KYC_REQUIRED
         if trunk_id is None and application_id is None:
             return RouteReason.NO_ROUTE
         return None
@@ -53,7 +58,7 @@ def route_reason(
     if state == NumberState.QUARANTINED:
         return RouteReason.RELEASED
     if state == NumberState.SUSPENDED:
-        return RouteReason.SUSPENDED
+        return RouteReason.UNPAID
     return RouteReason.BLOCKED
 
 

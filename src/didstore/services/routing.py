@@ -31,6 +31,7 @@ from didstore.domain.routing import RouteReason, route_reason
 from didstore.services import audit
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
+from didstore.services.numbers import aadhaar_verified_expr, number_query
 from didstore.services.trunks import parse_trunk_id
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
@@ -103,8 +104,10 @@ _ROUTE_SELECT = (
         numbers.c.trunk_id,
         numbers.c.application_id,
         accounts.c.auth_id,
+        numbers.c.aadhaar_verification_required,
+        aadhaar_verified_expr(),
     )
-    .select_from(numbers.outerjoin(accounts, accounts.c.id == numbers.c.owner_account_id))
+    .select_from(number_query().get_final_froms()[0])
     .where(numbers.c.e164 == bindparam("e164"))
 )
 _UNHELD = (RouteReason.UNOWNED, RouteReason.RELEASED)
@@ -302,8 +305,15 @@ class RoutingService:
                 row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
         if row is None:
             raise NotFound("number not found")
-        value, state, cooldown_ends_at, trunk_id, app_id, owner = row
-        reason = route_reason(state, cooldown_ends_at, trunk_id, app_id, self.clock.now())
+        value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
+        reason = route_reason(
+            state,
+            cooldown_ends_at,
+            trunk_id,
+            app_id,
+            self.clock.now(),
+            kyc_restricted=bool(kyc_needed) and not bool(verified),
+        )
         routing = reason is None
         return Route(
             e164=value,
