@@ -260,10 +260,16 @@ class InventoryService:
             return created
 
     def _insert_ignoring_duplicates(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
-        """ON CONFLICT DO NOTHING: a concurrent import of one number is a skip, not an error."""
+        """ON CONFLICT DO NOTHING: a concurrent import of one number is a skip, not an error.
+
+        Rows go in sorted by number, so concurrent imports of overlapping files take the
+        unique-key locks in one order: otherwise PostgreSQL can deadlock two of them (each
+        waiting on a number the other inserted first) and one import fails.
+        """
         insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         stmt = insert_fn(numbers).on_conflict_do_nothing(index_elements=["e164"])
-        result = conn.execute(stmt.returning(numbers.c.id), rows)
+        ordered = sorted(rows, key=lambda r: str(r["e164"]))
+        result = conn.execute(stmt.returning(numbers.c.id), ordered)
         return len(result.all())
 
     def search(self, filters: SearchFilters, page: int, per_page: int) -> Page[Number]:

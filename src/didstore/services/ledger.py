@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from didstore.db.tables import ledger_entries, wallets
 from didstore.domain.errors import InsufficientBalance
@@ -23,26 +25,30 @@ class Posting:
 
 
 def ensure_wallet(conn: Connection, account_id: int, currency_code: str, now: datetime) -> str:
-    """The wallet for (account, currency), created empty if missing; returns its id."""
-    existing = conn.execute(
-        select(wallets.c.id).where(
-            wallets.c.account_id == account_id, wallets.c.currency == currency_code
-        )
-    ).scalar_one_or_none()
+    """The wallet for (account, currency), created empty if missing; returns its id.
+
+    Two first postings in a new currency can race: the insert is ``ON CONFLICT DO NOTHING``
+    on the (account, currency) key, so the loser waits for the winner and uses its wallet
+    instead of failing on the unique key.
+    """
+    where = (wallets.c.account_id == account_id, wallets.c.currency == currency_code)
+    existing = conn.execute(select(wallets.c.id).where(*where)).scalar_one_or_none()
     if existing is not None:
         return str(existing)
-    wallet_id = new_uuid()
+    insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(
-        insert(wallets).values(
-            id=wallet_id,
+        insert_fn(wallets)
+        .values(
+            id=new_uuid(),
             account_id=account_id,
             currency=currency_code,
             balance_minor=0,
             created_at=now,
             updated_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["account_id", "currency"])
     )
-    return wallet_id
+    return str(conn.execute(select(wallets.c.id).where(*where)).scalar_one())
 
 
 def _append(

@@ -1,0 +1,338 @@
+"""Race tests against the real database (SQLite or PostgreSQL, per DIDSTORE_TEST_DB).
+
+Threads call the services layer at the same moment (a barrier releases them together) and
+the tests check what the business rules promise whatever the interleaving: a number is sold
+once, a wallet never goes below zero and always equals its ledger, a release and its
+cancellation never leave money or state half-done, and an import never stocks a number twice.
+Any exception other than the expected domain errors (a 500 in production, e.g. "database is
+locked" or a unique violation) fails the test.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from didstore.api.state import AppState
+from didstore.db.tables import ledger_entries, numbers, wallets
+from didstore.domain.e164 import E164
+from didstore.domain.errors import (
+    AlreadyPendingRelease,
+    InsufficientBalance,
+    NotFound,
+    NotPendingRelease,
+)
+from didstore.services.models import CLI, Account
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+
+SETUP, MONTHLY = 100, 300  # whole rupees, as stocked
+PRICE_MINOR = (SETUP + MONTHLY) * 100
+
+
+@dataclass
+class Outcomes:
+    """What each thread got back: a value or the exception it raised."""
+
+    results: list[Any] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def kinds(self) -> Counter[str]:
+        return Counter(type(e).__name__ for e in self.errors)
+
+
+def run_together(calls: list[Callable[[], Any]], timeout: float = 120) -> Outcomes:
+    """Start one thread per call, release them at once with a barrier, collect outcomes."""
+    barrier = threading.Barrier(len(calls))
+    out = Outcomes()
+
+    def worker(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            value = call()
+        except BaseException as exc:
+            with out.lock:
+                out.errors.append(exc)
+        else:
+            with out.lock:
+                out.results.append(value)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+        assert not t.is_alive(), "a racing thread hung"
+    return out
+
+
+def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseException]:
+    return [e for e in out.errors if not isinstance(e, allowed)]
+
+
+def balance_minor(state: AppState, handle: AccountHandle, currency: str = "INR") -> int:
+    return state.wallet.balance(state.accounts.get(handle.auth_id), currency).balance_minor
+
+
+def ledger_count(state: AppState, **where: Any) -> int:
+    conds = [getattr(ledger_entries.c, k) == v for k, v in where.items()]
+    with state.db.read() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(ledger_entries).where(*conds)
+            ).scalar_one()
+        )
+
+
+def number_row(state: AppState, e164: str) -> Any:
+    with state.db.read() as conn:
+        return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()._mapping
+
+
+def account(state: AppState, handle: AccountHandle) -> Account:
+    return state.accounts.get(handle.auth_id)
+
+
+# -- one number, many buyers ------------------------------------------------------------------
+def test_32_buyers_of_one_number_exactly_one_sale(state: AppState) -> None:
+    target = IN_NUMBERS[0]
+    stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
+    buyers = [make_account(state, balance=1000) for _ in range(32)]
+    start = balance_minor(state, buyers[0])
+
+    out = run_together(
+        [(lambda b=b: state.numbers.purchase(CLI, account(state, b), E164(target))) for b in buyers]
+    )
+
+    assert unexpected(out, NotFound) == []
+    assert len(out.results) == 1, out.kinds()
+    assert len(out.errors) == 31 and all(isinstance(e, NotFound) for e in out.errors)
+    sale = out.results[0]
+    assert sale.charged_minor == PRICE_MINOR and not sale.replayed
+    winner = next(b for b in buyers if b.auth_id == sale.number.owner_auth_id)
+    assert number_row(state, target)["state"] == "active"
+    assert ledger_count(state, reference_type="did_purchase") == 1
+    assert ledger_count(state, reference_type="did_purchase", number_id=sale.number.id) == 1
+    for b in buyers:
+        expected = start - PRICE_MINOR if b is winner else start
+        assert balance_minor(state, b) == expected
+    assert state.wallet.verify() == []
+
+
+def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> None:
+    """A retry storm from one buyer (the newer SDK retries by itself): one charge."""
+    target = IN_NUMBERS[1]
+    stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
+    buyer = make_account(state, balance=10_000)
+    start = balance_minor(state, buyer)
+
+    out = run_together(
+        [lambda: state.numbers.purchase(CLI, account(state, buyer), E164(target))] * 16
+    )
+
+    assert unexpected(out, NotFound) == []
+    charged = [r for r in out.results if not r.replayed]
+    assert len(charged) == 1
+    assert all(r.number.owner_auth_id == buyer.auth_id for r in out.results)
+    assert balance_minor(state, buyer) == start - PRICE_MINOR
+    assert ledger_count(state, reference_type="did_purchase") == 1
+    assert state.wallet.verify() == []
+
+
+# -- one wallet, many numbers -----------------------------------------------------------------
+@pytest.mark.parametrize("with_sub_accounts", [False, True], ids=["main", "main+subs"])
+def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
+    state: AppState, with_sub_accounts: bool
+) -> None:
+    k = 8
+    targets = IN_NUMBERS[: 4 * k]
+    stock(state, targets, setup_fee=SETUP, monthly_fee=MONTHLY)
+    payer = make_account(state, balance=k * (SETUP + MONTHLY))
+    buyers = [payer]
+    if with_sub_accounts:  # sub-accounts are charged to the parent's wallet
+        buyers += [make_sub_account(state, payer) for _ in range(3)]
+    assert balance_minor(state, payer) == k * PRICE_MINOR
+
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def watch_balance() -> None:
+        while not stop.is_set():
+            with state.db.read() as conn:
+                seen.extend(int(b) for b in conn.execute(select(wallets.c.balance_minor)).scalars())
+
+    watcher = threading.Thread(target=watch_balance)
+    watcher.start()
+    try:
+        out = run_together(
+            [
+                (
+                    lambda n=n, b=buyers[i % len(buyers)]: state.numbers.purchase(
+                        CLI, account(state, b), E164(n)
+                    )
+                )
+                for i, n in enumerate(targets)
+            ]
+        )
+    finally:
+        stop.set()
+        watcher.join()
+
+    assert unexpected(out, InsufficientBalance) == []
+    assert len(out.results) == k, out.kinds()
+    assert len(out.errors) == 3 * k
+    assert balance_minor(state, payer) == 0
+    assert seen and min(seen) >= 0
+    bought = {r.number.e164 for r in out.results}
+    for n in targets:
+        row = number_row(state, n)
+        assert row["state"] == ("active" if n in bought else "available"), n
+        assert (row["billing_account_id"] is not None) == (n in bought)
+    assert ledger_count(state, reference_type="did_purchase") == k
+    assert state.wallet.verify() == []
+
+
+# -- release against cancel-release ------------------------------------------------------------
+def _owned_number(state: AppState, e164: str, *, release_fee: int) -> AccountHandle:
+    stock(state, [e164], setup_fee=SETUP, monthly_fee=MONTHLY)
+    owner = make_account(state, balance=100_000, release_fee=release_fee)
+    state.numbers.purchase(CLI, account(state, owner), E164(e164))
+    return owner
+
+
+def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) -> None:
+    """Threads keep releasing and cancelling one number; every success is matched by
+    exactly one ledger row, and the final state agrees with the money."""
+    target, fee = IN_NUMBERS[2], 50
+    owner = _owned_number(state, target, release_fee=fee)
+    start = balance_minor(state, owner)
+    rounds = 6
+
+    def releaser() -> tuple[str, int]:
+        ok = 0
+        for _ in range(rounds):
+            try:
+                state.numbers.release(CLI, account(state, owner), E164(target), immediate=False)
+                ok += 1
+            except AlreadyPendingRelease:
+                pass
+        return ("release", ok)
+
+    def canceller() -> tuple[str, int]:
+        ok = 0
+        for _ in range(rounds):
+            try:
+                state.numbers.cancel_release(CLI, account(state, owner), E164(target))
+                ok += 1
+            except NotPendingRelease:
+                pass
+        return ("cancel", ok)
+
+    out = run_together([releaser, canceller] * 8)
+
+    assert out.errors == []
+    released = sum(n for kind, n in out.results if kind == "release")
+    cancelled = sum(n for kind, n in out.results if kind == "cancel")
+    assert released >= 1
+    assert released - cancelled in (0, 1)
+    row = number_row(state, target)
+    pending = released - cancelled == 1
+    assert row["state"] == ("pending_release" if pending else "active")
+    assert row["release_fee_minor"] == (fee * 100 if pending else None)
+    assert ledger_count(state, reference_type="did_release") == released
+    assert ledger_count(state, reference_type="refund") == cancelled
+    assert balance_minor(state, owner) == start - (released - cancelled) * fee * 100
+    assert state.wallet.verify() == []
+
+
+def test_immediate_release_racing_cancel(state: AppState) -> None:
+    """A pending release made final (``immediate``) while the owner cancels it. Either order
+    is legal (cancel then a fresh immediate release, or the final release first and the
+    cancellation refused), but the end state and the money must agree with what succeeded."""
+    fee = 70
+    for i, target in enumerate(IN_NUMBERS[10:18]):
+        owner = _owned_number(state, target, release_fee=fee)
+        before = balance_minor(state, owner)
+        state.numbers.release(CLI, account(state, owner), E164(target), immediate=False)
+        number_id = number_row(state, target)["id"]
+
+        def cancel(o: AccountHandle = owner, t: str = target) -> str:
+            state.numbers.cancel_release(CLI, account(state, o), E164(t))
+            return "cancel"
+
+        def finalise(o: AccountHandle = owner, t: str = target) -> str:
+            state.numbers.release(CLI, account(state, o), E164(t), immediate=True)
+            return "release"
+
+        out = run_together([cancel, finalise] if i % 2 else [finalise, cancel])
+
+        assert unexpected(out, NotPendingRelease, AlreadyPendingRelease) == []
+        done = set(out.results)
+        assert done, out.kinds()
+        row = number_row(state, target)
+        if "release" in done:
+            assert row["state"] == "quarantined" and row["owner_account_id"] is None
+        else:
+            assert row["state"] == "active" and row["owner_account_id"] is not None
+        debits = ledger_count(state, reference_type="did_release", number_id=number_id)
+        refunds = ledger_count(state, reference_type="refund", number_id=number_id)
+        # one fee for the first release, one more if the cancellation came first
+        assert debits == (2 if done == {"cancel", "release"} else 1)
+        assert refunds == (1 if "cancel" in done else 0)
+        assert balance_minor(state, owner) == before - (debits - refunds) * fee * 100
+    assert state.wallet.verify() == []
+
+
+# -- inventory and wallets ---------------------------------------------------------------------
+@pytest.mark.parametrize("round_no", range(4))
+def test_concurrent_duplicate_imports_stock_each_number_once(
+    state: AppState, round_no: int
+) -> None:
+    distinct = [f"+918042{round_no:02d}{n:04d}" for n in range(80)]
+    # Eight imports of the same numbers, each starting at a different point of the list
+    # (so they meet each other's rows in different orders).
+    batches = [distinct[i * 11 :] + distinct[: i * 11] for i in range(8)]
+    rows = [
+        [{"e164": n, "setup_fee": SETUP, "monthly_fee": MONTHLY, "currency": "INR"} for n in batch]
+        for batch in batches
+    ]
+
+    out = run_together([(lambda r=r: state.inventory.import_rows(CLI, r)) for r in rows])
+
+    assert out.errors == []
+    assert all(not rep.errors for rep in out.results)
+    assert all(rep.created + rep.skipped == len(distinct) for rep in out.results)
+    assert sum(rep.created for rep in out.results) == len(distinct)
+    with state.db.read() as conn:
+        counts = conn.execute(select(numbers.c.e164, func.count()).group_by(numbers.c.e164)).all()
+    assert sorted(e for e, _ in counts) == sorted(distinct)
+    assert all(c == 1 for _, c in counts)
+
+
+def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
+    """The first top-ups of a currency the account has no wallet for yet, all at once: every
+    one is applied to one wallet (no unique-key failure, no lost update)."""
+    handle = make_account(state)  # an INR account; no USD wallet yet
+    acct = account(state, handle)
+
+    out = run_together(
+        [lambda: state.wallet.credit(CLI, acct, amount=5, currency_code="USD") for _ in range(16)]
+    )
+
+    assert out.errors == []
+    assert balance_minor(state, handle, "USD") == 16 * 500
+    with state.db.read() as conn:
+        usd = conn.execute(
+            select(func.count())
+            .select_from(wallets)
+            .where(wallets.c.account_id == acct.id, wallets.c.currency == "USD")
+        ).scalar_one()
+    assert usd == 1
+    assert ledger_count(state, account_id=acct.id, currency="USD") == 16
+    assert state.wallet.verify() == []
