@@ -22,6 +22,7 @@ from didstore.domain.billing import add_months
 from didstore.domain.e164 import E164, search_digits
 from didstore.domain.errors import (
     AlreadyPendingRelease,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -350,8 +351,8 @@ class NumberService:
                 .values(**values)
                 .returning(numbers.c.id)
             ).first()
-            if done is None:  # changed under us (a concurrent release): let the caller retry
-                raise AlreadyPendingRelease("number is already pending release")
+            if done is None:  # changed under us (a concurrent release or cancel): retry
+                raise Conflict("the number changed while it was being released; try again")
             audit.record(
                 conn,
                 actor,
