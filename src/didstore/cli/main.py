@@ -227,3 +227,9 @@ def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonF
         out.print("ledger OK: every balance equals its ledger and none is negative")
     if problems:
         raise typer.Exit(code=1)
+
+
+# Resource commands over the SDK (numbers, trunks, applications, balance, transactions).
+from didstore.cli.resources import register as _register_resources  # noqa: E402
+
+_register_resources(app)
