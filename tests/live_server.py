@@ -92,8 +92,7 @@ class LiveServer:
         except ValueError:
             return True
         return not (
-            body.get("error") == "not_found"
-            and str(body.get("message", "")).startswith("no route")
+            body.get("error") == "not_found" and str(body.get("message", "")).startswith("no route")
         )
 
 
