@@ -6,7 +6,7 @@ import itertools
 
 import typer
 
-from didstore.cli.remote import Remote, command, emit
+from didstore.cli.remote import Remote, command, emit, err
 from didstore.client import APIError
 
 top = typer.Typer()  # holder: its commands are mounted on the root app
@@ -24,9 +24,11 @@ def balance(
     if code is None:
         try:
             code = remote.client.auth.me().currency
-        except APIError:
+        except APIError:  # the operator token has no profile of its own
             code = None
-        code = code or "INR"
+    if not code:
+        err.print("error: give --currency (the account's currency could not be looked up)")
+        raise typer.Exit(2)
     b = remote.client.balance.get_balance(remote.account, code)
     emit(
         remote,
