@@ -109,7 +109,14 @@ def test_costs_report_equals_the_ledger(
         headers=pa.headers,
     ).json()
     assert outside["customers"] == []
-    assert client.get("/api/v1/partner/reports/costs", headers=pa.headers).status_code == 400
+    this_month = client.get("/api/v1/partner/reports/costs", headers=pa.headers).json()
+    assert this_month["customers"] == body["customers"]  # default: this month so far
+    bad = client.get(
+        "/api/v1/partner/reports/costs",
+        params={"from": "2026-02-01", "to": "2026-01-01"},
+        headers=pa.headers,
+    )
+    assert bad.status_code == 400
 
 
 def test_weekly_job_keeps_one_renewal_report_per_partner_and_week(

@@ -232,7 +232,7 @@ def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonF
         raise typer.Exit(code=1)
 
 
-from didstore.cli.routing import numbers_app, trunks_app  # noqa: E402 - routing (issue 3)
+# Resource commands over the SDK (numbers, trunks, applications, balance, transactions).
+from didstore.cli.resources import register as _register_resources  # noqa: E402
 
-app.add_typer(trunks_app, name="trunks")
-app.add_typer(numbers_app, name="numbers")
+_register_resources(app)

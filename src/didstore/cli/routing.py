@@ -1,171 +1,159 @@
-"""Operator CLI for routing: ``didstore trunks ...`` and ``didstore numbers
-assign|unassign|move ...``. Commands run in-process on the database, as the operator (so a
-move may be ``--force``d past the DID cool-off, and the audit log says so)."""
+"""``didstore trunks …`` and ``didstore applications …`` over the SDK (entities spec §1-2)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import typer
-from sqlalchemy import select
 
-from didstore.api import routing_wire as rw
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
-from didstore.db.tables import accounts, numbers
-from didstore.domain.e164 import from_body
-from didstore.domain.errors import DomainError, NotFound
-from didstore.services.models import CLI
+from didstore.cli.remote import Remote, command, emit, err, narrate
 
-trunks_app = typer.Typer(help="SIP trunks of an account (operator).", no_args_is_help=True)
-numbers_app = typer.Typer(help="Route and move owned numbers (operator).", no_args_is_help=True)
+trunks_app = typer.Typer(
+    help="SIP trunks (a trunk id is a number's trunk_group_id).", no_args_is_help=True
+)
+applications_app = typer.Typer(help="Voice applications.", no_args_is_help=True)
 
-Account = typer.Option(..., "--account", help="MA_... or SA_... that owns the trunk")
-
-
-@trunks_app.command("list")
-def trunks_list(
-    account: str = Account, database_url: str | None = DatabaseUrl, json_out: bool = JsonFlag
-) -> None:
-    """List an account's trunks."""
-    state = open_state(database_url)
-    try:
-        page = state.trunks.list(state.accounts.get(account), limit=100, offset=0)
-    except DomainError as exc:
-        raise fail(exc) from exc
-    items = [rw.trunk(t) for t in page.items]
-    if json_out:
-        emit_json({"total": page.total, "objects": items})
-        return
-    for t in items:
-        out.print(f"{t['trunk_id']}\t{t['name']}\t{t['trunk_status']}\t{t['trunk_domain']}")
-    err.print(f"{page.total} trunk(s)")
+Yes = typer.Option(False, "--yes", "-y", help="Confirm the deletion.")
+DryRun = typer.Option(False, "--dry-run", help="Show what would be deleted; change nothing.")
+TRUNK_COLUMNS = ["trunk_id", "name", "status", "direction", "transport", "domain"]
+APP_COLUMNS = ["app_id", "name", "answer_url", "method"]
 
 
-@trunks_app.command("create")
+def _fields(pairs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def _trunk_row(t: Any) -> list[Any]:
+    return [t.trunk_id, t.name, t.trunk_status, t.trunk_direction, t.transport, t.trunk_domain]
+
+
+@command(trunks_app, "list")
+def trunks_list(remote: Remote, limit: int = typer.Option(100, "--limit", "-L", min=1)) -> None:
+    items = list(itertools.islice(remote.client.trunks.list(remote.account), limit))
+    emit(remote, [t.to_dict() for t in items], [_trunk_row(t) for t in items], TRUNK_COLUMNS)
+
+
+@command(trunks_app, "show")
+def trunks_show(remote: Remote, trunk_id: str = typer.Argument(...)) -> None:
+    t = remote.client.trunks.get(remote.account, trunk_id)
+    emit(remote, t.to_dict(), [[k, v] for k, v in t.to_dict().items()], ["field", "value"])
+
+
+@command(trunks_app, "create")
 def trunks_create(
-    account: str = Account,
+    remote: Remote,
     name: str = typer.Option(..., "--name"),
-    direction: str = typer.Option("inbound", "--direction", help="inbound or outbound"),
-    transport: str = typer.Option("udp", "--transport", help="udp, tcp or tls"),
-    database_url: str | None = DatabaseUrl,
-    json_out: bool = JsonFlag,
+    direction: str | None = typer.Option(None, "--direction", help="inbound or outbound"),
+    transport: str | None = typer.Option(None, "--transport", help="udp, tcp or tls"),
+    description: str | None = typer.Option(None, "--description"),
 ) -> None:
-    """Create a trunk and print its id."""
-    state = open_state(database_url)
-    body: dict[str, Any] = {"name": name, "trunk_direction": direction, "transport": transport}
-    try:
-        record = state.trunks.create(CLI, state.accounts.get(account), body)
-    except DomainError as exc:
-        raise fail(exc) from exc
-    if json_out:
-        emit_json(rw.trunk(record))
-    else:
-        out.print(record["id"])
+    t = remote.client.trunks.create(
+        remote.account,
+        name,
+        **_fields(
+            {"trunk_direction": direction, "transport": transport, "description": description}
+        ),
+    )
+    emit(remote, t.to_dict(), [_trunk_row(t)], TRUNK_COLUMNS)
 
 
-@trunks_app.command("delete")
-def trunks_delete(
+@command(trunks_app, "update")
+def trunks_update(
+    remote: Remote,
     trunk_id: str = typer.Argument(...),
-    account: str = Account,
-    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
-    database_url: str | None = DatabaseUrl,
+    name: str | None = typer.Option(None, "--name"),
+    status: str | None = typer.Option(None, "--status", help="enabled or disabled"),
+    transport: str | None = typer.Option(None, "--transport"),
+    description: str | None = typer.Option(None, "--description"),
 ) -> None:
-    """Delete a trunk (refused while numbers are assigned to it)."""
+    fields = _fields(
+        {"name": name, "trunk_status": status, "transport": transport, "description": description}
+    )
+    t = remote.client.trunks.update(remote.account, trunk_id, **fields)
+    emit(remote, t.to_dict(), [_trunk_row(t)], TRUNK_COLUMNS)
+
+
+@command(trunks_app, "delete")
+def trunks_delete(
+    remote: Remote, trunk_id: str = typer.Argument(...), yes: bool = Yes, dry_run: bool = DryRun
+) -> None:
+    """Delete a trunk (its credentials, IP ACLs and URIs go with it)."""
+    if dry_run:
+        t = remote.client.trunks.get(remote.account, trunk_id)
+        emit(remote, {"dry_run": True, "would_delete": t.to_dict()}, [_trunk_row(t)], TRUNK_COLUMNS)
+        return
     if not yes:
-        typer.confirm(f"delete trunk {trunk_id}?", abort=True, err=True)
-    state = open_state(database_url)
-    try:
-        state.trunks.delete(CLI, state.accounts.get(account), trunk_id)
-    except DomainError as exc:
-        raise fail(exc) from exc
-    err.print(f"deleted trunk {trunk_id}")
+        err.print("error: deleting a trunk needs --yes (or --dry-run)")
+        raise typer.Exit(2)
+    remote.client.trunks.delete(remote.account, trunk_id)
+    emit(remote, {"deleted": trunk_id}, [[trunk_id, "deleted"]], ["trunk_id", "result"])
+    narrate(f"deleted trunk {trunk_id}")
 
 
-def _owner_scope(state: Any, e164: str) -> tuple[Any, Any]:
-    """The number and the main account that pays for it (the operator acts on its behalf)."""
-    number = from_body(e164)
-    owner = state.accounts.get(_payer_auth_id(state, number.value))
-    return number, owner
+def _app_row(a: Any) -> list[Any]:
+    return [a.app_id, a.app_name, a.answer_url, a.answer_method]
 
 
-def _payer_auth_id(state: Any, e164: str) -> str:
-    with state.db.read() as conn:
-        found = conn.execute(
-            select(accounts.c.auth_id)
-            .join(numbers, numbers.c.billing_account_id == accounts.c.id)
-            .where(numbers.c.e164 == e164)
-        ).scalar()
-    if found is None:
-        raise NotFound(f"{e164} is not owned by any account")
-    return str(found)
-
-
-@numbers_app.command("assign")
-def numbers_assign(
-    e164: str = typer.Argument(..., help="+E.164"),
-    trunk: str | None = typer.Option(None, "--trunk", help="trunk_group_id"),
-    app_id: str | None = typer.Option(None, "--app", help="application id"),
-    database_url: str | None = DatabaseUrl,
+@command(applications_app, "list")
+def applications_list(
+    remote: Remote, limit: int = typer.Option(100, "--limit", "-L", min=1)
 ) -> None:
-    """Route a number to a trunk (``--trunk``) or an application (``--app``)."""
-    if (trunk is None) == (app_id is None):
-        err.print("[red]error:[/red] give exactly one of --trunk or --app")
-        raise typer.Exit(code=2)
-    state = open_state(database_url)
-    try:
-        number, payer = _owner_scope(state, e164)
-        if trunk is not None:
-            state.routing.assign_trunk(CLI, payer, number, trunk)
-        else:
-            state.routing.attach_application(CLI, payer, number, app_id)
-    except DomainError as exc:
-        raise fail(exc) from exc
-    target = f"trunk {trunk}" if trunk else f"application {app_id}"
-    out.print(f"{number.value} -> {target}")
+    items = list(itertools.islice(remote.client.applications.list(remote.account), limit))
+    emit(remote, [a.to_dict() for a in items], [_app_row(a) for a in items], APP_COLUMNS)
 
 
-@numbers_app.command("unassign")
-def numbers_unassign(
-    e164: str = typer.Argument(..., help="+E.164"),
-    app: bool = typer.Option(False, "--app", help="Detach the application instead of the trunk."),
-    database_url: str | None = DatabaseUrl,
-) -> None:
-    """Take a number off its trunk (or, with ``--app``, its application)."""
-    state = open_state(database_url)
-    try:
-        number, payer = _owner_scope(state, e164)
-        if app:
-            state.routing.detach_application(CLI, payer, number)
-        else:
-            state.routing.unassign_trunk(CLI, payer, number)
-    except DomainError as exc:
-        raise fail(exc) from exc
-    out.print(f"{number.value}: {'application detached' if app else 'trunk unassigned'}")
+@command(applications_app, "show")
+def applications_show(remote: Remote, app_id: str = typer.Argument(...)) -> None:
+    a = remote.client.applications.get(remote.account, app_id)
+    emit(remote, a.to_dict(), [[k, v] for k, v in a.to_dict().items()], ["field", "value"])
 
 
-@numbers_app.command("move")
-def numbers_move(
-    e164: str = typer.Argument(..., help="+E.164"),
-    to: str = typer.Option(..., "--to", help="SA_... (to a sub-account) or 'parent'"),
-    force: bool = typer.Option(
-        False, "--force", help="Override the 15-day DID cool-off (recorded in the audit log)."
+@command(applications_app, "create")
+def applications_create(
+    remote: Remote,
+    name: str = typer.Option(..., "--name"),
+    answer_url: str = typer.Option(..., "--answer-url"),
+    answer_method: str = typer.Option("POST", "--answer-method"),
+    hangup_url: str | None = typer.Option(None, "--hangup-url"),
+    default: bool | None = typer.Option(
+        None, "--default/--not-default", help="Attach new numbers to this app."
     ),
-    database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Move a number between a main account and its sub-accounts."""
-    state = open_state(database_url)
-    try:
-        number, payer = _owner_scope(state, e164)
-        if to.lower() == "parent":
-            state.moves.unassign(CLI, payer, number, force=force)
-        else:
-            state.moves.assign(CLI, payer, number, to)
-    except DomainError as exc:
-        if exc.extra.get("cool_off_until"):
-            err.print(
-                f"[red]error:[/red] DID cool-off until {exc.extra['cool_off_until']}"
-                " (use --force to override)"
-            )
-            raise typer.Exit(code=1) from exc
-        raise fail(exc) from exc
-    out.print(f"{number.value} -> {payer.auth_id if to.lower() == 'parent' else to}")
+    r = remote.client.applications.create(
+        remote.account,
+        name,
+        answer_url,
+        answer_method,
+        **_fields({"hangup_url": hangup_url, "default_number_app": default}),
+    )
+    emit(remote, r.to_dict(), [[r.app_id, r.message]], ["app_id", "message"])
+
+
+@command(applications_app, "update")
+def applications_update(
+    remote: Remote,
+    app_id: str = typer.Argument(...),
+    name: str | None = typer.Option(None, "--name"),
+    answer_url: str | None = typer.Option(None, "--answer-url"),
+    default: bool | None = typer.Option(None, "--default/--not-default"),
+) -> None:
+    fields = _fields({"app_name": name, "answer_url": answer_url, "default_number_app": default})
+    r = remote.client.applications.update(remote.account, app_id, **fields)
+    emit(remote, r.to_dict(), [[app_id, r.message]], ["app_id", "message"])
+
+
+@command(applications_app, "delete")
+def applications_delete(
+    remote: Remote, app_id: str = typer.Argument(...), yes: bool = Yes, dry_run: bool = DryRun
+) -> None:
+    """Delete an application (refused while numbers are attached)."""
+    if dry_run:
+        a = remote.client.applications.get(remote.account, app_id)
+        emit(remote, {"dry_run": True, "would_delete": a.to_dict()}, [_app_row(a)], APP_COLUMNS)
+        return
+    if not yes:
+        err.print("error: deleting an application needs --yes (or --dry-run)")
+        raise typer.Exit(2)
+    remote.client.applications.delete(remote.account, app_id)
+    emit(remote, {"deleted": app_id}, [[app_id, "deleted"]], ["app_id", "result"])

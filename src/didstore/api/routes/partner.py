@@ -320,13 +320,17 @@ def report_kyc(request: Request) -> Response:
 
 @router.get("/reports/costs", summary="Number costs per customer, from the ledger")
 def report_costs(request: Request) -> Response:
-    """``from`` and ``to`` (YYYY-MM-DD, inclusive); read raw because ``from`` is a keyword."""
+    """``from`` and ``to`` (YYYY-MM-DD, inclusive; default: this month so far). Read raw
+    because ``from`` is a Python keyword."""
     _, partner = _partner(request)
     query = request.query_params
-    start = _day(query.get("from") or query.get("from_date"), "from")
-    end = _day(query.get("to") or query.get("to_date"), "to", end=True)
-    if start is None or end is None:
-        raise InvalidInput("from and to are required (YYYY-MM-DD)")
+    today = _state(request).clock.now()
+    start = _day(query.get("from") or query.get("from_date"), "from") or datetime.combine(
+        today.date().replace(day=1), time.min, tzinfo=UTC
+    )
+    end = _day(query.get("to") or query.get("to_date"), "to", end=True) or datetime.combine(
+        today.date() + timedelta(days=1), time.min, tzinfo=UTC
+    )
     lines = _state(request).reports.costs(partner, start, end)
     rows = [
         {

@@ -1,0 +1,136 @@
+"""Partner (reseller) resources, read-mostly (numbers spec §5, entities spec §6, issue 5):
+customers, their numbers across the umbrella, and the management reports."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from didstore.client.core import ListOperation, Operation
+from didstore.client.models import (
+    BalanceTransfer,
+    CustomerAccount,
+    PartnerProfile,
+    PhoneNumber,
+    Report,
+    Transaction,
+)
+from didstore.client.ops import body, model, page_list, paged, seg
+from didstore.client.pager import Pager
+
+T = TypeVar("T")
+PARTNER = "/api/v1/partner"
+
+
+class Runner(Protocol):
+    def request(self, op: Operation[T]) -> T: ...
+
+    def paginate(self, op: ListOperation[T]) -> Pager[T]: ...
+
+
+class _Resource:
+    def __init__(self, client: Runner) -> None:
+        self._c = client
+
+
+class Customers(_Resource):
+    def list(
+        self, search: str | None = None, page: int | None = None, per_page: int | None = None
+    ) -> Pager[CustomerAccount]:
+        """``{accounts, total, page, size}``: the page size is echoed as ``size``."""
+        parse = paged(CustomerAccount, "accounts", size_key="size")
+        op = page_list(
+            f"{PARTNER}/accounts", parse, {"search": search}, page=page, per_page=per_page
+        )
+        return self._c.paginate(op)
+
+    def create(self, name: str, email: str, **fields: Any) -> dict[str, Any]:
+        """Create a customer account; the answer carries its token once."""
+        payload = body(name=name, email=email, **fields)
+        return self._c.request(
+            Operation("POST", f"{PARTNER}/accounts", lambda b, _: dict(b or {}), json=payload)
+        )
+
+    def transfer_balance(
+        self, customer_auth_id: str, amount: float, currency: str, description: str | None = None
+    ) -> BalanceTransfer:
+        """Move money from the partner wallet to a customer's (same currency, atomic)."""
+        path = f"{PARTNER}/accounts/{seg(customer_auth_id)}/transfer-balance"
+        payload = body(amount=amount, currency=currency, description=description)
+        return self._c.request(Operation("POST", path, model(BalanceTransfer), json=payload))
+
+    def list_transactions(
+        self,
+        customer_auth_id: str,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Any,
+    ) -> Pager[Transaction]:
+        path = f"{PARTNER}/accounts/{seg(customer_auth_id)}/transactions"
+        parse = paged(Transaction, "transactions")
+        return self._c.paginate(page_list(path, parse, dict(filters), page=page, per_page=per_page))
+
+
+class PartnerNumbers(_Resource):
+    def list(
+        self,
+        customer_auth_id: str | None = None,
+        search: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> Pager[PhoneNumber]:
+        """One customer's numbers, or (without ``customer_auth_id``) every number under the
+        partner. Read-only."""
+        path = (
+            f"{PARTNER}/accounts/{seg(customer_auth_id)}/numbers"
+            if customer_auth_id
+            else f"{PARTNER}/numbers"
+        )
+        params = {"search": "".join(c for c in search if c.isdigit()) if search else None}
+        op = page_list(path, paged(PhoneNumber, "items"), params, page=page, per_page=per_page)
+        return self._c.paginate(op)
+
+
+class Reports(_Resource):
+    """Management reports (JSON); under ``/api/v1/partner/reports/``."""
+
+    def get_report(self, name: str, params: dict[str, Any] | None = None) -> Report:
+        return self._c.request(
+            Operation("GET", f"{PARTNER}/reports/{name}", _report, params=params)
+        )
+
+    def renewals(self, within_days: int | None = None) -> Report:
+        """Numbers renewing in the window whose account cannot cover the rentals due."""
+        return self.get_report("renewals", {"within_days": within_days})
+
+    def routing(self) -> Report:
+        """Active numbers with neither application nor trunk."""
+        return self.get_report("routing")
+
+    def costs(self, from_date: str | None = None, to_date: str | None = None) -> Report:
+        """Setup and monthly fees charged per customer in ``[from_date, to_date]``."""
+        return self.get_report("costs", {"from": from_date, "to": to_date})
+
+    def kyc(self) -> Report:
+        """Numbers restricted until Aadhaar KYC."""
+        return self.get_report("kyc")
+
+
+def _report(data: Any, http: Any) -> Report:
+    report = Report.from_dict(data, http)
+    if not report.items and isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, list):
+                report.items = [v for v in value if isinstance(v, dict)]
+                break
+    return report
+
+
+class Partner(_Resource):
+    def __init__(self, client: Runner) -> None:
+        super().__init__(client)
+        self.customers = Customers(client)
+        self.numbers = PartnerNumbers(client)
+        self.reports = Reports(client)
+
+    def me(self) -> PartnerProfile:
+        return self._c.request(Operation("GET", f"{PARTNER}/me", model(PartnerProfile)))

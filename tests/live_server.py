@@ -1,0 +1,153 @@
+"""A real ``didstore serve`` subprocess for SDK and CLI tests, and operator helpers that
+set up accounts, credit and stock through the operator HTTP API (Bearer token)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ADMIN_TOKEN, drop_database, new_database_url
+
+DIDSTORE = str(Path(sys.executable).parent / "didstore")
+_numbers = itertools.count(41200000)
+
+
+@dataclass
+class Account:
+    auth_id: str
+    auth_token: str
+    currency: str
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+        )
+
+    def create_account(
+        self, *, balance: float = 0, currency: str = "INR", release_fee: float = 0
+    ) -> Account:
+        with self.admin() as http:
+            r = http.post(
+                "/api/v1/admin/accounts",
+                json={"name": "sdk test", "currency": currency, "release_fee": release_fee},
+            )
+            assert r.status_code == 201, r.text
+            data = r.json()
+            if balance:
+                c = http.post(
+                    f"/api/v1/admin/accounts/{data['auth_id']}/credit",
+                    json={"amount": balance, "currency": currency},
+                )
+                assert c.status_code == 201, c.text
+        return Account(data["auth_id"], data["auth_token"], currency)
+
+    def stock(
+        self,
+        count: int,
+        *,
+        setup_fee: int = 100,
+        monthly_fee: int = 300,
+        currency: str = "INR",
+    ) -> list[str]:
+        """Stock ``count`` fresh Indian numbers (unique across the session)."""
+        numbers = [f"+9180{next(_numbers):08d}" for _ in range(count)]
+        rows = [
+            {
+                "e164": n,
+                "region": "Karnataka",
+                "setup_fee": setup_fee,
+                "monthly_fee": monthly_fee,
+                "currency": currency,
+            }
+            for n in numbers
+        ]
+        with self.admin() as http:
+            r = http.post("/api/v1/admin/inventory", json={"numbers": rows})
+            assert r.status_code == 200 and not r.json()["errors"], r.text
+        return numbers
+
+    def route_exists(self, method: str, path: str) -> bool:
+        """False only when the server answers 404 ``no route`` (the endpoint has not landed)."""
+        with self.admin() as http:
+            r = http.request(method, path)
+        if r.status_code != 404:
+            return True
+        try:
+            body = r.json()
+        except ValueError:
+            return True
+        return not (
+            body.get("error") == "not_found" and str(body.get("message", "")).startswith("no route")
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
+    """Start ``didstore serve --test-clock --no-jobs`` on a free port; stop it afterwards."""
+    database_url = new_database_url(tmp, label)
+    port = _free_port()
+    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": ADMIN_TOKEN}
+    for name in ("DIDSTORE_URL", "DIDSTORE_AUTH_ID", "DIDSTORE_AUTH_TOKEN"):
+        env.pop(name, None)
+    log = open(tmp / f"{label}-server.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            DIDSTORE,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--test-clock",
+            "--no-jobs",
+            "--database-url",
+            database_url,
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(tmp / f'{label}-server.log').read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 30 s")
+            time.sleep(0.1)
+        yield LiveServer(url, database_url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        drop_database(database_url)
