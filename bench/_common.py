@@ -31,9 +31,7 @@ def didstore_executable() -> str:
 
 
 @contextmanager
-def server(
-    database_url: str, *, port: int | None = None, cpu: int | None = 0
-) -> Iterator[str]:
+def server(database_url: str, *, port: int | None = None, cpu: int | None = 0) -> Iterator[str]:
     """Start ``didstore serve`` (one worker, no background jobs) on loopback; yield its URL.
 
     ``cpu`` pins the server to one core with ``taskset`` so a load generator on the other core
@@ -60,7 +58,9 @@ def server(
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+                )
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break

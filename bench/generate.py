@@ -12,7 +12,8 @@
 * A main account created through ``AccountService`` (so its credentials work over HTTP) that
   owns ``--owned`` numbers (assigned directly, like an operator assignment: no ledger rows),
   for the list-owned benchmark. Its credentials are written to ``--credentials`` (JSON).
-* ``ANALYZE`` at the end (the statistics trap of docs/performance-notes).
+* ``VACUUM ANALYZE`` at the end (PostgreSQL; ``ANALYZE`` on SQLite): the statistics trap of
+  the performance notes, and the visibility map that index-only scans need.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -74,7 +75,9 @@ def generate_e164(total: int, seed: int) -> Iterator[tuple[str, str, str, int, i
             e164 = f"{prefix}{rng.randrange(10**width):0{width}d}"
             if e164 in seen:
                 continue
-            if country == "GB" and not _valid(e164, country):  # GB mobile ranges have unassigned holes
+            if country == "GB" and not _valid(
+                e164, country
+            ):  # GB mobile ranges have unassigned holes
                 continue
             seen.add(e164)
             made += 1
@@ -246,8 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         CLI, name=args.account, currency_code=args.currency
     )
     owned = assign_owned(db, creds.account.id, args.owned, now)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    # VACUUM sets the visibility map, so COUNTs and deep OFFSETs are index-only scans (3x
+    # faster than with a fresh table); autovacuum does the same later, but not at once.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE" if is_sqlite(engine) else "VACUUM ANALYZE"))
     elapsed = time.perf_counter() - started
     Path(args.credentials).parent.mkdir(parents=True, exist_ok=True)
     Path(args.credentials).write_text(

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-
 from _common import auth_headers, load_credentials, percentile, server, write_result
 
 Params = dict[str, Any]
@@ -109,8 +108,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r['case']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |"
-            f" {r['median_total']} |"
+            f"| {r['case']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['median_total']} |"
         )
     return "\n".join(lines)
 
