@@ -17,6 +17,14 @@ from typing import Any
 import httpx
 
 ADMIN_TOKEN = "bench-admin-token"
+#: base URL -> pid of the server process started by ``server`` (for CPU accounting)
+SERVER_PIDS: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time consumed so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -69,6 +77,7 @@ def server(database_url: str, *, port: int | None = None, cpu: int | None = 0) -
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy in 60 s")
             time.sleep(0.2)
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
         proc.terminate()
@@ -99,5 +108,7 @@ def auth_headers(creds: dict[str, Any]) -> dict[str, str]:
 def write_result(name: str, data: object) -> Path:
     out = Path(__file__).parent / "results" / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(data, indent=2))
+    # Other jobs on a shared machine distort latency: keep the load average with the figures.
+    record = {"loadavg_at_end": os.getloadavg(), "results": data}
+    out.write_text(json.dumps(record, indent=2))
     return out

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import auth_headers, load_credentials, server, write_result
+from _common import SERVER_PIDS, auth_headers, cpu_seconds, load_credentials, server, write_result
 
 LUA = """
 wrk.method = "GET"
@@ -97,17 +97,28 @@ def main() -> int:
         url = f"{base}/api/v1/Account/{creds['auth_id']}/numbers?per_page={args.per_page}"
         check = httpx.get(url, headers=auth_headers(creds))
         assert check.status_code == 200 and check.json()["total"] == creds["owned"], check.text
+        pid = SERVER_PIDS[base]
         for connections in args.connections:
+            cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
             row = runner(url, creds, connections, args.duration)
+            cpu = cpu_seconds(pid) - cpu_before
+            wall = time.monotonic() - wall_before
+            # Requests per second of server CPU: what one uncontended core would sustain.
+            row["server_cpu_share"] = round(cpu / wall, 2)
+            row["rps_per_server_cpu_second"] = round(row["rps"] * wall / cpu) if cpu else None
             print(row, file=sys.stderr)
             results.append(row)
     write_result(args.label, results)
-    print("| load generator | connections | req/s | p50 | p99 | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| load generator | connections | req/s | p50 | p99 | errors | server CPU share"
+        " | req/s per server CPU-second |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['tool']} | {r['connections']} | {r['rps']} | {r.get('p50', '')} |"
-            f" {r.get('p99', '')} | {r['errors']} |"
+            f" {r.get('p99', '')} | {r['errors']} | {r['server_cpu_share']} |"
+            f" {r['rps_per_server_cpu_second']} |"
         )
     return 0
 
