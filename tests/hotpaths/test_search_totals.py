@@ -77,8 +77,12 @@ def test_last_page_total_is_exact_even_when_cached(
     assert total == 59  # the last page shows where the list ends: exact, not the cached 60
 
 
+@pytest.mark.parametrize("limit", [5, 2000])  # deferred-join path / whole-match-set path
 @pytest.mark.parametrize("per_page", [1, 7, 25])
-def test_deep_pages_match_a_plain_listing(stocked: AppState, per_page: int) -> None:
+def test_deep_pages_match_a_plain_listing(
+    stocked: AppState, per_page: int, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
     everything = sorted(IN_NUMBERS + US_NUMBERS)
     seen: list[str] = []
     page = 1
@@ -100,7 +104,12 @@ def test_deep_pages_match_a_plain_listing(stocked: AppState, per_page: int) -> N
         {"country": "US", "exclude": ("1415555012", "1415555013")},
     ],
 )
-def test_deep_pages_with_filters(stocked: AppState, filters: dict[str, object]) -> None:
+@pytest.mark.parametrize("limit", [5, 2000])
+def test_deep_pages_with_filters(
+    stocked: AppState, filters: dict[str, object], limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
+
     def keep(n: str) -> bool:
         search = str(filters.get("search", ""))
         country = filters.get("country")

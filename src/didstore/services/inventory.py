@@ -288,11 +288,32 @@ class InventoryService:
         conds = self._conditions(filters)
         offset = (page - 1) * per_page
         with self.db.read() as conn:
-            rows = conn.execute(_page_query(conds, per_page, offset)).all()
-            if (rows and len(rows) < per_page) or (page == 1 and not rows):
-                total = offset + len(rows)  # this page holds the end of the list: exact
+            # A bounded probe: one scan that stops after EXACT_TOTAL_LIMIT + 1 matches.
+            found = list(
+                conn.execute(
+                    select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
+                ).scalars()
+            )
+            if len(found) <= EXACT_TOTAL_LIMIT:
+                # Selective: every match is known, so the total is exact and the page is a
+                # slice of them (rows re-checked against the filter: reads are not one snapshot).
+                wanted = sorted(found)[offset : offset + per_page]
+                rows = (
+                    conn.execute(
+                        select(numbers)
+                        .where(numbers.c.e164.in_(wanted), *conds)
+                        .order_by(numbers.c.e164)
+                    ).all()
+                    if wanted
+                    else []
+                )
+                total = len(found)
             else:
-                total = self._total(conn, filters, conds)
+                rows = conn.execute(_page_query(conds, per_page, offset)).all()
+                if rows and len(rows) < per_page:
+                    total = offset + len(rows)  # this page holds the end of the list: exact
+                else:
+                    total = self._cached_total(conn, filters, conds)
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
 
     @staticmethod
@@ -308,13 +329,8 @@ class InventoryService:
             conds.append(not_(numbers.c.e164.like(f"+{prefix}%")))
         return conds
 
-    def _total(self, conn: Connection, filters: SearchFilters, conds: list[Any]) -> int:
-        """Exact if selective (a bounded probe finds at most ``EXACT_TOTAL_LIMIT`` rows);
-        otherwise the cached exact count of this filter, counted again once it expires."""
-        probe = select(numbers.c.id).where(*conds).limit(EXACT_TOTAL_LIMIT + 1).subquery()
-        found = int(conn.execute(select(func.count()).select_from(probe)).scalar_one())
-        if found <= EXACT_TOTAL_LIMIT:
-            return found
+    def _cached_total(self, conn: Connection, filters: SearchFilters, conds: list[Any]) -> int:
+        """The exact count of a non-selective filter, reused for ``TOTAL_CACHE_SECONDS``."""
         key = _cache_key(filters)
         cached = self._totals.get(key)
         if cached is not None:
