@@ -77,12 +77,22 @@ def test_last_page_total_is_exact_even_when_cached(
     assert total == 59  # the last page shows where the list ends: exact, not the cached 60
 
 
-@pytest.mark.parametrize("limit", [5, 2000])  # deferred-join path / whole-match-set path
+# (EXACT_TOTAL_LIMIT, REVERSE_SCAN_FROM): whole-match-set path, deferred join forwards,
+# deferred join from whichever end is nearer.
+PATHS = [(2000, 10**9), (5, 10**9), (5, 1)]
+
+
+@pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
 @pytest.mark.parametrize("per_page", [1, 7, 25])
 def test_deep_pages_match_a_plain_listing(
-    stocked: AppState, per_page: int, limit: int, monkeypatch: pytest.MonkeyPatch
+    stocked: AppState,
+    per_page: int,
+    limit: int,
+    reverse_from: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
+    monkeypatch.setattr(inventory, "REVERSE_SCAN_FROM", reverse_from)
     everything = sorted(IN_NUMBERS + US_NUMBERS)
     seen: list[str] = []
     page = 1
@@ -104,11 +114,16 @@ def test_deep_pages_match_a_plain_listing(
         {"country": "US", "exclude": ("1415555012", "1415555013")},
     ],
 )
-@pytest.mark.parametrize("limit", [5, 2000])
+@pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
 def test_deep_pages_with_filters(
-    stocked: AppState, filters: dict[str, object], limit: int, monkeypatch: pytest.MonkeyPatch
+    stocked: AppState,
+    filters: dict[str, object],
+    limit: int,
+    reverse_from: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
+    monkeypatch.setattr(inventory, "REVERSE_SCAN_FROM", reverse_from)
 
     def keep(n: str) -> bool:
         search = str(filters.get("search", ""))

@@ -46,6 +46,9 @@ EXACT_TOTAL_LIMIT = 2000
 #: How long the total of a less selective search (a COUNT of thousands to ~1M rows,
 #: 50-300 ms on PostgreSQL) is reused.
 TOTAL_CACHE_SECONDS = 15.0
+#: From this OFFSET on, a page nearer the end of the list is read backwards from the end
+#: (position computed from the total, so it is consistent with the ``total`` answered).
+REVERSE_SCAN_FROM = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +311,20 @@ class InventoryService:
                     else []
                 )
                 total = len(found)
+            elif offset >= REVERSE_SCAN_FROM:
+                # Deep page: with the total known, walk whichever end of the index is nearer.
+                total = self._cached_total(conn, filters, conds)
+                from_end = total - offset - per_page
+                if offset >= total:
+                    rows = []
+                elif from_end < offset:
+                    rows = conn.execute(
+                        _page_query(
+                            conds, per_page + min(0, from_end), max(0, from_end), descending=True
+                        )
+                    ).all()[::-1]
+                else:
+                    rows = conn.execute(_page_query(conds, per_page, offset)).all()
             else:
                 rows = conn.execute(_page_query(conds, per_page, offset)).all()
                 if rows and len(rows) < per_page:
@@ -347,18 +364,21 @@ def _cache_key(filters: SearchFilters) -> tuple[str, str, tuple[str, ...]]:
     return ((filters.country or "").upper(), digits, tuple(sorted(filters.exclude)))
 
 
-def _page_query(conds: list[Any], limit: int, offset: int) -> Select[Any]:
-    """One page in E.164 order. Past the first page this is a deferred join: the OFFSET walks
-    a narrow index (state, [country,] e164) without touching the table, then only the page's
-    rows are read, instead of reading and discarding ``offset`` whole rows."""
+def _page_query(
+    conds: list[Any], limit: int, offset: int, *, descending: bool = False
+) -> Select[Any]:
+    """One page in E.164 order (or reverse order). Past the first page this is a deferred
+    join: the OFFSET walks a narrow index (state, [country,] e164) without touching the table,
+    then only the page's rows are read, instead of reading and discarding ``offset`` rows."""
+    order = numbers.c.e164.desc() if descending else numbers.c.e164
     if offset == 0:
-        return select(numbers).where(*conds).order_by(numbers.c.e164).limit(limit)
+        return select(numbers).where(*conds).order_by(order).limit(limit)
     keys = (
         select(numbers.c.e164.label("page_e164"))
         .where(*conds)
-        .order_by(numbers.c.e164)
+        .order_by(order)
         .limit(limit)
         .offset(offset)
         .subquery()
     )
-    return select(numbers).join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)
+    return select(numbers).join(keys, keys.c.page_e164 == numbers.c.e164).order_by(order)
