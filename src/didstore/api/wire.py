@@ -21,11 +21,13 @@ def ts(value: datetime | None) -> str | None:
     """RFC 3339 with microseconds and ``Z``: ``2026-03-25T06:58:38.796024Z``."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _ts(value)
 
 
 def _ts(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") (values are UTC), ~4x cheaper: a page
+    # of 100 numbers formats 500 timestamps.
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _fee(minor: int, code: str) -> int | float:

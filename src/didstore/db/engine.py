@@ -97,8 +97,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction (a deferred BEGIN on SQLite: readers never block writers)."""
+        """A read-only unit of work. SQLite: a deferred BEGIN (readers never block writers).
+        PostgreSQL: autocommit statements; under READ COMMITTED every statement takes its own
+        snapshot even inside a transaction, so BEGIN/COMMIT would only add two round trips."""
         with self.engine.connect() as raw:
+            if self.engine.dialect.name == "postgresql":
+                yield raw.execution_options(isolation_level="AUTOCOMMIT")
+                return
             conn = raw.execution_options(didstore_read_only=True)
             with conn.begin():
                 yield conn

@@ -20,6 +20,7 @@ from didstore.domain.money import currency, whole_units_to_minor
 from didstore.services import audit
 from didstore.services.ledger import ensure_wallet
 from didstore.services.models import Account, Actor, Page
+from didstore.services.ttl_cache import TTLCache
 
 KYC_MODES = ("personal_use", "customer_use")
 _parent = aliased(accounts)
@@ -50,10 +51,21 @@ def _name(value: object) -> str:
     return value.strip()
 
 
+#: How long a successful authentication is reused without reading the account row again.
+#: Changes made through this process (sub-account update/delete) invalidate at once; a change
+#: made by another process (a second worker, the CLI) is seen within this many seconds.
+AUTH_CACHE_SECONDS = 5.0
+
+
 class AccountService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, auth_cache_seconds: float = AUTH_CACHE_SECONDS
+    ) -> None:
         self.db = db
         self.clock = clock
+        # (auth_id, token hash) -> account; only successful look-ups are cached, so a wrong
+        # token always reaches the database and is always refused.
+        self._auth_cache: TTLCache[tuple[str, str], Account] = TTLCache(auth_cache_seconds)
 
     # -- lookup -----------------------------------------------------------------------------
     def get(self, auth_id: str, conn: Connection | None = None) -> Account:
@@ -72,14 +84,27 @@ class AccountService:
         return _to_account(row)
 
     def authenticate(self, auth_id: str, token: str) -> Account | None:
-        """The account whose id and token match, compared in constant time."""
+        """The account whose id and token match, compared in constant time.
+
+        A match is remembered for ``AUTH_CACHE_SECONDS`` under (auth_id, token hash): the
+        hot read paths then skip one database round trip per request."""
+        token_hash = hash_token(token)
+        cached = self._auth_cache.get((auth_id, token_hash))
+        if cached is not None:
+            return cached
         with self.db.read() as conn:
             row = conn.execute(_account_query().where(accounts.c.auth_id == auth_id)).first()
         if row is None:
             return None
-        if not hmac.compare_digest(row._mapping["token_hash"], hash_token(token)):
+        if not hmac.compare_digest(row._mapping["token_hash"], token_hash):
             return None
-        return _to_account(row)
+        account = _to_account(row)
+        self._auth_cache.put((auth_id, token_hash), account)
+        return account
+
+    def forget(self, auth_id: str) -> None:
+        """Drop cached authentications of ``auth_id`` (after its row changed)."""
+        self._auth_cache.discard_where(lambda key: key[0] == auth_id)
 
     def authenticate_token(self, token: str) -> Account | None:
         """An account's own token used as ``Authorization: Bearer``."""
@@ -236,7 +261,9 @@ class AccountService:
                 before={"aadhaar_verified": account.aadhaar_verified},
                 after={"aadhaar_verified": aadhaar_verified},
             )
-            return self.get_by_id(conn, account.id)
+            updated = self.get_by_id(conn, account.id)
+        self.forget(account.auth_id)
+        return updated
 
     # -- sub-accounts -----------------------------------------------------------------------
     def create_sub_account(
@@ -351,7 +378,9 @@ class AccountService:
                 before={k: getattr(sub, k) for k in values},
                 after=values,
             )
-            return self.get_by_id(conn, sub.id)
+            updated = self.get_by_id(conn, sub.id)
+        self.forget(sub.auth_id)
+        return updated
 
     def delete_sub_account(self, actor: Actor, parent: Account, sub_auth_id: str) -> None:
         """A sub-account that still holds numbers cannot be deleted: they would be orphaned."""
@@ -390,6 +419,7 @@ class AccountService:
                 entity_id=sub.auth_id,
                 account_id=parent.auth_id,
             )
+        self.forget(sub.auth_id)
 
 
 class OperatorTokens:

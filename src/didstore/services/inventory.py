@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phonenumbers import geocoder, parse
-from sqlalchemy import Connection, func, not_, select
+from sqlalchemy import Connection, Select, func, not_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,6 +23,7 @@ from didstore.domain.lifecycle import NumberState
 from didstore.domain.money import currency, whole_units_to_minor
 from didstore.services import audit
 from didstore.services.models import Actor, Number, Page
+from didstore.services.ttl_cache import TTLCache
 
 CSV_COLUMNS = (
     "e164",
@@ -40,6 +41,14 @@ CSV_COLUMNS = (
 )
 CAPABILITIES = ("voice", "sms", "mms", "fax")
 CHUNK = 1000
+#: A search matching at most this many numbers gets an exact COUNT on every request.
+EXACT_TOTAL_LIMIT = 2000
+#: How long the total of a less selective search (a COUNT of thousands to ~1M rows,
+#: 50-300 ms on PostgreSQL) is reused.
+TOTAL_CACHE_SECONDS = 15.0
+#: From this OFFSET on, a page nearer the end of the list is read backwards from the end
+#: (position computed from the total, so it is consistent with the ``total`` answered).
+REVERSE_SCAN_FROM = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +185,14 @@ def read_csv(data: bytes | str) -> list[dict[str, Any]]:
 
 
 class InventoryService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, total_cache_seconds: float = TOTAL_CACHE_SECONDS
+    ) -> None:
         self.db = db
         self.clock = clock
+        self._totals: TTLCache[tuple[str, str, tuple[str, ...]], int] = TTLCache(
+            total_cache_seconds, max_entries=4096
+        )
 
     def import_rows(
         self,
@@ -274,8 +288,60 @@ class InventoryService:
 
     def search(self, filters: SearchFilters, page: int, per_page: int) -> Page[Number]:
         """Available, unowned numbers (Vobiz §4.1): ``search`` is a substring of the digits,
-        ``exclude`` prefixes are ANDed with everything else, ``total`` counts the filtered set."""
-        conds = [numbers.c.state == NumberState.AVAILABLE.value]
+        ``exclude`` prefixes are ANDed with everything else, ``total`` counts the filtered set.
+
+        ``total`` is exact whenever the filter matches at most ``EXACT_TOTAL_LIMIT`` numbers
+        (or the page shows the end of the list); a less selective filter's total may come
+        from a count at most ``TOTAL_CACHE_SECONDS`` old (docs/adr/0006-inventory-search.md).
+        """
+        conds = self._conditions(filters)
+        offset = (page - 1) * per_page
+        with self.db.read() as conn:
+            # A bounded probe: one scan that stops after EXACT_TOTAL_LIMIT + 1 matches.
+            found = list(
+                conn.execute(
+                    select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
+                ).scalars()
+            )
+            if len(found) <= EXACT_TOTAL_LIMIT:
+                # Selective: every match is known, so the total is exact and the page is a
+                # slice of them (rows re-checked against the filter: reads are not one snapshot).
+                wanted = sorted(found)[offset : offset + per_page]
+                rows = (
+                    conn.execute(
+                        select(numbers)
+                        .where(numbers.c.e164.in_(wanted), *conds)
+                        .order_by(numbers.c.e164)
+                    ).all()
+                    if wanted
+                    else []
+                )
+                total = len(found)
+            elif offset >= REVERSE_SCAN_FROM:
+                # Deep page: with the total known, walk whichever end of the index is nearer.
+                total = self._cached_total(conn, filters, conds)
+                from_end = total - offset - per_page
+                if offset >= total:
+                    rows = []
+                elif from_end < offset:
+                    rows = conn.execute(
+                        _page_query(
+                            conds, per_page + min(0, from_end), max(0, from_end), descending=True
+                        )
+                    ).all()[::-1]
+                else:
+                    rows = conn.execute(_page_query(conds, per_page, offset)).all()
+            else:
+                rows = conn.execute(_page_query(conds, per_page, offset)).all()
+                if rows and len(rows) < per_page:
+                    total = offset + len(rows)  # this page holds the end of the list: exact
+                else:
+                    total = self._cached_total(conn, filters, conds)
+        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+
+    @staticmethod
+    def _conditions(filters: SearchFilters) -> list[Any]:
+        conds: list[Any] = [numbers.c.state == NumberState.AVAILABLE.value]
         if filters.country:
             conds.append(numbers.c.country == filters.country.upper())
         if filters.search:
@@ -284,18 +350,41 @@ class InventoryService:
                 conds.append(numbers.c.e164.like(f"%{digits}%"))
         for prefix in filters.exclude:
             conds.append(not_(numbers.c.e164.like(f"+{prefix}%")))
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(numbers)
-                .where(*conds)
-                .order_by(numbers.c.e164)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).all()
-            if page == 1 and len(rows) < per_page:
-                total = len(rows)  # the whole result fits on the first page: no COUNT needed
-            else:
-                total = conn.execute(
-                    select(func.count()).select_from(numbers).where(*conds)
-                ).scalar_one()
-        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+        return conds
+
+    def _cached_total(self, conn: Connection, filters: SearchFilters, conds: list[Any]) -> int:
+        """The exact count of a non-selective filter, reused for ``TOTAL_CACHE_SECONDS``."""
+        key = _cache_key(filters)
+        cached = self._totals.get(key)
+        if cached is not None:
+            return cached
+        total = int(
+            conn.execute(select(func.count()).select_from(numbers).where(*conds)).scalar_one()
+        )
+        self._totals.put(key, total)
+        return total
+
+
+def _cache_key(filters: SearchFilters) -> tuple[str, str, tuple[str, ...]]:
+    digits = search_digits(filters.search) if filters.search else ""
+    return ((filters.country or "").upper(), digits, tuple(sorted(filters.exclude)))
+
+
+def _page_query(
+    conds: list[Any], limit: int, offset: int, *, descending: bool = False
+) -> Select[Any]:
+    """One page in E.164 order (or reverse order). Past the first page this is a deferred
+    join: the OFFSET walks a narrow index (state, [country,] e164) without touching the table,
+    then only the page's rows are read, instead of reading and discarding ``offset`` rows."""
+    order = numbers.c.e164.desc() if descending else numbers.c.e164
+    if offset == 0:
+        return select(numbers).where(*conds).order_by(order).limit(limit)
+    keys = (
+        select(numbers.c.e164.label("page_e164"))
+        .where(*conds)
+        .order_by(order)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return select(numbers).join(keys, keys.c.page_e164 == numbers.c.e164).order_by(order)
