@@ -12,6 +12,7 @@ from rich.progress import Progress
 from didstore.api import wire
 from didstore.api.app import create_app
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
+from didstore.cli.jobs import jobs_app, worker
 from didstore.config import Settings
 from didstore.db.engine import default_database_url, make_engine
 from didstore.db.migrate import upgrade
@@ -31,6 +32,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 @app.command()
