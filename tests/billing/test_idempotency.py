@@ -77,7 +77,11 @@ def test_same_key_while_first_in_flight_is_409_until_the_lock_lapses(
     # the first request has claimed the key and is still running
     assert (
         service.begin(
-            "operator", "k-3", method="POST", path=path, fingerprint=fingerprint("POST", path, "", body)
+            "operator",
+            "k-3",
+            method="POST",
+            path=path,
+            fingerprint=fingerprint("POST", path, "", body),
         )
         is None
     )
@@ -108,9 +112,7 @@ def test_keys_are_scoped_per_account(state: AppState, client: TestClient) -> Non
     assert balance(state, a) == balance(state, b) == 1_000_000 - 40_000
 
 
-def test_keys_expire_after_24_hours(
-    state: AppState, client: TestClient, clock: FixedClock
-) -> None:
+def test_keys_expire_after_24_hours(state: AppState, client: TestClient, clock: FixedClock) -> None:
     acct = make_account(state)
     _credit(client, acct.auth_id, 100, "k-4")
     clock.set(clock.now() + timedelta(hours=23, minutes=59))

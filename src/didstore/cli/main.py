@@ -3,6 +3,7 @@ database (``--database-url``/``DIDSTORE_DATABASE_URL``)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -219,7 +220,7 @@ def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonF
     state = open_state(database_url)
     problems = state.wallet.verify()
     if json_out:
-        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems]})
+        emit_json({"ok": not problems, "problems": [asdict(p) for p in problems]})
     elif problems:
         for p in problems:
             err.print(
