@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -167,7 +167,7 @@ def _write_charges(
     balances: dict[tuple[int, str], list[Any]],
 ) -> None:
     rc = renewal_charges
-    conn.execute(insert(rc), charges)  # the unique key: a period charged twice aborts here
+    _insert_charges(conn, charges)  # the unique key: a period charged twice aborts here
     ledger_rows = (
         select(
             rc.c.ledger_entry_id,
@@ -208,14 +208,13 @@ def _write_charges(
             ledger_rows,
         )
     )
-    mine = and_(rc.c.number_id == numbers.c.id, rc.c.batch_id == batch)
-    conn.execute(
+    conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
         update(numbers)
-        .where(numbers.c.id.in_(select(rc.c.number_id).where(rc.c.batch_id == batch)))
+        .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
         .values(
             state=ACTIVE,
-            last_billing_date=select(rc.c.period_start).where(mine).scalar_subquery(),
-            next_billing_date=select(rc.c.next_period_start).where(mine).scalar_subquery(),
+            last_billing_date=rc.c.period_start,
+            next_billing_date=rc.c.next_period_start,
             suspended_at=None,
             grace_ends_at=None,
             updated_at=now,
@@ -256,6 +255,42 @@ def _write_charges(
                 for d in debits
             ],
         )
+
+
+_CHARGE_COLUMNS = (
+    "number_id",
+    "period_start",
+    "next_period_start",
+    "account_id",
+    "wallet_id",
+    "currency",
+    "amount_minor",
+    "balance_after_minor",
+    "ledger_entry_id",
+    "batch_id",
+    "charged_at",
+)
+_TIMES = ("period_start", "next_period_start", "charged_at")
+
+
+def _insert_charges(conn: Connection, charges: list[dict[str, Any]]) -> None:
+    """Bulk insert; on PostgreSQL through COPY in the same transaction (several times faster
+    than row-by-row parameters, and the unique key is enforced all the same)."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(renewal_charges), charges)
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    naive = {name: name in _TIMES for name in _CHARGE_COLUMNS}
+    copy_sql = f"COPY renewal_charges ({', '.join(_CHARGE_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(copy_sql) as cp:
+        for c in charges:
+            cp.write_row(
+                tuple(
+                    c[k].astimezone(UTC).replace(tzinfo=None) if naive[k] else c[k]
+                    for k in _CHARGE_COLUMNS
+                )
+            )
 
 
 def _suspend(

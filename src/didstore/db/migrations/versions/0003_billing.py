@@ -38,11 +38,6 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.String(length=36), nullable=False),
         sa.Column("charged_at", didstore.db.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount_minor >= 0", name=op.f("ck_renewal_charges_amount_nonnegative")),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_renewal_charges_account_id_accounts"),
-        ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_renewal_charges")),
         sa.UniqueConstraint("number_id", "period_start", name="uq_renewal_charges_number_period"),
     )
