@@ -193,3 +193,28 @@ def test_bad_keys_and_unauthenticated_requests(state: AppState, client: TestClie
     )
     assert r.status_code == 401
     assert balance(state, acct) == 0
+
+
+def test_two_requests_racing_on_one_key_run_once(state: AppState, clock: FixedClock) -> None:
+    import threading
+
+    from didstore.domain.errors import Conflict
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def claim() -> None:
+        service = IdempotencyService(state.db, clock)
+        barrier.wait()
+        try:
+            result = service.begin("MA_RACE", "race", method="POST", path="/x", fingerprint="f")
+            outcomes.append("run" if result is None else "replay")
+        except Conflict:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["409", "409", "409", "run"]
