@@ -254,5 +254,3 @@ idempotency_keys = Table(
 )
 
 __all__ += ["idempotency_keys", "renewal_charges"]
-
-Index("ix_numbers_state_grace", numbers.c.state, numbers.c.grace_ends_at)
