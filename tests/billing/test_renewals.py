@@ -130,3 +130,21 @@ def test_job_report_counts(state: AppState, clock: FixedClock) -> None:
     assert {r.number_id for r in rental_rows(state)} == {
         number_row(state, e).id for e in IN_NUMBERS[:2]
     }
+
+
+def test_renewal_charges_are_audited_per_wallet(state: AppState, clock: FixedClock) -> None:
+    from didstore.services.audit_query import AuditFilters, AuditQueries
+
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2], monthly_fee=300)
+    buy(state, acct, IN_NUMBERS[0])
+    buy(state, acct, IN_NUMBERS[1])
+    before = balance(state, acct)
+    clock.set(add_months(clock.now(), 1))
+    run_renewals(state.db, clock)
+    rows = AuditQueries(state.db, clock).list(AuditFilters(account_id=acct.auth_id), 1, 100)
+    charged = [r for r in rows.items if r["action"] == "wallet.renewals_charged"]
+    assert len(charged) == 1
+    assert charged[0]["before"] == {"balance_minor": before}
+    assert charged[0]["after"]["balance_minor"] == before - 60_000
+    assert charged[0]["after"]["charged_minor"] == 60_000

@@ -42,7 +42,14 @@ from sqlalchemy.exc import DBAPIError
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
-from didstore.db.tables import audit_log, ledger_entries, numbers, renewal_charges, wallets
+from didstore.db.tables import (
+    accounts,
+    audit_log,
+    ledger_entries,
+    numbers,
+    renewal_charges,
+    wallets,
+)
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.renewal import DEFAULT_GRACE, grace_ends, next_period_start
@@ -232,6 +239,13 @@ def _write_charges(
             .values(balance_minor=wallets.c.balance_minor - bindparam("amt"), updated_at=now),
             [{"wid": d["wid"], "amt": d["amt"]} for d in debits],
         )
+        auth_ids = dict(
+            conn.execute(
+                select(accounts.c.id, accounts.c.auth_id).where(
+                    accounts.c.id.in_({d["account_id"] for d in debits})
+                )
+            ).all()
+        )
         conn.execute(
             insert(audit_log),
             [
@@ -240,7 +254,7 @@ def _write_charges(
                     "actor_type": "system",
                     "actor_id": "renewals",
                     "credential": "system",
-                    "account_id": None,
+                    "account_id": auth_ids.get(d["account_id"]),
                     "action": "wallet.renewals_charged",
                     "entity_type": "wallet",
                     "entity_id": d["wid"],
