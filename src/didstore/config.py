@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from didstore.db.engine import default_database_url
+
+
+def grace_from_env() -> timedelta:
+    """``DIDSTORE_GRACE_DAYS``: how long an unpaid number stays suspended (default 7 days)."""
+    raw = os.environ.get("DIDSTORE_GRACE_DAYS", "").strip()
+    if not raw:
+        return timedelta(days=7)
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ValueError(f"DIDSTORE_GRACE_DAYS must be a number of days, got {raw!r}") from None
+    if days < 0:
+        raise ValueError("DIDSTORE_GRACE_DAYS must not be negative")
+    return timedelta(days=days)
 
 
 def _env_flag(name: str) -> bool:
@@ -22,3 +37,5 @@ class Settings:
     #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds)
     run_jobs: bool = True
     job_interval: float = 60.0
+    #: unpaid renewal -> suspended for this long, then released into quarantine
+    grace: timedelta = field(default_factory=grace_from_env)

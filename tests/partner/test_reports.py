@@ -179,3 +179,11 @@ def test_page_walk_stays_well_formed_while_numbers_are_bought_and_released(
         worker.join()
     assert not errors, errors
     assert state.wallet.verify() == []
+
+
+def test_the_reports_job_is_part_of_all(state: AppState, clock: FixedClock) -> None:
+    from didstore.services.jobs import run_job
+
+    make_partner(state)
+    assert run_job("reports", state.db, clock).partner_reports == 1
+    assert run_job("all", state.db, clock).partner_reports == 0  # already kept this week

@@ -15,11 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import __version__
 from didstore.api import errors
+from didstore.api.idempotency import IdempotencyMiddleware
 from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
     numbers,
+    operations,
     partner,
     routing,
     routing_admin,
@@ -30,7 +32,7 @@ from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
 from didstore.db.engine import Database, make_engine
 from didstore.db.migrate import upgrade
-from didstore.services.lifecycle import run_lifecycle
+from didstore.services.jobs import run_job
 
 log = logging.getLogger("didstore")
 
@@ -83,6 +85,7 @@ class _JobLoop:
 
     def __init__(self, db: Database, clock: Clock, interval: float) -> None:
         self.db, self.clock, self.interval = db, clock, interval
+        self.grace = Settings().grace
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="didstore-jobs", daemon=True)
 
@@ -96,9 +99,9 @@ class _JobLoop:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                run_lifecycle(self.db, self.clock)
+                run_job("all", self.db, self.clock, grace=self.grace)
             except Exception:  # keep serving; the next tick retries
-                log.exception("lifecycle sweep failed")
+                log.exception("background jobs failed")
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -141,6 +144,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(trunks.router)
     app.include_router(routing.router)
     app.include_router(routing_admin.router)
+    app.include_router(operations.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             }
         )
 
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(CanonicalPaths)
     return app
 

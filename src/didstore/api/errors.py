@@ -36,6 +36,7 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.CoolOffInEffect: (409, "cool_off"),
     e.AuthenticationFailed: (401, "nested"),
     e.AccountMismatch: (403, "nested"),
+    e.IdempotencyKeyReused: (422, "flat"),
 }
 
 

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from didstore.api import wire
 from didstore.api.app import create_app
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
+from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
 from didstore.config import Settings
 from didstore.db.engine import default_database_url, make_engine
@@ -34,6 +35,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 @app.command()

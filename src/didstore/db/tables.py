@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -306,3 +307,54 @@ __all__ = [
     "trunks",
     "wallets",
 ]
+
+
+# -- billing (renewals, unpaid grace, idempotent writes) -------------------------------------
+# Set when a renewal could not be paid: the number stops routing at once and is released into
+# quarantine when ``grace_ends_at`` passes unless the wallet is credited first.
+numbers.append_column(Column("suspended_at", UTCDateTime, nullable=True))
+numbers.append_column(Column("grace_ends_at", UTCDateTime, nullable=True))
+
+# One row per (number, billing period) ever charged: the unique key is what makes a renewal
+# happen exactly once, however many workers run and however often a run is repeated.
+renewal_charges = Table(
+    "renewal_charges",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("number_id", String(36), nullable=False),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("next_period_start", UTCDateTime, nullable=False),
+    Column("account_id", Integer, nullable=False),  # no FK: a per-row check costs at 1M rows
+    Column("wallet_id", String(36), nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("ledger_entry_id", String(36), nullable=True),
+    Column("batch_id", String(36), nullable=False),
+    Column("charged_at", UTCDateTime, nullable=False),
+    UniqueConstraint("number_id", "period_start", name="uq_renewal_charges_number_period"),
+    CheckConstraint("amount_minor >= 0", name="amount_nonnegative"),
+    Index("ix_renewal_charges_batch", "batch_id"),
+)
+
+# Idempotency-Key records, one per (caller, key), kept 24 h.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(32), primary_key=True),  # MA_/SA_/PA_ id, or "operator"
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256(method, path, query, body)
+    Column("method", String(8), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("state", String(12), nullable=False),  # in_flight | done
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("response_content_type", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    CheckConstraint("state IN ('in_flight', 'done')", name="state"),
+    Index("ix_idempotency_keys_expires", "expires_at"),
+)
+
+__all__ += ["idempotency_keys", "renewal_charges"]

@@ -68,3 +68,9 @@ class AccountMismatch(DomainError):
     """Authenticated, but the path names another account."""
 
     code = "account_mismatch"
+
+
+class IdempotencyKeyReused(DomainError):
+    """An ``Idempotency-Key`` already used (within 24 h) for a different request."""
+
+    code = "idempotency_key_reused"

@@ -35,6 +35,7 @@ from didstore.domain.lifecycle import (
     release_cooldown_ends,
 )
 from didstore.domain.money import currency
+from didstore.domain.renewal import early_release_fee
 from didstore.services import audit, ledger
 from didstore.services.applications import default_number_app_id
 from didstore.services.models import Account, Actor, Number, Page
@@ -321,6 +322,27 @@ class NumberService:
                         actor_account_id=account.id,
                         now=now,
                     )
+                # Minimum commitment (docs/billing.md): the unpaid committed months are due.
+                early = early_release_fee(
+                    int(m["monthly_fee_minor"]),
+                    int(m["minimum_commitment_months"] or 0),
+                    m["purchased_at"] or now,
+                    m["next_billing_date"] or now,
+                )
+                if early > 0 and m["currency"] == fee_currency:
+                    ledger.debit(
+                        conn,
+                        account_id=payer["id"],
+                        currency_code=fee_currency,
+                        amount_minor=early,
+                        reference_type="did_release",
+                        reference=f"did:{e164.value}",
+                        description=f"Early release of {e164.value}: rest of minimum commitment",
+                        number_id=m["id"],
+                        actor_account_id=account.id,
+                        now=now,
+                    )
+                    fee += early
             common: dict[str, Any] = {
                 "trunk_id": None,
                 "application_id": None,

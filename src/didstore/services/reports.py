@@ -232,11 +232,20 @@ def store_weekly_renewals(db: Database, clock: Clock, within_days: int = 14) -> 
     year, week, _ = now.isocalendar()
     period = f"{year}-W{week:02d}"
     reports = ReportService(db, clock)
-    with db.read() as conn:
+    kept = (
+        select(partner_reports.c.id)
+        .where(
+            partner_reports.c.partner_id == accounts.c.id,
+            partner_reports.c.kind == "renewals",
+            partner_reports.c.period == period,
+        )
+        .exists()
+    )
+    with db.read() as conn:  # only partners without this week's report: cheap when run often
         partner_ids = [
             r[0]
             for r in conn.execute(
-                select(accounts.c.auth_id).where(accounts.c.kind == "partner")
+                select(accounts.c.auth_id).where(accounts.c.kind == "partner", ~kept)
             ).all()
         ]
     account_service = AccountService(db, clock)

@@ -13,7 +13,7 @@ from didstore.db.engine import Database
 from didstore.db.tables import accounts, ledger_entries, wallets
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.money import currency, to_minor
-from didstore.services import audit, ledger
+from didstore.services import audit, ledger, renewals
 from didstore.services.models import Account, Actor, LedgerEntry, Page, Wallet
 
 REFERENCE_TYPES = ("did_purchase", "did_rental", "did_release", "refund", "payment", "transfer")
@@ -104,6 +104,11 @@ class WalletService:
                 description=str(description or "Wallet credit"),
                 now=now,
             )
+            # A credit is what an unpaid number waits for: charge its rental now, once.
+            retried = renewals.retry_suspended(
+                conn, account_id=account.id, currency_code=cur.code, now=now
+            )
+            balance_now = posting.balance_after_minor - retried.charged_minor.get(cur.code, 0)
             audit.record(
                 conn,
                 actor,
@@ -119,7 +124,7 @@ class WalletService:
                 },
             )
             row = conn.execute(_entry_query().where(ledger_entries.c.id == posting.entry_id)).one()
-        return CreditResult(LedgerEntry.from_row(row._mapping), posting.balance_after_minor)
+        return CreditResult(LedgerEntry.from_row(row._mapping), balance_now)
 
     def balance(self, account: Account, currency_code: str) -> Wallet:
         """A sub-account sees its parent's wallet: the parent pays for everything."""

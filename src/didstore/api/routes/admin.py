@@ -19,7 +19,7 @@ from didstore.clock import TestClock
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.money import currency, to_units
 from didstore.services.inventory import ImportReport, read_csv
-from didstore.services.lifecycle import run_lifecycle
+from didstore.services.jobs import run_job
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -180,7 +180,7 @@ def move_clock(request: Request, body: ClockBody) -> Response:
             now = clock.set(body.now)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    report = run_lifecycle(state.db, clock)  # time moved: apply what came due
+    report = run_job("all", state.db, clock, grace=state.settings.grace)  # apply what came due
     return JSON(
         {
             "now": wire.ts(now),
@@ -188,5 +188,6 @@ def move_clock(request: Request, body: ClockBody) -> Response:
                 "released": report.released,
                 "returned_to_inventory": report.returned_to_inventory,
             },
+            "jobs": report.as_dict(),
         }
     )

@@ -1,7 +1,7 @@
 """partner API: customer profile fields, numbers.partner_id, kept partner reports
 
 Revision ID: 0005_partner
-Revises: 0002_routing
+Revises: 0003_billing
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import didstore.db.types
 
 revision = "0005_partner"
-down_revision = "0002_routing"
+down_revision = "0003_billing"
 branch_labels = None
 depends_on = None
 

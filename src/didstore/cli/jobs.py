@@ -1,0 +1,104 @@
+"""``didstore jobs run NAME`` and ``didstore worker``: the background jobs from the CLI.
+
+Several workers may run against one PostgreSQL database: every job step is set-based and
+conditional, and renewals are charged once per (number, period) by a unique key.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, open_state, out
+from didstore.clock import Clock, FixedClock, SystemClock
+from didstore.services.jobs import JOB_NAMES, run_job
+
+jobs_app = typer.Typer(help="Background jobs (renewals, lifecycle).", no_args_is_help=True)
+log = logging.getLogger("didstore.worker")
+
+
+def _parse_now(value: str | None, allow_future: bool) -> Clock:
+    if value is None:
+        return SystemClock()
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        err.print(f"[red]error:[/red] --now must be an ISO 8601 time, got {value!r}")
+        raise typer.Exit(code=2) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC) and not allow_future:
+        err.print(
+            "[red]error:[/red] --now is in the future: that would charge renewals early"
+            " (pass --allow-future on a test database)"
+        )
+        raise typer.Exit(code=2)
+    return FixedClock(when)
+
+
+def _print(report: dict[str, Any]) -> None:
+    out.print(
+        f"{report['job']} at {report['now']}: charged {report['charged']}, "
+        f"suspended {report['suspended']}, reactivated {report['reactivated']}, "
+        f"released {report['released']}, returned to inventory "
+        f"{report['returned_to_inventory']}, idempotency keys expired "
+        f"{report['idempotency_keys_expired']}, failed {report['failed']}"
+    )
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: str = typer.Argument(..., help=f"One of: {', '.join(JOB_NAMES)}"),
+    now: str | None = typer.Option(None, "--now", help="Run as of this time (ISO 8601, UTC)."),
+    allow_future: bool = typer.Option(
+        False, "--allow-future", help="Accept a --now later than the real time (test data)."
+    ),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Run one job now and print its report (exit 1 if any part of it failed)."""
+    if name not in JOB_NAMES:
+        err.print(f"[red]error:[/red] unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
+        raise typer.Exit(code=2)
+    clock = _parse_now(now, allow_future)
+    state = open_state(database_url)
+    report = run_job(name, state.db, clock, grace=state.settings.grace).as_dict()
+    state.db.dispose()
+    if json_out:
+        emit_json(report)
+    else:
+        _print(report)
+    if report["failed"]:
+        raise typer.Exit(code=1)
+
+
+def worker(
+    interval: float = typer.Option(60.0, "--interval", min=1.0, help="Seconds between runs."),
+    once: bool = typer.Option(False, "--once", help="Run every job once, then exit."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Run every job (renewals, then lifecycle) on a schedule until stopped (SIGINT/SIGTERM).
+    Safe to run several at once against one PostgreSQL database."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    state = open_state(database_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    err.print(f"didstore worker: every {interval:g}s on {state.db.dialect}")
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            report = run_job("all", state.db, SystemClock(), grace=state.settings.grace)
+            log.info("jobs: %s", report.as_dict())
+        except Exception:  # keep going: the next run retries what this one could not do
+            log.exception("jobs failed")
+        if once:
+            break
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))
+    state.db.dispose()

@@ -1,0 +1,134 @@
+"""Exactly once under concurrency and crashes: two workers at once, a worker killed midway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from didstore.api.state import AppState
+from didstore.clock import FixedClock
+from didstore.db.engine import Database, make_engine
+from didstore.domain.billing import add_months
+from didstore.services.renewals import RenewalReport, run_renewals
+from didstore.services.wallet import WalletService
+from tests.billing.conftest import balance, buy, charge_count, rental_rows
+from tests.conftest import IN_NUMBERS, make_account, stock
+
+N = 24
+
+
+def _owned(state: AppState, clock: FixedClock, *, balance_units: int) -> tuple[object, int]:
+    acct = make_account(state, balance=balance_units)
+    stock(state, IN_NUMBERS[:N], setup_fee=0, monthly_fee=10)
+    for e in IN_NUMBERS[:N]:
+        buy(state, acct, e)
+    clock.set(add_months(clock.now(), 1) + timedelta(minutes=1))
+    return acct, balance(state, acct)
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_concurrent_workers_charge_each_period_once(
+    state: AppState, clock: FixedClock, database_url: str, workers: int
+) -> None:
+    acct, before = _owned(state, clock, balance_units=10_000)
+    barrier = threading.Barrier(workers)
+    reports: list[RenewalReport] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        db = Database(make_engine(database_url, pool_size=2))  # its own pool, like a process
+        try:
+            barrier.wait()
+            reports.append(run_renewals(db, clock, chunk_size=3))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(r.charged for r in reports) == N
+    assert sum(r.failed for r in reports) == 0
+    assert charge_count(state) == N
+    assert len(rental_rows(state)) == N
+    assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
+    assert WalletService(state.db, clock).verify() == []
+
+
+def test_concurrent_workers_never_overdraw_a_wallet(
+    state: AppState, clock: FixedClock, database_url: str
+) -> None:
+    # After buying, the wallet holds exactly 7 months of fees: 7 charged, the rest suspended.
+    acct, _ = _owned(state, clock, balance_units=N * 10 + 70)
+    barrier = threading.Barrier(3)
+    reports: list[RenewalReport] = []
+
+    def work() -> None:
+        db = Database(make_engine(database_url, pool_size=2))
+        barrier.wait()
+        reports.append(run_renewals(db, clock, chunk_size=2))
+        db.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.charged for r in reports) == 7
+    assert sum(r.suspended for r in reports) == N - 7
+    assert balance(state, acct) == 0  # type: ignore[arg-type]
+    assert WalletService(state.db, clock).verify() == []
+
+
+def test_exception_between_chunks_then_rerun_charges_the_rest_once(
+    state: AppState, clock: FixedClock
+) -> None:
+    acct, before = _owned(state, clock, balance_units=10_000)
+
+    class Crash(Exception):
+        pass
+
+    def crash(_r: RenewalReport) -> None:
+        raise Crash
+
+    with pytest.raises(Crash):
+        run_renewals(state.db, clock, chunk_size=5, after_chunk=crash)
+    assert charge_count(state) == 5
+    report = run_renewals(state.db, clock, chunk_size=5)
+    assert report.charged == N - 5
+    assert charge_count(state) == N and len(rental_rows(state)) == N
+    assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["between", "inside"])
+def test_worker_killed_midway_then_rerun_charges_once(
+    state: AppState, clock: FixedClock, database_url: str, mode: str
+) -> None:
+    acct, before = _owned(state, clock, balance_units=10_000)
+    script = Path(__file__).with_name("_worker_killed.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), database_url, clock.now().isoformat(), mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert proc.returncode == -9, proc.stdout + proc.stderr  # really killed
+    done = charge_count(state)
+    assert done == 4  # the first chunk committed; the killed one left nothing
+    assert len(rental_rows(state)) == 4
+    assert balance(state, acct) == before - 4 * 1_000  # type: ignore[arg-type]
+    report = run_renewals(state.db, clock, chunk_size=4)
+    assert report.charged == N - 4
+    assert charge_count(state) == N and len(rental_rows(state)) == N
+    assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
+    assert WalletService(state.db, clock).verify() == []
