@@ -260,3 +260,26 @@ def test_parent_may_release_a_sub_accounts_number(
         f"/api/v1/Account/{owner.auth_id}/numbers/{IN_NUMBERS[4]}", headers=owner.headers
     )
     assert r.status_code == 200
+
+
+def test_a_suspension_past_its_grace_is_released_even_before_the_job(
+    client: TestClient, state: AppState, owner: AccountHandle, clock: FixedClock
+) -> None:
+    from sqlalchemy import update
+
+    from didstore.db.tables import numbers
+
+    n = IN_NUMBERS[0]
+    with state.db.write() as conn:  # as a failed renewal leaves it (see tests/billing)
+        conn.execute(
+            update(numbers)
+            .where(numbers.c.e164 == n)
+            .values(
+                state="suspended",
+                suspended_at=clock.now(),
+                grace_ends_at=clock.now() + timedelta(days=7),
+            )
+        )
+    assert {i["e164"]: i["status"] for i in _list(client, owner)["items"]}[n] == "suspended"
+    clock.set(clock.now() + timedelta(days=7))
+    assert n not in {i["e164"] for i in _list(client, owner)["items"]}

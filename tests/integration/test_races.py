@@ -337,3 +337,32 @@ def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
     assert usd == 1
     assert ledger_count(state, account_id=acct.id, currency="USD") == 16
     assert state.wallet.verify() == []
+
+
+def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
+    state: AppState, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from didstore.db.tables import audit_log
+    from didstore.services.lifecycle import run_lifecycle
+
+    targets = IN_NUMBERS[20:30]
+    owner = make_account(state, balance=100_000)
+    stock(state, targets)
+    for n in targets:
+        state.numbers.purchase(CLI, account(state, owner), E164(n))
+        state.numbers.release(CLI, account(state, owner), E164(n), immediate=False)
+    clock.set(clock.now() + timedelta(hours=25))
+
+    out = run_together([lambda: run_lifecycle(state.db, clock).released] * 4)
+
+    assert out.errors == []
+    assert sum(out.results) == len(targets)
+    with state.db.read() as conn:
+        audited = conn.execute(
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.action == "number.released")
+        ).scalar_one()
+    assert audited == len(targets)

@@ -4,16 +4,18 @@
 - ``quarantined`` whose 45 days have passed -> ``available`` (back in inventory).
 
 Each transition is one conditional UPDATE, so two workers running at once (or a run
-repeated after a crash) cannot move a number twice. Each moved number gets an audit row,
-written by the same transaction (INSERT ... SELECT with the same conditions).
+repeated after a crash) cannot move a number twice. The UPDATE returns the numbers it moved
+and each gets one audit row in the same transaction, so a concurrent second worker, which
+moves nothing, writes nothing either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, literal, select, update
+from sqlalchemy import Connection, insert, update
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -27,79 +29,74 @@ class LifecycleReport:
     returned_to_inventory: int
 
 
-def _audit_moves(conn: Connection, conds: list[Any], action: str, now: Any) -> None:
-    src = select(
-        literal(now, type_=audit_log.c.at.type).label("at"),
-        literal("system").label("actor_type"),
-        literal("lifecycle").label("actor_id"),
-        literal("system").label("credential"),
-        literal(action).label("action"),
-        literal("number").label("entity_type"),
-        numbers.c.id,
-        numbers.c.e164,
-    ).where(*conds)
-    conn.execute(
-        insert(audit_log).from_select(
+def _move(
+    conn: Connection, conds: list[Any], values: dict[str, Any], action: str, now: datetime
+) -> int:
+    moved = conn.execute(
+        update(numbers).where(*conds).values(**values).returning(numbers.c.id, numbers.c.e164)
+    ).all()
+    if moved:
+        conn.execute(
+            insert(audit_log),
             [
-                "at",
-                "actor_type",
-                "actor_id",
-                "credential",
-                "action",
-                "entity_type",
-                "entity_id",
-                "e164",
+                {
+                    "at": now,
+                    "actor_type": "system",
+                    "actor_id": "lifecycle",
+                    "credential": "system",
+                    "action": action,
+                    "entity_type": "number",
+                    "entity_id": number_id,
+                    "e164": e164,
+                }
+                for number_id, e164 in moved
             ],
-            src,
         )
-    )
+    return len(moved)
 
 
 def run_lifecycle(db: Database, clock: Clock) -> LifecycleReport:
     now = clock.now()
     with db.write() as conn:
-        due = [
-            numbers.c.state == NumberState.PENDING_RELEASE.value,
-            numbers.c.cooldown_ends_at <= now,
-        ]
-        _audit_moves(conn, due, "number.released", now)
-        released = conn.execute(
-            update(numbers)
-            .where(*due)
-            .values(
-                state=NumberState.QUARANTINED.value,
-                owner_account_id=None,
-                billing_account_id=None,
-                released_at=numbers.c.cooldown_ends_at,
-                next_billing_date=None,
-                trunk_id=None,
-                application_id=None,
-                updated_at=now,
-            )
-        ).rowcount
+        released = _move(
+            conn,
+            [
+                numbers.c.state == NumberState.PENDING_RELEASE.value,
+                numbers.c.cooldown_ends_at <= now,
+            ],
+            {
+                "state": NumberState.QUARANTINED.value,
+                "owner_account_id": None,
+                "billing_account_id": None,
+                "released_at": numbers.c.cooldown_ends_at,
+                "next_billing_date": None,
+                "trunk_id": None,
+                "application_id": None,
+                "updated_at": now,
+            },
+            "number.released",
+            now,
+        )
     with db.write() as conn:
-        aged = [
-            numbers.c.state == NumberState.QUARANTINED.value,
-            numbers.c.available_at <= now,
-        ]
-        _audit_moves(conn, aged, "number.returned_to_inventory", now)
-        returned = conn.execute(
-            update(numbers)
-            .where(*aged)
-            .values(
-                state=NumberState.AVAILABLE.value,
-                source="inventory",
-                purchased_at=None,
-                last_billing_date=None,
-                next_billing_date=None,
-                release_requested_at=None,
-                cooldown_ends_at=None,
-                release_fee_minor=None,
-                release_fee_currency=None,
-                released_at=None,
-                available_at=None,
-                last_call_at=None,
-                updated_at=now,
-            )
-        ).rowcount
-    return LifecycleReport(int(released or 0), int(returned or 0))
+        returned = _move(
+            conn,
+            [numbers.c.state == NumberState.QUARANTINED.value, numbers.c.available_at <= now],
+            {
+                "state": NumberState.AVAILABLE.value,
+                "source": "inventory",
+                "purchased_at": None,
+                "last_billing_date": None,
+                "next_billing_date": None,
+                "release_requested_at": None,
+                "cooldown_ends_at": None,
+                "release_fee_minor": None,
+                "release_fee_currency": None,
+                "released_at": None,
+                "available_at": None,
+                "last_call_at": None,
+                "updated_at": now,
+            },
+            "number.returned_to_inventory",
+            now,
+        )
+    return LifecycleReport(released, returned)

@@ -94,14 +94,17 @@ def number_query() -> Select[Any]:
 
 def visible_owned(now: datetime) -> Any:
     """Owned states as the customer sees them at ``now``: a pending release whose 24 h have
-    passed is released, whether or not the lifecycle job has run yet."""
+    passed, or a suspension whose grace period has ended, is released, whether or not the
+    job that records it has run yet."""
     return or_(
-        numbers.c.state.in_(
-            [NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value]
-        ),
+        numbers.c.state.in_([NumberState.ACTIVE.value, NumberState.BLOCKED.value]),
         and_(
             numbers.c.state == NumberState.PENDING_RELEASE.value,
             numbers.c.cooldown_ends_at > now,
+        ),
+        and_(
+            numbers.c.state == NumberState.SUSPENDED.value,
+            or_(numbers.c.grace_ends_at.is_(None), numbers.c.grace_ends_at > now),
         ),
     )
 
