@@ -26,11 +26,16 @@ class Currency:
         return int(10**self.exponent)
 
 
-@lru_cache(maxsize=256)
 def currency(code: object) -> Currency:
-    """Look up an ISO 4217 currency; raise ``InvalidInput`` for anything else."""
+    """Look up an ISO 4217 currency; raise ``InvalidInput`` for anything else (a JSON object
+    or list included: those are checked before the cache, which needs a hashable key)."""
     if not isinstance(code, str) or len(code.strip()) != 3:
         raise InvalidInput(f"unknown currency {code!r}: expected an ISO 4217 code such as INR")
+    return _currency(code)
+
+
+@lru_cache(maxsize=256)
+def _currency(code: str) -> Currency:
     upper = code.strip().upper()
     try:
         cur = iso4217.Currency(upper)
