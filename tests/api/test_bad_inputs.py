@@ -151,7 +151,7 @@ def _probes(ma: str) -> list[tuple[str, str, dict[str, Any]]]:
         f"{acc}/Application/{HUGE_TEXT}",
         f"{acc}/Application/%00",
         f"/api/v1/admin/routes/{HUGE_TEXT}",
-        f"/api/v1/admin/routes/%00",
+        "/api/v1/admin/routes/%00",
         f"/api/v1/accounts/{ma}/sub-accounts/%00",
     ]
     cases += [("GET", path, {}) for path in gets]
@@ -169,3 +169,122 @@ def test_probes_never_500(client: TestClient, acct: AccountHandle) -> None:
             ):
                 failures.append((method, path, kwargs, resp.status_code, resp.text[:200]))
     assert not failures, "\n".join(map(str, failures))
+
+
+def _json_probes(ma: str) -> list[tuple[str, str, dict[str, Any]]]:
+    acc = f"/api/v1/Account/{ma}"
+    n = IN_NUMBERS[0]
+    cases: list[tuple[str, str, dict[str, Any]]] = []
+    for amount in (HUGE, 10**30, 1e300, -HUGE, "1e400", int(HUGE_TEXT)):
+        cases += [
+            ("POST", f"/api/v1/admin/accounts/{ma}/credit", {"amount": amount, "currency": "INR"}),
+            (
+                "POST",
+                "/api/v1/admin/accounts",
+                {"name": "x", "currency": "INR", "release_fee": amount},
+            ),
+            (
+                "POST",
+                "/api/v1/admin/inventory",
+                {
+                    "numbers": [
+                        {
+                            "e164": IN_NUMBERS[5],
+                            "setup_fee": amount,
+                            "monthly_fee": amount,
+                            "currency": "INR",
+                        }
+                    ]
+                },
+            ),
+            ("POST", f"/api/v1/admin/numbers/{n}/calls", {"duration_seconds": amount}),
+            ("POST", "/api/v1/admin/calls", {"calls": [{"e164": n, "duration_seconds": amount}]}),
+            ("POST", f"{acc}/trunks", {"name": "t", "concurrent_calls_limit": amount}),
+            (
+                "POST",
+                f"{acc}/trunks",
+                {"name": "t", "max_concurrent_calls": amount, "cps_limit": amount},
+            ),
+            ("POST", f"{acc}/numbers/{n}/assign", {"trunk_group_id": amount}),
+            ("POST", f"{acc}/numbers/{n}/application", {"application_id": amount}),
+        ]
+    for text in ("a\x00b", "\U0001f600" * 300, "x" * 100_000, ""):
+        cases += [
+            ("POST", "/api/v1/admin/accounts", {"name": text, "currency": "INR", "email": text}),
+            ("POST", "/api/v1/admin/partners", {"name": text, "currency": "INR"}),
+            ("POST", f"/api/v1/accounts/{ma}/sub-accounts", {"name": text, "email": text}),
+            ("POST", f"{acc}/trunks", {"name": text}),
+            ("POST", f"{acc}/Application", {"app_name": text, "answer_url": text}),
+            ("POST", f"{acc}/numbers/purchase-from-inventory", {"e164": text, "currency": text}),
+            (
+                "POST",
+                f"/api/v1/admin/accounts/{ma}/credit",
+                {"amount": 1, "currency": "INR", "description": text},
+            ),
+        ]
+    return cases
+
+
+def test_json_probes_never_500(
+    client: TestClient, acct: AccountHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    failures = []
+    for auth in (acct.headers, admin_headers()):
+        for method, path, body in _json_probes(acct.auth_id):
+            resp = client.request(method, path, json=body, headers=auth)
+            if resp.status_code >= 500:
+                failures.append((method, path, str(body)[:80], resp.status_code, resp.text[:200]))
+    assert not failures, "\n".join(map(str, failures))
+    net = [
+        r.getMessage()[:300] for r in caplog.records if "refused by the database" in r.getMessage()
+    ]
+    print("\nSAFETY NET:\n" + "\n".join(net))
+
+
+# -- fixed at the domain layer: huge amounts, NUL bytes, undecodable CSV ----------------------
+@pytest.mark.parametrize("amount", [HUGE, 10**16, "1e400", 1e300])
+def test_huge_credit_amount_is_400_and_names_the_field(
+    client: TestClient, acct: AccountHandle, amount: Any
+) -> None:
+    resp = client.post(
+        f"/api/v1/admin/accounts/{acct.auth_id}/credit",
+        json={"amount": amount, "currency": "INR"},
+        headers=admin_headers(),
+    )
+    assert "amount" in _bad(resp)["message"]
+
+
+def test_huge_fee_in_inventory_is_a_row_error(client: TestClient) -> None:
+    row = {"e164": IN_NUMBERS[9], "setup_fee": HUGE, "monthly_fee": 1, "currency": "INR"}
+    resp = client.post("/api/v1/admin/inventory", json={"numbers": [row]}, headers=admin_headers())
+    assert resp.status_code in (200, 400), resp.text
+    assert "setup_fee" in resp.text
+
+
+@pytest.mark.parametrize("route", ["partners", "accounts"])
+def test_nul_in_name_is_400(client: TestClient, route: str) -> None:
+    resp = client.post(
+        f"/api/v1/admin/{route}",
+        json={"name": "a\x00b", "currency": "INR"},
+        headers=admin_headers(),
+    )
+    assert "NUL" in _bad(resp)["message"]
+
+
+def test_description_too_long_is_400(client: TestClient, acct: AccountHandle) -> None:
+    resp = client.post(
+        f"/api/v1/admin/accounts/{acct.auth_id}/credit",
+        json={"amount": 1, "currency": "INR", "description": "x" * 501},
+        headers=admin_headers(),
+    )
+    assert "description" in _bad(resp)["message"]
+
+
+@pytest.mark.parametrize("data", [b"e164\n\x00\xff", b"\xff\xfe\xfd", b"e164,setup_fee\n\x00,1"])
+def test_bad_csv_bytes_are_400(client: TestClient, data: bytes) -> None:
+    resp = client.post(
+        "/api/v1/admin/inventory",
+        content=data,
+        headers={**admin_headers(), "Content-Type": "text/csv"},
+    )
+    _bad(resp)
