@@ -33,6 +33,11 @@ class FixedClock:
         self._now = now
 
 
+#: How far the test clock may run ahead of the wall clock: later times would overflow
+#: ``datetime`` (year 9999) in every date computation that follows.
+MAX_TEST_OFFSET = timedelta(days=36525)
+
+
 class TestClock:
     """Wall-clock time plus an offset that the operator can move (never backwards)."""
 
@@ -48,8 +53,14 @@ class TestClock:
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("the test clock only moves forward")
+        try:
+            step = timedelta(seconds=seconds)
+        except OverflowError:
+            raise ValueError(f"advance_seconds {seconds} is too far in the future") from None
         with self._lock:
-            self._offset += timedelta(seconds=seconds)
+            if self._offset + step > MAX_TEST_OFFSET:
+                raise ValueError("the test clock may run at most 100 years ahead")
+            self._offset += step
         return self.now()
 
     def set(self, target: datetime) -> datetime:
@@ -57,5 +68,7 @@ class TestClock:
             delta = target - datetime.now(UTC)
             if delta < self._offset:
                 raise ValueError("the test clock only moves forward")
+            if delta > MAX_TEST_OFFSET:
+                raise ValueError("the test clock may run at most 100 years ahead")
             self._offset = delta
         return self.now()

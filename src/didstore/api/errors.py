@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -104,6 +105,22 @@ def install(app: FastAPI) -> None:
         else:
             body = {"error": "http_error", "message": str(exc.detail)}
         return JSON(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+    # Safety net for input that got past validation to the database: a number too large for
+    # an INTEGER/BIGINT column (PostgreSQL DataError, SQLite OverflowError), a string the
+    # column type refuses. Bad input, so a 400, never a 500; the log keeps the detail.
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "")
+        log.warning("value refused by the database (request %s): %s", request_id, exc)
+        return JSON(
+            {
+                "error": "invalid_request",
+                "message": "a value in the request is out of range or not storable",
+            },
+            400,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

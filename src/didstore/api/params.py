@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from didstore.domain.errors import InvalidInput
 
 _TRUE = ("true", "1", "yes")
+
+#: Largest ``page`` (and row offset) a list accepts: beyond it the SQL OFFSET would not fit a
+#: 64-bit integer on either database, and no real list is that long. Past it is a 400.
+MAX_PAGE = 1_000_000_000
+MAX_OFFSET = 10**12
 _FALSE = ("false", "0", "no")
 
 
@@ -45,15 +50,29 @@ def paging(
             raise InvalidInput("limit must be at least 1", field="limit")
         if offset is not None and offset < 0:
             raise InvalidInput("offset must be >= 0", field="offset")
+        check_offset(offset)
         size = min(size, maximum)
         return Paging((offset or 0) // size + 1, size)
     page = 1 if page is None else page
     size = default if per_page is None else per_page
     if page < 1:
         raise InvalidInput("page must be at least 1", field="page")
+    check_page(page)
     if size < 1:
         raise InvalidInput("per_page must be at least 1", field="per_page")
     return Paging(page, min(size, maximum))
+
+
+def check_page(page: int | None, name: str = "page") -> None:
+    """A page number past ``MAX_PAGE`` is refused (400) rather than sent to the database."""
+    if page is not None and page > MAX_PAGE:
+        raise InvalidInput(f"{name} must be at most {MAX_PAGE}", field=name)
+
+
+def check_offset(offset: int | None, name: str = "offset") -> None:
+    """A row offset past ``MAX_OFFSET`` is refused (400) rather than sent to the database."""
+    if offset is not None and offset > MAX_OFFSET:
+        raise InvalidInput(f"{name} must be at most {MAX_OFFSET}", field=name)
 
 
 def digits_param(value: str | None, name: str) -> str | None:

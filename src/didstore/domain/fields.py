@@ -28,6 +28,14 @@ def text(value: object, field: str, *, max_len: int = 2000, required: bool = Fal
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(value) > max_len:
         raise InvalidInput(f"{field} is longer than {max_len} characters", field=field)
+    no_nul(value, field)
+    return value
+
+
+def no_nul(value: str, field: str) -> str:
+    """Text never carries NUL bytes: PostgreSQL cannot store them, and no name or URL needs one."""
+    if "\x00" in value:
+        raise InvalidInput(f"{field} must not contain NUL (\\x00) characters", field=field)
     return value
 
 

@@ -26,11 +26,16 @@ class Currency:
         return int(10**self.exponent)
 
 
-@lru_cache(maxsize=256)
 def currency(code: object) -> Currency:
-    """Look up an ISO 4217 currency; raise ``InvalidInput`` for anything else."""
+    """Look up an ISO 4217 currency; raise ``InvalidInput`` for anything else (a JSON object
+    or list included: those are checked before the cache, which needs a hashable key)."""
     if not isinstance(code, str) or len(code.strip()) != 3:
         raise InvalidInput(f"unknown currency {code!r}: expected an ISO 4217 code such as INR")
+    return _currency(code)
+
+
+@lru_cache(maxsize=256)
+def _currency(code: str) -> Currency:
     upper = code.strip().upper()
     try:
         cur = iso4217.Currency(upper)
@@ -54,14 +59,32 @@ def _decimal(amount: object, what: str) -> Decimal:
     return value
 
 
+#: Largest amount (in minor units, either sign) one request may carry: 10**15 minor units
+#: keeps every balance and sum far inside a 64-bit column (PostgreSQL BIGINT, SQLite
+#: INTEGER), so a larger figure is a 400 here rather than an overflow in the database.
+MAX_MINOR = 10**15
+
+
+def _bounded(minor: int, cur: Currency, what: str) -> int:
+    if abs(minor) > MAX_MINOR:
+        raise InvalidInput(
+            f"{what} is too large: at most {MAX_MINOR // cur.factor} {cur.code}", field=what
+        )
+    return minor
+
+
 def to_minor(amount: object, cur: Currency, what: str = "amount") -> int:
-    """Units (``12.5``) to minor units (``1250``); finer precision than the currency is refused."""
-    value = _decimal(amount, what) * cur.factor
+    """Units (``12.5``) to minor units (``1250``); finer precision than the currency is refused,
+    and so is anything beyond ``MAX_MINOR``."""
+    value = _decimal(amount, what)
+    if value.adjusted() > 30:  # 1e400 and friends: refuse before scaling
+        raise InvalidInput(f"{what} is too large", field=what)
+    value *= cur.factor
     if value != value.to_integral_value():
         raise InvalidInput(
             f"{what} {amount} has more decimals than {cur.code} allows ({cur.exponent})"
         )
-    return int(value)
+    return _bounded(int(value), cur, what)
 
 
 def whole_units_to_minor(amount: object, cur: Currency, what: str) -> int:
@@ -71,7 +94,9 @@ def whole_units_to_minor(amount: object, cur: Currency, what: str) -> int:
         raise InvalidInput(f"{what} must be a whole number of {cur.code}, got {amount}")
     if value < 0:
         raise InvalidInput(f"{what} must be >= 0, got {amount}")
-    return int(value) * cur.factor
+    if value.adjusted() > 30:
+        raise InvalidInput(f"{what} is too large", field=what)
+    return _bounded(int(value) * cur.factor, cur, what)
 
 
 def to_units(minor: int, cur: Currency) -> int | float:

@@ -14,6 +14,7 @@ from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import accounts, numbers, operator_tokens
 from didstore.domain.errors import Conflict, InvalidInput, NotFound
+from didstore.domain.fields import no_nul
 from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid
 from didstore.domain.lifecycle import OWNED_STATES
 from didstore.domain.money import currency, whole_units_to_minor
@@ -48,7 +49,7 @@ def _name(value: object) -> str:
         raise InvalidInput("name is required", field="name")
     if len(value) > 200:
         raise InvalidInput("name is longer than 200 characters", field="name")
-    return value.strip()
+    return no_nul(value.strip(), "name")
 
 
 #: How long a successful authentication is reused without reading the account row again.

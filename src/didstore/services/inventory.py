@@ -175,13 +175,21 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def read_csv(data: bytes | str) -> list[dict[str, Any]]:
     """CSV with a header row naming the columns (``CSV_COLUMNS``; unknown columns ignored)."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"CSV is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    if "\x00" in text:
+        raise InvalidInput("CSV must not contain NUL bytes")
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or "e164" not in [f.strip() for f in reader.fieldnames]:
-        raise InvalidInput(
-            "CSV needs a header row with at least: e164, setup_fee, monthly_fee, currency"
-        )
-    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    try:
+        if reader.fieldnames is None or "e164" not in [f.strip() for f in reader.fieldnames]:
+            raise InvalidInput(
+                "CSV needs a header row with at least: e164, setup_fee, monthly_fee, currency"
+            )
+        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    except csv.Error as exc:
+        raise InvalidInput(f"CSV is malformed: {exc}") from None
 
 
 class InventoryService:

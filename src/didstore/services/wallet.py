@@ -12,6 +12,7 @@ from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import accounts, ledger_entries, wallets
 from didstore.domain.errors import InvalidInput, NotFound
+from didstore.domain.fields import text
 from didstore.domain.money import currency, to_minor
 from didstore.services import audit, ledger, renewals
 from didstore.services.models import Account, Actor, LedgerEntry, Page, Wallet
@@ -90,8 +91,8 @@ class WalletService:
         amount_minor = to_minor(amount, cur)
         if amount_minor <= 0:
             raise InvalidInput("amount must be greater than zero", field="amount")
-        if description is not None and not isinstance(description, str):
-            raise InvalidInput("description must be a string", field="description")
+        if description is not None:
+            description = text(description, "description", max_len=500)
         now = self.clock.now()
         with self.db.write() as conn:
             posting = ledger.credit(

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from didstore.api import routing_wire as rw
 from didstore.api.auth import account_scope
+from didstore.api.params import check_offset, check_page
 from didstore.api.responses import JSON, no_content
 from didstore.api.state import AppState
 from didstore.domain.errors import InvalidInput
@@ -32,6 +33,7 @@ def window(
         size = 20 if size is None else size
         if size < 1 or (page is not None and page < 1):
             raise InvalidInput("page and size must be at least 1")
+        check_page(page)
         return min(size, 100), ((page or 1) - 1) * min(size, 100)
     limit = 20 if limit is None else limit
     offset = 0 if offset is None else offset
@@ -39,6 +41,7 @@ def window(
         raise InvalidInput("limit must be at least 1", field="limit")
     if offset < 0:
         raise InvalidInput("offset must be >= 0", field="offset")
+    check_offset(offset)
     return min(limit, 100), offset
 
 
