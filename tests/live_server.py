@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,46 +103,50 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
-    """Start ``didstore serve --test-clock --no-jobs`` on a free port; stop it afterwards."""
-    database_url = new_database_url(tmp, label)
+START_TIMEOUT = 90.0  # generous: CI starts several servers at once on 2 cores
+
+
+@contextmanager
+def serve_process(
+    workdir: Path, database_url: str, admin_token: str = ADMIN_TOKEN
+) -> Iterator[str]:
+    """The one way tests start ``didstore serve --test-clock --no-jobs`` (a real process on a
+    free port); yields its base URL once /healthz answers 200, and stops it afterwards. The
+    server's output goes to ``workdir/server.log`` and is shown if it fails to start."""
     port = _free_port()
-    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": ADMIN_TOKEN}
-    for name in ("DIDSTORE_URL", "DIDSTORE_AUTH_ID", "DIDSTORE_AUTH_TOKEN"):
+    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": admin_token}
+    for name in (
+        "DIDSTORE_URL",
+        "DIDSTORE_AUTH_ID",
+        "DIDSTORE_AUTH_TOKEN",
+        "DIDSTORE_DATABASE_URL",
+    ):
         env.pop(name, None)
-    log = open(tmp / f"{label}-server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            DIDSTORE,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--test-clock",
-            "--no-jobs",
-            "--database-url",
-            database_url,
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = workdir / "server.log"
+    cmd = [DIDSTORE, "serve", "--host", "127.0.0.1", "--port", str(port), "--test-clock",
+           "--no-jobs", "--database-url", database_url]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(tmp / f'{label}-server.log').read_text()}")
+                raise RuntimeError(
+                    f"didstore serve exited:\n{log_path.read_text(errors='replace')}"
+                )
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 30 s")
+                raise RuntimeError(
+                    f"didstore serve not healthy after {START_TIMEOUT:.0f} s:\n"
+                    f"{log_path.read_text(errors='replace')}"
+                )
             time.sleep(0.1)
-        yield LiveServer(url, database_url)
+        yield url
     finally:
         proc.terminate()
         try:
@@ -149,5 +154,13 @@ def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()
+
+
+def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
+    """A live server on a fresh database, dropped afterwards."""
+    database_url = new_database_url(tmp, label)
+    try:
+        with serve_process(tmp, database_url) as url:
+            yield LiveServer(url, database_url)
+    finally:
         drop_database(database_url)

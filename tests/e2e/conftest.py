@@ -5,12 +5,6 @@ HTTP API (never through the database), as an operator would."""
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,26 +14,9 @@ import httpx
 import pytest
 
 from tests.conftest import AccountHandle, drop_database, new_database_url
+from tests.live_server import serve_process
 
 E2E_ADMIN_TOKEN = "e2e-operator-token"
-START_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _console_script() -> str:
-    """The ``didstore`` entry point installed next to this interpreter (the venv's)."""
-    beside = Path(sys.executable).parent / "didstore"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("didstore")
-    if found is None:
-        pytest.fail("the didstore console script is not installed (pip install -e .)")
-    return found
 
 
 @dataclass(frozen=True)
@@ -60,55 +37,11 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("e2e")
     url = new_database_url(workdir, "e2e")
-    port = _free_port()
-    log = workdir / "server.log"
-    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": E2E_ADMIN_TOKEN}
-    env.pop("DIDSTORE_DATABASE_URL", None)
-    cmd = [
-        _console_script(),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--test-clock",
-        "--no-jobs",
-        "--database-url",
-        url,
-    ]
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    srv = Server(f"http://127.0.0.1:{port}", E2E_ADMIN_TOKEN, log)
     try:
-        _wait_healthy(proc, srv)
-        yield srv
+        with serve_process(workdir, url, E2E_ADMIN_TOKEN) as base:
+            yield Server(base, E2E_ADMIN_TOKEN, workdir / "server.log")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
         drop_database(url)
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], srv: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"didstore serve exited with {proc.returncode}:\n{srv.output()}")
-        try:
-            r = httpx.get(f"{srv.base_url}/healthz", timeout=1.0)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.1)
-    pytest.fail(
-        f"didstore serve not healthy after {START_TIMEOUT:.0f}s (last: {last}):\n{srv.output()}"
-    )
 
 
 # -- operator API helpers ---------------------------------------------------------------------

@@ -2,62 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import IN_NUMBERS, drop_database, new_database_url
+from tests.live_server import serve_process
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = "e2e-operator-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = new_database_url(tmp_path_factory.mktemp("e2e"), "routing_e2e")
-    port = _free_port()
-    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": ADMIN}
-    didstore = Path(sys.executable).with_name("didstore")
-    proc = subprocess.Popen(
-        [str(didstore), "serve", "--port", str(port), "--database-url", url,
-         "--test-clock", "--no-jobs"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    workdir = tmp_path_factory.mktemp("e2e")
+    url = new_database_url(workdir, "routing_e2e")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server did not start: {proc.stderr.read() if proc.stderr else ''!r}"
-                )
-            time.sleep(0.1)
-        yield base
+        with serve_process(workdir, url, ADMIN) as base:
+            yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         drop_database(url)
 
 
