@@ -290,3 +290,32 @@ def test_aadhaar_kyc_sets_the_flag_on_the_accounts_numbers(
         ).status_code
         == 400
     )
+
+
+def test_partner_text_inputs_are_validated_before_anything_is_stored(
+    client: TestClient, world: dict[str, AccountHandle]
+) -> None:
+    pa, a1 = world["pa"], world["a1"]
+    url = f"/api/v1/partner/accounts/{a1.auth_id}/transfer-balance"
+    for description in ("x\x00y", "x" * 501, 5):
+        r = client.post(
+            url,
+            json={"amount": 1, "currency": "INR", "description": description},
+            headers=pa.headers,
+        )
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
+    good = {
+        "name": "N",
+        "email": "a@b.example",
+        "phone": "+919876543210",
+        "password": "Secret#123",
+        "country": "IN",
+    }
+    for bad in (
+        {**good, "email": "a@b" + "x" * 400},
+        {**good, "company": "c" * 201},
+        {**good, "name": "n\x00"},
+    ):
+        assert (
+            client.post("/api/v1/partner/accounts", json=bad, headers=pa.headers).status_code == 400
+        )

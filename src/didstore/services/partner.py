@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import accounts, numbers, wallets
+from didstore.domain import fields
 from didstore.domain.e164 import from_body
 from didstore.domain.errors import InsufficientBalance, InvalidInput, NotFound
 from didstore.domain.ids import new_uuid
@@ -137,9 +138,9 @@ class PartnerService:
         missing = [k for k in ("name", "email", "phone", "password", "country") if not body.get(k)]
         if missing:
             raise InvalidInput(f"missing required field(s): {', '.join(missing)}")
-        for key in ("name", "email", "phone", "password", "country"):
-            if not isinstance(body[key], str):
-                raise InvalidInput(f"{key} must be a string", field=key)
+        limits = {"name": 200, "email": 320, "phone": 32, "password": 200, "country": 8}
+        for key, limit in limits.items():
+            fields.text(body[key], key, max_len=limit)
         if "@" not in body["email"]:
             raise InvalidInput("email is not an email address", field="email")
         phone = from_body(body["phone"]).value
@@ -151,9 +152,7 @@ class PartnerService:
         country = body["country"].strip().upper()
         if len(country) != 2 or not country.isalpha():
             raise InvalidInput("country must be an ISO 3166 alpha-2 code", field="country")
-        company = body.get("company") or ""
-        if not isinstance(company, str):
-            raise InvalidInput("company must be a string", field="company")
+        company = fields.text(body.get("company"), "company", max_len=200) or ""
         return self.accounts.create_main_account(
             actor,
             name=body["name"],
@@ -193,9 +192,8 @@ class PartnerService:
         amount_minor = to_minor(amount, cur)
         if amount_minor <= 0:
             raise InvalidInput("amount must be greater than zero", field="amount")
-        if description is not None and not isinstance(description, str):
-            raise InvalidInput("description must be a string", field="description")
-        text = description or f"Transfer from {partner.auth_id}"
+        note = fields.text(description, "description", max_len=500)
+        text = note or f"Transfer from {partner.auth_id}"
         now = self.clock.now()
         reference = f"ptc:{new_uuid()}:{customer.auth_id}:{int(now.timestamp())}"
         with self.db.write() as conn:
