@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search", nargs="*", default=["98", "4471"])
     parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--credentials", default="/tmp/didstore-partner-walk.creds")
     parser.add_argument("--label", default="partner-walk-pg")
     args = parser.parse_args(argv)
 
@@ -238,9 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             "partner": (accts["partner"].account.auth_id, accts["partner"].auth_token),
             "customer": accts["mains"][0].account.auth_id,
         }
-        with open(f"/tmp/{args.label}.creds", "w") as fh:
+        with open(args.credentials, "w") as fh:
             fh.write(" ".join([*creds["partner"], creds["customer"]]))
-    with open(f"/tmp/{args.label}.creds") as fh:
+    with open(args.credentials) as fh:
         auth_id, auth_token, customer_id = fh.read().split()
     engine.dispose()
 

@@ -27,6 +27,10 @@ from didstore.services import audit, ledger
 from didstore.services.accounts import AccountService, Credentials
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.numbers import number_query, visible_owned
+from didstore.services.ttl_cache import TTLCache
+
+#: How long the count of a partner view made on one page is reused by the following pages.
+TOTAL_CACHE_SECONDS = 10.0
 
 _PASSWORD_RULE = re.compile(r"^(?=.*\d)(?=.*[^A-Za-z0-9]).{8,}$")
 
@@ -68,6 +72,9 @@ class PartnerService:
         self.db = db
         self.clock = clock
         self.accounts = accounts_
+        self._totals: TTLCache[tuple[int, int, str], int] = TTLCache(
+            TOTAL_CACHE_SECONDS, max_entries=4096
+        )
 
     def _balance(self, account_id: int, code: str) -> int:
         with self.db.read() as conn:
@@ -257,25 +264,62 @@ class PartnerService:
         page: int,
         per_page: int,
     ) -> Page[Number]:
-        """Numbers held by the partner's customers (and their sub-accounts), read-only."""
+        """Numbers held by the partner's customers (and their sub-accounts), read-only, in
+        E.164 order.
+
+        ``total`` is counted exactly on the first page (and is exact on any page that shows
+        the end of the list); a later page reuses the count of the same view made at most
+        ``TOTAL_CACHE_SECONDS`` earlier, so a walk that starts at page 1 sees one consistent
+        total (docs/adr/0008-partner-views.md). Pages past the middle are read backwards from
+        the end of the index, positioned with that total.
+        """
         now = self.clock.now()
         conds: list[Any] = [numbers.c.partner_id == partner.id, visible_owned(now)]
         if customer is not None:
             conds.append(numbers.c.billing_account_id == customer.id)
         if search:
             conds.append(numbers.c.e164.like(f"%{search}%"))
+        key = (partner.id, customer.id if customer is not None else 0, search or "")
+        offset = (page - 1) * per_page
         with self.db.read() as conn:
-            rows = conn.execute(
-                number_query()
-                .where(*conds)
-                .order_by(numbers.c.e164)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).all()
-            if page == 1 and len(rows) < per_page:
-                total = len(rows)
+            cached = None if offset == 0 else self._totals.get(key)
+            from_end = -1 if cached is None else cached - offset - per_page
+            if cached is not None and offset < cached and from_end < offset:
+                # Nearer the end: read backwards, skipping fewer index entries.
+                rows = conn.execute(
+                    _page_query(conds, per_page + min(0, from_end), max(0, from_end), True)
+                ).all()[::-1]
+                total = cached
             else:
-                total = conn.execute(
-                    select(func.count()).select_from(numbers).where(*conds)
-                ).scalar_one()
+                rows = conn.execute(_page_query(conds, per_page, offset)).all()
+                if (rows and len(rows) < per_page) or (offset == 0 and not rows):
+                    total = offset + len(rows)  # this page holds the end of the list: exact
+                    self._totals.put(key, total)
+                elif cached is not None and offset < cached:
+                    total = cached
+                else:
+                    total = int(
+                        conn.execute(
+                            select(func.count()).select_from(numbers).where(*conds)
+                        ).scalar_one()
+                    )
+                    self._totals.put(key, total)
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+
+
+def _page_query(conds: list[Any], limit: int, offset: int, descending: bool = False) -> Any:
+    """One page of the view. Past the first page this is a deferred join: the OFFSET walks
+    the (partner_id, e164) or (billing_account_id, e164) index and reads only ``numbers``,
+    and the owner joins of the wire object are made for the page's rows alone."""
+    order = numbers.c.e164.desc() if descending else numbers.c.e164
+    if offset == 0:
+        return number_query().where(*conds).order_by(order).limit(limit)
+    keys = (
+        select(numbers.c.e164.label("page_e164"))
+        .where(*conds)
+        .order_by(order)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return number_query().join(keys, keys.c.page_e164 == numbers.c.e164).order_by(order)
