@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -29,8 +29,11 @@ from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.numbers import number_query, visible_owned
 from didstore.services.ttl_cache import TTLCache
 
-#: How long the count of a partner view made on one page is reused by the following pages.
+#: How long the count and bookmarks of a partner view, made on one page, serve later pages.
 TOTAL_CACHE_SECONDS = 10.0
+#: Distance between two bookmarks: a page is read from the bookmark before it, so no page
+#: skips more than this many index entries, however deep.
+BOOKMARK_EVERY = 1000
 
 _PASSWORD_RULE = re.compile(r"^(?=.*\d)(?=.*[^A-Za-z0-9]).{8,}$")
 
@@ -72,8 +75,8 @@ class PartnerService:
         self.db = db
         self.clock = clock
         self.accounts = accounts_
-        self._totals: TTLCache[tuple[int, int, str], int] = TTLCache(
-            TOTAL_CACHE_SECONDS, max_entries=4096
+        self._marks: TTLCache[tuple[int, int, str], _Bookmarks] = TTLCache(
+            TOTAL_CACHE_SECONDS, max_entries=1024
         )
 
     def _balance(self, account_id: int, code: str) -> int:
@@ -267,11 +270,11 @@ class PartnerService:
         """Numbers held by the partner's customers (and their sub-accounts), read-only, in
         E.164 order.
 
-        ``total`` is counted exactly on the first page (and is exact on any page that shows
-        the end of the list); a later page reuses the count of the same view made at most
-        ``TOTAL_CACHE_SECONDS`` earlier, so a walk that starts at page 1 sees one consistent
-        total (docs/adr/0008-partner-views.md). Pages past the middle are read backwards from
-        the end of the index, positioned with that total.
+        ``total`` is counted exactly on the first page (and whenever the cached count is
+        missing or the page lies past it). That pass also keeps a bookmark every
+        ``BOOKMARK_EVERY`` numbers; later pages within ``TOTAL_CACHE_SECONDS`` reuse the count
+        and start from the bookmark before them, so a walk that starts at page 1 sees one
+        total and every page costs the same, however deep (docs/adr/0008-partner-views.md).
         """
         now = self.clock.now()
         conds: list[Any] = [numbers.c.partner_id == partner.id, visible_owned(now)]
@@ -282,44 +285,67 @@ class PartnerService:
         key = (partner.id, customer.id if customer is not None else 0, search or "")
         offset = (page - 1) * per_page
         with self.db.read() as conn:
-            cached = None if offset == 0 else self._totals.get(key)
-            from_end = -1 if cached is None else cached - offset - per_page
-            if cached is not None and offset < cached and from_end < offset:
-                # Nearer the end: read backwards, skipping fewer index entries.
-                rows = conn.execute(
-                    _page_query(conds, per_page + min(0, from_end), max(0, from_end), True)
-                ).all()[::-1]
-                total = cached
+            marks = None if offset == 0 else self._marks.get(key)
+            if offset == 0:
+                rows = conn.execute(_page_query(conds, per_page)).all()
+                if len(rows) == per_page:  # more may follow: count, and mark the way
+                    marks = _bookmarks(conn, conds)
+                    self._marks.put(key, marks)
+                total = marks.total if marks is not None else len(rows)
             else:
-                rows = conn.execute(_page_query(conds, per_page, offset)).all()
-                if (rows and len(rows) < per_page) or (offset == 0 and not rows):
-                    total = offset + len(rows)  # this page holds the end of the list: exact
-                    self._totals.put(key, total)
-                elif cached is not None and offset < cached:
-                    total = cached
-                else:
-                    total = int(
-                        conn.execute(
-                            select(func.count()).select_from(numbers).where(*conds)
-                        ).scalar_one()
-                    )
-                    self._totals.put(key, total)
+                if marks is None or offset >= marks.total:
+                    marks = _bookmarks(conn, conds)
+                    self._marks.put(key, marks)
+                total = marks.total
+                start = min(offset // BOOKMARK_EVERY, len(marks.keys) - 1) if marks.keys else -1
+                after = marks.keys[start] if start >= 0 else None
+                skip = offset - start * BOOKMARK_EVERY if start >= 0 else offset
+                rows = conn.execute(_page_query(conds, per_page, skip, after)).all()
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
 
 
-def _page_query(conds: list[Any], limit: int, offset: int, descending: bool = False) -> Any:
-    """One page of the view. Past the first page this is a deferred join: the OFFSET walks
-    the (partner_id, e164) or (billing_account_id, e164) index and reads only ``numbers``,
-    and the owner joins of the wire object are made for the page's rows alone."""
-    order = numbers.c.e164.desc() if descending else numbers.c.e164
-    if offset == 0:
-        return number_query().where(*conds).order_by(order).limit(limit)
+@dataclass(frozen=True, slots=True)
+class _Bookmarks:
+    """A view's exact size and every ``BOOKMARK_EVERY``-th number of it, in order."""
+
+    total: int
+    keys: tuple[str, ...]
+
+
+def _bookmarks(conn: Connection, conds: list[Any]) -> _Bookmarks:
+    """One ordered pass over the view: its count and its bookmarks (numbers at positions
+    0, BOOKMARK_EVERY, 2*BOOKMARK_EVERY, ...)."""
+    ranked = (
+        select(
+            numbers.c.e164,
+            func.row_number().over(order_by=numbers.c.e164).label("pos"),
+            func.count().over().label("n"),
+        )
+        .where(*conds)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(ranked.c.e164, ranked.c.n)
+        .where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0)
+        .order_by(ranked.c.pos)
+    ).all()
+    return _Bookmarks(int(rows[0][1]) if rows else 0, tuple(str(r[0]) for r in rows))
+
+
+def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None = None) -> Any:
+    """One page of the view from the bookmark ``after`` (inclusive) on. Past the first page
+    this is a deferred join: the short OFFSET (under ``BOOKMARK_EVERY``) walks the
+    (partner_id, e164) or (billing_account_id, e164) index from the bookmark, and the owner
+    joins of the wire object are made for the page's rows alone."""
+    where = [*conds] if after is None else [*conds, numbers.c.e164 >= after]
+    if offset == 0 and after is None:
+        return number_query().where(*where).order_by(numbers.c.e164).limit(limit)
     keys = (
         select(numbers.c.e164.label("page_e164"))
-        .where(*conds)
-        .order_by(order)
+        .where(*where)
+        .order_by(numbers.c.e164)
         .limit(limit)
         .offset(offset)
         .subquery()
     )
-    return number_query().join(keys, keys.c.page_e164 == numbers.c.e164).order_by(order)
+    return number_query().join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)
