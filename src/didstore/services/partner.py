@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -286,50 +287,63 @@ class PartnerService:
         offset = (page - 1) * per_page
         with self.db.read() as conn:
             marks = None if offset == 0 else self._marks.get(key)
+            if marks is not None and time.monotonic() - marks.made >= TOTAL_CACHE_SECONDS:
+                marks = None  # extended since it was counted, but the count is too old
             if offset == 0:
                 rows = conn.execute(_page_query(conds, per_page)).all()
-                if len(rows) == per_page:  # more may follow: count, and mark the way
-                    marks = _bookmarks(conn, conds)
+                total = len(rows)
+                if len(rows) == per_page:  # more may follow: count them
+                    marks = _Bookmarks(_count(conn, conds), (), time.monotonic())
+                    total = marks.total
                     self._marks.put(key, marks)
-                total = marks.total if marks is not None else len(rows)
             else:
                 if marks is None or offset >= marks.total:
-                    marks = _bookmarks(conn, conds)
-                    self._marks.put(key, marks)
+                    marks = _Bookmarks(_count(conn, conds), (), time.monotonic())
                 total = marks.total
-                start = min(offset // BOOKMARK_EVERY, len(marks.keys) - 1) if marks.keys else -1
-                after = marks.keys[start] if start >= 0 else None
-                skip = offset - start * BOOKMARK_EVERY if start >= 0 else offset
+                wanted = offset // BOOKMARK_EVERY
+                if wanted > 0 and len(marks.keys) <= wanted and offset < total:
+                    marks = _extend(conn, conds, marks, wanted)
+                self._marks.put(key, marks)
+                start = min(wanted, len(marks.keys) - 1)
+                after = marks.keys[start] if start > 0 else None
+                skip = offset - start * BOOKMARK_EVERY if start > 0 else offset
                 rows = conn.execute(_page_query(conds, per_page, skip, after)).all()
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
 
 
 @dataclass(frozen=True, slots=True)
 class _Bookmarks:
-    """A view's exact size and every ``BOOKMARK_EVERY``-th number of it, in order."""
+    """A view's exact size counted at ``made`` (monotonic seconds), and the numbers at
+    positions 0, BOOKMARK_EVERY, 2*BOOKMARK_EVERY, ... found so far (``keys[i]`` is at
+    position ``i * BOOKMARK_EVERY``)."""
 
     total: int
     keys: tuple[str, ...]
+    made: float
 
 
-def _bookmarks(conn: Connection, conds: list[Any]) -> _Bookmarks:
-    """One ordered pass over the view: its count and its bookmarks (numbers at positions
-    0, BOOKMARK_EVERY, 2*BOOKMARK_EVERY, ...)."""
+def _count(conn: Connection, conds: list[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(numbers).where(*conds)).scalar_one())
+
+
+def _extend(conn: Connection, conds: list[Any], marks: _Bookmarks, wanted: int) -> _Bookmarks:
+    """Bookmarks up to index ``wanted``, found by one ordered index scan from the last one
+    known: a walk page by page extends them by one at a time (a scan of BOOKMARK_EVERY
+    entries); a jump deep into the view scans as far as a plain OFFSET would, once."""
+    known = max(len(marks.keys) - 1, 0)
+    where = [*conds] if not marks.keys else [*conds, numbers.c.e164 >= marks.keys[-1]]
     ranked = (
-        select(
-            numbers.c.e164,
-            func.row_number().over(order_by=numbers.c.e164).label("pos"),
-            func.count().over().label("n"),
-        )
-        .where(*conds)
+        select(numbers.c.e164, func.row_number().over(order_by=numbers.c.e164).label("pos"))
+        .where(*where)
+        .order_by(numbers.c.e164)
+        .limit((wanted - known) * BOOKMARK_EVERY + 1)
         .subquery()
     )
-    rows = conn.execute(
-        select(ranked.c.e164, ranked.c.n)
-        .where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0)
-        .order_by(ranked.c.pos)
-    ).all()
-    return _Bookmarks(int(rows[0][1]) if rows else 0, tuple(str(r[0]) for r in rows))
+    found = conn.execute(
+        select(ranked.c.e164).where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0).order_by(ranked.c.pos)
+    ).scalars()
+    keys = [str(k) for k in found]
+    return _Bookmarks(marks.total, (*marks.keys[:known], *keys), marks.made)
 
 
 def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None = None) -> Any:
