@@ -35,6 +35,8 @@ TOTAL_CACHE_SECONDS = 10.0
 #: Distance between two bookmarks: a page is read from the bookmark before it, so no page
 #: skips more than this many index entries, however deep.
 BOOKMARK_EVERY = 1000
+#: Bookmarks survive a recount that finds the same total for at most this long.
+BOOKMARK_MAX_AGE = 60.0
 
 _PASSWORD_RULE = re.compile(r"^(?=.*\d)(?=.*[^A-Za-z0-9]).{8,}$")
 
@@ -77,7 +79,7 @@ class PartnerService:
         self.clock = clock
         self.accounts = accounts_
         self._marks: TTLCache[tuple[int, int, str], _Bookmarks] = TTLCache(
-            TOTAL_CACHE_SECONDS, max_entries=1024
+            BOOKMARK_MAX_AGE, max_entries=1024
         )
 
     def _balance(self, account_id: int, code: str) -> int:
@@ -286,19 +288,21 @@ class PartnerService:
         key = (partner.id, customer.id if customer is not None else 0, search or "")
         offset = (page - 1) * per_page
         with self.db.read() as conn:
-            marks = None if offset == 0 else self._marks.get(key)
-            if marks is not None and time.monotonic() - marks.made >= TOTAL_CACHE_SECONDS:
-                marks = None  # extended since it was counted, but the count is too old
+            stored = self._marks.get(key)  # bookmarks live up to BOOKMARK_MAX_AGE
+            clock = time.monotonic()
+            marks = stored
+            if offset == 0 or (marks is not None and clock - marks.made >= TOTAL_CACHE_SECONDS):
+                marks = None  # page 1 always counts; a later page reuses a count for 10 s
             if offset == 0:
                 rows = conn.execute(_page_query(conds, per_page)).all()
                 total = len(rows)
                 if len(rows) == per_page:  # more may follow: count them
-                    marks = _Bookmarks(_count(conn, conds), (), time.monotonic())
+                    marks = _recount(conn, conds, stored, clock)
                     total = marks.total
                     self._marks.put(key, marks)
             else:
                 if marks is None or offset >= marks.total:
-                    marks = _Bookmarks(_count(conn, conds), (), time.monotonic())
+                    marks = _recount(conn, conds, stored, clock)
                 total = marks.total
                 wanted = offset // BOOKMARK_EVERY
                 if wanted > 0 and len(marks.keys) <= wanted and offset < total:
@@ -320,6 +324,19 @@ class _Bookmarks:
     total: int
     keys: tuple[str, ...]
     made: float
+    keys_made: float
+
+
+def _recount(
+    conn: Connection, conds: list[Any], stored: _Bookmarks | None, clock: float
+) -> _Bookmarks:
+    """A fresh exact count. The bookmarks found so far are kept when the count did not change
+    and they are younger than ``BOOKMARK_MAX_AGE`` (finding them again costs one scan as deep
+    as the walk has gone)."""
+    total = _count(conn, conds)
+    if stored is not None and stored.total == total and clock - stored.keys_made < BOOKMARK_MAX_AGE:
+        return _Bookmarks(total, stored.keys, clock, stored.keys_made)
+    return _Bookmarks(total, (), clock, clock)
 
 
 def _count(conn: Connection, conds: list[Any]) -> int:
@@ -343,7 +360,7 @@ def _extend(conn: Connection, conds: list[Any], marks: _Bookmarks, wanted: int) 
         select(ranked.c.e164).where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0).order_by(ranked.c.pos)
     ).scalars()
     keys = [str(k) for k in found]
-    return _Bookmarks(marks.total, (*marks.keys[:known], *keys), marks.made)
+    return _Bookmarks(marks.total, (*marks.keys[:known], *keys), marks.made, marks.keys_made)
 
 
 def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None = None) -> Any:
