@@ -17,9 +17,9 @@ import typer
 
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, open_state, out
 from didstore.clock import Clock, FixedClock, SystemClock
-from didstore.services.jobs import JOB_NAMES, run_job
+from didstore.services.job_names import JOB_NAMES
 
-jobs_app = typer.Typer(help="Background jobs (renewals, lifecycle).", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs (renewals, lifecycle, reports).", no_args_is_help=True)
 log = logging.getLogger("didstore.worker")
 
 
@@ -68,6 +68,8 @@ def jobs_run(
         raise typer.Exit(code=2)
     clock = _parse_now(now, allow_future)
     state = open_state(database_url)
+    from didstore.services.jobs import run_job  # the server stack, only when a job runs
+
     report = run_job(name, state.db, clock, grace=state.settings.grace).as_dict()
     state.db.dispose()
     if json_out:
@@ -83,8 +85,10 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once, then exit."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Run every job (renewals, then lifecycle) on a schedule until stopped (SIGINT/SIGTERM).
-    Safe to run several at once against one PostgreSQL database."""
+    """Run every job (renewals, lifecycle, reports) on a schedule until stopped
+    (SIGINT/SIGTERM). Safe to run several at once against one PostgreSQL database."""
+    from didstore.services.jobs import run_job
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     state = open_state(database_url)
     stop = threading.Event()

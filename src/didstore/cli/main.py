@@ -1,27 +1,29 @@
 """``didstore``: run the server and operate it. Operator commands work in-process on the
-database (``--database-url``/``DIDSTORE_DATABASE_URL``)."""
+database (``--database-url``/``DIDSTORE_DATABASE_URL``).
+
+Start-up cost: the server stack (FastAPI, uvicorn, SQLAlchemy, phonenumbers) is imported
+inside the operator commands that need it, never at module level, so the SDK-based resource
+commands (``didstore numbers …``, ``didstore balance``) start without it
+(tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 from rich.progress import Progress
 
-from didstore.api import wire
-from didstore.api.app import create_app
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
 from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
-from didstore.config import Settings
-from didstore.db.engine import default_database_url, make_engine
-from didstore.db.migrate import upgrade
 from didstore.domain.errors import DomainError
-from didstore.domain.money import currency, to_units
-from didstore.services.inventory import read_csv
 from didstore.services.models import CLI
+
+if TYPE_CHECKING:
+    from didstore.config import Settings
 
 app = typer.Typer(
     help="didstore: DID inventory, provisioning and rental billing.", no_args_is_help=True
@@ -57,6 +59,13 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
 ) -> None:
     """Run the HTTP server (migrations apply at start)."""
+    import uvicorn
+
+    from didstore.api.app import create_app
+    from didstore.config import Settings
+    from didstore.db.engine import default_database_url, make_engine
+    from didstore.db.migrate import upgrade
+
     settings = Settings(
         database_url=database_url or default_database_url(), test_clock=test_clock, run_jobs=jobs
     )
@@ -108,6 +117,9 @@ Try:
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
     """Apply migrations up to the latest revision."""
+    from didstore.db.engine import default_database_url, make_engine
+    from didstore.db.migrate import upgrade
+
     engine = make_engine(database_url or default_database_url(), pool_size=1)
     upgrade(engine)
     err.print("database is up to date")
@@ -125,6 +137,8 @@ def accounts_create(
     json_out: bool = JsonFlag,
 ) -> None:
     """Create a main account (or, with --partner, a partner) and print its credentials once."""
+    from didstore.api import wire
+
     state = open_state(database_url)
     try:
         if partner:
@@ -158,6 +172,9 @@ def accounts_credit(
     json_out: bool = JsonFlag,
 ) -> None:
     """Credit a wallet (a ledger row of type payment)."""
+    from didstore.api import wire
+    from didstore.domain.money import currency, to_units
+
     state = open_state(database_url)
     try:
         account = state.accounts.get(auth_id)
@@ -188,6 +205,8 @@ def inventory_import(
 ) -> None:
     """Stock numbers from a CSV file (columns: e164, region, setup_fee, monthly_fee, currency,
     country, capabilities, aadhaar_verification_required, tags)."""
+    from didstore.services.inventory import read_csv
+
     state = open_state(database_url)
     try:
         rows = read_csv(file.read_bytes())

@@ -10,7 +10,6 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from didstore.api import wire
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, fail, open_state, out
 from didstore.domain.errors import DomainError, InvalidInput
 from didstore.domain.money import currency, to_units
@@ -49,6 +48,8 @@ def _emit(
 
 
 def _numbers(items: list[Number]) -> list[dict[str, Any]]:
+    from didstore.api import wire  # the server stack: imported by operator commands only
+
     return [wire.owned_number(n) for n in items]
 
 
@@ -73,6 +74,8 @@ def renewals(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Numbers renewing soon whose account cannot cover every rental due."""
+    from didstore.api import wire
+
     state = open_state(database_url)
     try:
         risks = state.reports.renewals(_partner(state, partner), within_days)

@@ -24,11 +24,10 @@ from didstore.db.engine import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
+from didstore.services.job_names import JOB_NAMES
 from didstore.services.lifecycle import run_lifecycle
 from didstore.services.renewals import run_renewals
 from didstore.services.reports import store_weekly_renewals
-
-JOB_NAMES = ("renewals", "lifecycle", "reports", "all")
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -28,6 +29,15 @@ from didstore.services import audit, ledger
 from didstore.services.accounts import AccountService, Credentials
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.numbers import number_query, visible_owned
+from didstore.services.ttl_cache import TTLCache
+
+#: How long the count and bookmarks of a partner view, made on one page, serve later pages.
+TOTAL_CACHE_SECONDS = 10.0
+#: Distance between two bookmarks: a page is read from the bookmark before it, so no page
+#: skips more than this many index entries, however deep.
+BOOKMARK_EVERY = 1000
+#: Bookmarks survive a recount that finds the same total for at most this long.
+BOOKMARK_MAX_AGE = 60.0
 
 _PASSWORD_RULE = re.compile(r"^(?=.*\d)(?=.*[^A-Za-z0-9]).{8,}$")
 
@@ -69,6 +79,9 @@ class PartnerService:
         self.db = db
         self.clock = clock
         self.accounts = accounts_
+        self._marks: TTLCache[tuple[int, int, str], _Bookmarks] = TTLCache(
+            BOOKMARK_MAX_AGE, max_entries=1024
+        )
 
     def _balance(self, account_id: int, code: str) -> int:
         with self.db.read() as conn:
@@ -255,25 +268,113 @@ class PartnerService:
         page: int,
         per_page: int,
     ) -> Page[Number]:
-        """Numbers held by the partner's customers (and their sub-accounts), read-only."""
+        """Numbers held by the partner's customers (and their sub-accounts), read-only, in
+        E.164 order.
+
+        ``total`` is counted exactly on the first page (and whenever the cached count is
+        missing or the page lies past it). That pass also keeps a bookmark every
+        ``BOOKMARK_EVERY`` numbers; later pages within ``TOTAL_CACHE_SECONDS`` reuse the count
+        and start from the bookmark before them, so a walk that starts at page 1 sees one
+        total and every page costs the same, however deep (docs/adr/0008-partner-views.md).
+        """
         now = self.clock.now()
         conds: list[Any] = [numbers.c.partner_id == partner.id, visible_owned(now)]
         if customer is not None:
             conds.append(numbers.c.billing_account_id == customer.id)
         if search:
             conds.append(numbers.c.e164.like(f"%{search}%"))
+        key = (partner.id, customer.id if customer is not None else 0, search or "")
+        offset = (page - 1) * per_page
         with self.db.read() as conn:
-            rows = conn.execute(
-                number_query()
-                .where(*conds)
-                .order_by(numbers.c.e164)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).all()
-            if page == 1 and len(rows) < per_page:
+            stored = self._marks.get(key)  # bookmarks live up to BOOKMARK_MAX_AGE
+            clock = time.monotonic()
+            marks = stored
+            if offset == 0 or (marks is not None and clock - marks.made >= TOTAL_CACHE_SECONDS):
+                marks = None  # page 1 always counts; a later page reuses a count for 10 s
+            if offset == 0:
+                rows = conn.execute(_page_query(conds, per_page)).all()
                 total = len(rows)
+                if len(rows) == per_page:  # more may follow: count them
+                    marks = _recount(conn, conds, stored, clock)
+                    total = marks.total
+                    self._marks.put(key, marks)
             else:
-                total = conn.execute(
-                    select(func.count()).select_from(numbers).where(*conds)
-                ).scalar_one()
+                if marks is None or offset >= marks.total:
+                    marks = _recount(conn, conds, stored, clock)
+                total = marks.total
+                wanted = offset // BOOKMARK_EVERY
+                if wanted > 0 and len(marks.keys) <= wanted and offset < total:
+                    marks = _extend(conn, conds, marks, wanted)
+                self._marks.put(key, marks)
+                start = min(wanted, len(marks.keys) - 1)
+                after = marks.keys[start] if start > 0 else None
+                skip = offset - start * BOOKMARK_EVERY if start > 0 else offset
+                rows = conn.execute(_page_query(conds, per_page, skip, after)).all()
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+
+
+@dataclass(frozen=True, slots=True)
+class _Bookmarks:
+    """A view's exact size counted at ``made`` (monotonic seconds), and the numbers at
+    positions 0, BOOKMARK_EVERY, 2*BOOKMARK_EVERY, ... found so far (``keys[i]`` is at
+    position ``i * BOOKMARK_EVERY``)."""
+
+    total: int
+    keys: tuple[str, ...]
+    made: float
+    keys_made: float
+
+
+def _recount(
+    conn: Connection, conds: list[Any], stored: _Bookmarks | None, clock: float
+) -> _Bookmarks:
+    """A fresh exact count. The bookmarks found so far are kept when the count did not change
+    and they are younger than ``BOOKMARK_MAX_AGE`` (finding them again costs one scan as deep
+    as the walk has gone)."""
+    total = _count(conn, conds)
+    if stored is not None and stored.total == total and clock - stored.keys_made < BOOKMARK_MAX_AGE:
+        return _Bookmarks(total, stored.keys, clock, stored.keys_made)
+    return _Bookmarks(total, (), clock, clock)
+
+
+def _count(conn: Connection, conds: list[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(numbers).where(*conds)).scalar_one())
+
+
+def _extend(conn: Connection, conds: list[Any], marks: _Bookmarks, wanted: int) -> _Bookmarks:
+    """Bookmarks up to index ``wanted``, found by one ordered index scan from the last one
+    known: a walk page by page extends them by one at a time (a scan of BOOKMARK_EVERY
+    entries); a jump deep into the view scans as far as a plain OFFSET would, once."""
+    known = max(len(marks.keys) - 1, 0)
+    where = [*conds] if not marks.keys else [*conds, numbers.c.e164 >= marks.keys[-1]]
+    ranked = (
+        select(numbers.c.e164, func.row_number().over(order_by=numbers.c.e164).label("pos"))
+        .where(*where)
+        .order_by(numbers.c.e164)
+        .limit((wanted - known) * BOOKMARK_EVERY + 1)
+        .subquery()
+    )
+    found = conn.execute(
+        select(ranked.c.e164).where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0).order_by(ranked.c.pos)
+    ).scalars()
+    keys = [str(k) for k in found]
+    return _Bookmarks(marks.total, (*marks.keys[:known], *keys), marks.made, marks.keys_made)
+
+
+def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None = None) -> Any:
+    """One page of the view from the bookmark ``after`` (inclusive) on. Past the first page
+    this is a deferred join: the short OFFSET (under ``BOOKMARK_EVERY``) walks the
+    (partner_id, e164) or (billing_account_id, e164) index from the bookmark, and the owner
+    joins of the wire object are made for the page's rows alone."""
+    where = [*conds] if after is None else [*conds, numbers.c.e164 >= after]
+    if offset == 0 and after is None:
+        return number_query().where(*where).order_by(numbers.c.e164).limit(limit)
+    keys = (
+        select(numbers.c.e164.label("page_e164"))
+        .where(*where)
+        .order_by(numbers.c.e164)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return number_query().join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)

@@ -20,7 +20,8 @@ from didstore.domain.e164 import from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
 from didstore.services.audit_query import AuditFilters, AuditQueries
-from didstore.services.jobs import JOB_NAMES, run_job
+from didstore.services.job_names import JOB_NAMES
+from didstore.services.jobs import run_job
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
