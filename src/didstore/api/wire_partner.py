@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from didstore.api.wire import ts
+from didstore.api.wire import transaction, ts
 from didstore.domain.money import currency, to_fixed, to_units
 from didstore.services.models import Account, LedgerEntry
 from didstore.services.partner import Transfer
-from didstore.services.wallet import TransactionSummary
 
 
 def _ts(value: Any) -> str:
@@ -148,37 +147,6 @@ def transfer(t: Transfer) -> dict[str, Any]:
 
 def customer_transaction(t: LedgerEntry) -> dict[str, Any]:
     """12 keys: the account ledger row without ``reference_type`` (entities §6.4)."""
-    stamp = _ts(t.created_at)
-    return {
-        "id": t.id,
-        "account_id": t.account_auth_id,
-        "balance_id": t.wallet_id,
-        "type": t.type,
-        "amount": to_units(t.amount_minor, currency(t.currency)),
-        "currency": t.currency,
-        "description": t.description,
-        "reference": t.reference,
-        "status": t.status,
-        "processed_at": stamp,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-
-
-def partner_summary(s: TransactionSummary, code: str) -> dict[str, Any]:
-    cur = currency(code)
-    return {
-        "total_transactions": s.total_transactions,
-        "total_debit": to_units(s.total_debit_minor, cur),
-        "total_credit": to_units(s.total_credit_minor, cur),
-        "net_amount": to_units(s.total_credit_minor - s.total_debit_minor, cur),
-        "by_reference_type": [
-            {
-                "reference_type": g.reference_type,
-                "total_debit": to_units(g.total_debit_minor, cur),
-                "total_credit": to_units(g.total_credit_minor, cur),
-                "count": g.count,
-            }
-            for g in s.by_reference_type
-        ],
-    }
+    row = transaction(t)
+    del row["reference_type"]
+    return row

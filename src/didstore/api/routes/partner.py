@@ -153,7 +153,7 @@ def customer_transactions(
     return JSON(
         {
             "transactions": [wire_partner.customer_transaction(t) for t in result.items],
-            "summary": wire_partner.partner_summary(summary, customer.currency),
+            "summary": wire.summary(summary, customer.currency),  # same shape as the account ledger
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,
