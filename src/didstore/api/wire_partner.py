@@ -9,6 +9,7 @@ from didstore.api.wire import transaction, ts
 from didstore.domain.money import currency, to_fixed, to_units
 from didstore.services.models import Account, LedgerEntry
 from didstore.services.partner import Transfer
+from didstore.services.reports import CostLine, RenewalRisk
 
 
 def _ts(value: Any) -> str:
@@ -150,3 +151,59 @@ def customer_transaction(t: LedgerEntry) -> dict[str, Any]:
     row = transaction(t)
     del row["reference_type"]
     return row
+
+
+# -- management reports: one shape each, used by the API (JSON/CSV) and `didstore report` ------
+def _u(minor: int, code: str) -> int | float:
+    return to_units(minor, currency(code))
+
+
+RENEWAL_COLUMNS = ["account_id", "name", "currency", "balance", "due", "shortfall", "e164",
+                   "next_billing_date", "monthly_fee", "renewals_in_window"]  # fmt: skip
+COST_COLUMNS = ["account_id", "name", "currency", "purchases", "rentals", "release_fees",
+                "refunds", "net"]  # fmt: skip
+NUMBER_COLUMNS = ["e164", "account_id", "status", "country", "region", "trunk_group_id",
+                  "application_id", "aadhaar_verification_required", "aadhaar_verified",
+                  "monthly_fee", "currency", "next_billing_date"]  # fmt: skip
+
+
+def renewal_risk(r: RenewalRisk) -> dict[str, Any]:
+    return {
+        "account_id": r.account_auth_id,
+        "name": r.account_name,
+        "currency": r.currency,
+        "balance": _u(r.balance_minor, r.currency),
+        "due": _u(r.due_minor, r.currency),
+        "shortfall": _u(r.shortfall_minor, r.currency),
+        "numbers": [
+            {
+                "e164": n.e164,
+                "next_billing_date": ts(n.next_billing_date),
+                "monthly_fee": _u(n.monthly_fee_minor, r.currency),
+                "renewals_in_window": n.renewals_in_window,
+            }
+            for n in r.numbers
+        ],
+    }
+
+
+def renewal_rows(risks: list[RenewalRisk]) -> list[dict[str, Any]]:
+    """One flat row per number at risk (CSV and tables)."""
+    rows: list[dict[str, Any]] = []
+    for r in risks:
+        head = {k: v for k, v in renewal_risk(r).items() if k != "numbers"}
+        rows.extend({**head, **n} for n in renewal_risk(r)["numbers"])
+    return rows
+
+
+def cost_line(c: CostLine) -> dict[str, Any]:
+    return {
+        "account_id": c.account_auth_id,
+        "name": c.account_name,
+        "currency": c.currency,
+        "purchases": _u(c.purchases_minor, c.currency),
+        "rentals": _u(c.rentals_minor, c.currency),
+        "release_fees": _u(c.release_fees_minor, c.currency),
+        "refunds": _u(c.refunds_minor, c.currency),
+        "net": _u(c.net_minor, c.currency),
+    }

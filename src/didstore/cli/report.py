@@ -12,7 +12,6 @@ from rich.table import Table
 
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, fail, open_state, out
 from didstore.domain.errors import DomainError, InvalidInput
-from didstore.domain.money import currency, to_units
 from didstore.services.models import Account, Number
 
 app = typer.Typer(
@@ -47,22 +46,16 @@ def _emit(
         out.print(table)
 
 
+def _number_columns() -> list[str]:
+    from didstore.api import wire_partner
+
+    return wire_partner.NUMBER_COLUMNS
+
+
 def _numbers(items: list[Number]) -> list[dict[str, Any]]:
     from didstore.api import wire  # the server stack: imported by operator commands only
 
     return [wire.owned_number(n) for n in items]
-
-
-NUMBER_COLUMNS = [
-    "e164",
-    "account_id",
-    "status",
-    "trunk_group_id",
-    "application_id",
-    "aadhaar_verification_required",
-    "aadhaar_verified",
-    "next_billing_date",
-]
 
 
 @app.command("renewals")
@@ -74,31 +67,16 @@ def renewals(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Numbers renewing soon whose account cannot cover every rental due."""
-    from didstore.api import wire
+    from didstore.api import wire_partner
 
     state = open_state(database_url)
     try:
         risks = state.reports.renewals(_partner(state, partner), within_days)
     except DomainError as exc:
         raise fail(exc) from exc
-    rows = []
-    for r in risks:
-        cur = currency(r.currency)
-        for n in r.numbers:
-            rows.append(
-                {
-                    "account_id": r.account_auth_id,
-                    "currency": r.currency,
-                    "balance": to_units(r.balance_minor, cur),
-                    "due": to_units(r.due_minor, cur),
-                    "shortfall": to_units(r.shortfall_minor, cur),
-                    "e164": n.e164,
-                    "next_billing_date": wire.ts(n.next_billing_date),
-                }
-            )
     _emit(
-        rows,
-        ["account_id", "currency", "balance", "due", "shortfall", "e164", "next_billing_date"],
+        wire_partner.renewal_rows(risks),
+        wire_partner.RENEWAL_COLUMNS,
         json_out,
         csv_out,
         "Renewals at risk",
@@ -118,7 +96,7 @@ def routing(
         items = state.reports.routing(_partner(state, partner))
     except DomainError as exc:
         raise fail(exc) from exc
-    _emit(_numbers(items), NUMBER_COLUMNS, json_out, csv_out, "Numbers with nowhere to route")
+    _emit(_numbers(items), _number_columns(), json_out, csv_out, "Numbers with nowhere to route")
 
 
 @app.command("kyc")
@@ -134,7 +112,7 @@ def kyc(
         items = state.reports.kyc(_partner(state, partner))
     except DomainError as exc:
         raise fail(exc) from exc
-    _emit(_numbers(items), NUMBER_COLUMNS, json_out, csv_out, "Restricted by Aadhaar KYC")
+    _emit(_numbers(items), _number_columns(), json_out, csv_out, "Restricted by Aadhaar KYC")
 
 
 @app.command("costs")
@@ -147,6 +125,8 @@ def costs(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Per customer: what the ledger charged for numbers in the period."""
+    from didstore.api import wire_partner
+
     state = open_state(database_url)
     try:
         lo = datetime.combine(date.fromisoformat(start), time.min, tzinfo=UTC)
@@ -156,33 +136,9 @@ def costs(
         raise fail(InvalidInput(f"dates must look like 2026-03-01 ({exc})")) from exc
     except DomainError as exc:
         raise fail(exc) from exc
-    rows = []
-    for c in lines:
-        cur = currency(c.currency)
-        rows.append(
-            {
-                "account_id": c.account_auth_id,
-                "name": c.account_name,
-                "currency": c.currency,
-                "purchases": to_units(c.purchases_minor, cur),
-                "rentals": to_units(c.rentals_minor, cur),
-                "release_fees": to_units(c.release_fees_minor, cur),
-                "refunds": to_units(c.refunds_minor, cur),
-                "net": to_units(c.net_minor, cur),
-            }
-        )
     _emit(
-        rows,
-        [
-            "account_id",
-            "name",
-            "currency",
-            "purchases",
-            "rentals",
-            "release_fees",
-            "refunds",
-            "net",
-        ],
+        [wire_partner.cost_line(c) for c in lines],
+        wire_partner.COST_COLUMNS,
         json_out,
         csv_out,
         "Number costs",

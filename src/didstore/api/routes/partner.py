@@ -19,7 +19,6 @@ from didstore.api.params import digits_param, paging
 from didstore.api.responses import JSON
 from didstore.api.state import AppState
 from didstore.domain.errors import AccountMismatch, InvalidInput
-from didstore.domain.money import currency, to_units
 from didstore.services.models import Account
 from didstore.services.reports import kept_reports
 from didstore.services.wallet import TransactionFilters
@@ -221,10 +220,6 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
 
 
-def _units(minor: int, code: str) -> int | float:
-    return to_units(minor, currency(code))
-
-
 @router.get("/reports/renewals/kept", summary="Renewal reports kept by the weekly job")
 def report_renewals_kept(request: Request) -> Response:
     _, partner = _partner(request)
@@ -236,47 +231,9 @@ def report_renewals_kept(request: Request) -> Response:
 def report_renewals(request: Request, within_days: int = 14) -> Response:
     _, partner = _partner(request)
     risks = _state(request).reports.renewals(partner, within_days)
-    accounts_: list[dict[str, Any]] = [
-        {
-            "account_id": r.account_auth_id,
-            "name": r.account_name,
-            "currency": r.currency,
-            "balance": _units(r.balance_minor, r.currency),
-            "due": _units(r.due_minor, r.currency),
-            "shortfall": _units(r.shortfall_minor, r.currency),
-            "numbers": [
-                {
-                    "e164": n.e164,
-                    "next_billing_date": wire.ts(n.next_billing_date),
-                    "monthly_fee": _units(n.monthly_fee_minor, r.currency),
-                    "renewals_in_window": n.renewals_in_window,
-                }
-                for n in r.numbers
-            ],
-        }
-        for r in risks
-    ]
     if _wants_csv(request):
-        flat = [
-            {**{k: v for k, v in a.items() if k != "numbers"}, **n}
-            for a in accounts_
-            for n in a["numbers"]
-        ]
-        return _csv(
-            flat,
-            [
-                "account_id",
-                "name",
-                "currency",
-                "balance",
-                "due",
-                "shortfall",
-                "e164",
-                "next_billing_date",
-                "monthly_fee",
-                "renewals_in_window",
-            ],
-        )
+        return _csv(wire_partner.renewal_rows(risks), wire_partner.RENEWAL_COLUMNS)
+    accounts_ = [wire_partner.renewal_risk(r) for r in risks]
     return JSON({"within_days": within_days, "accounts": accounts_})
 
 
@@ -284,20 +241,7 @@ def _number_rows(items: list[Any]) -> list[dict[str, Any]]:
     return [wire.owned_number(n) for n in items]
 
 
-_NUMBER_CSV = [
-    "e164",
-    "account_id",
-    "status",
-    "country",
-    "region",
-    "trunk_group_id",
-    "application_id",
-    "aadhaar_verification_required",
-    "aadhaar_verified",
-    "monthly_fee",
-    "currency",
-    "next_billing_date",
-]
+_NUMBER_CSV = wire_partner.NUMBER_COLUMNS
 
 
 @router.get("/reports/routing", summary="Active numbers with nowhere to route")
@@ -331,32 +275,7 @@ def report_costs(request: Request) -> Response:
     end = _day(query.get("to") or query.get("to_date"), "to", end=True) or datetime.combine(
         today.date() + timedelta(days=1), time.min, tzinfo=UTC
     )
-    lines = _state(request).reports.costs(partner, start, end)
-    rows = [
-        {
-            "account_id": c.account_auth_id,
-            "name": c.account_name,
-            "currency": c.currency,
-            "purchases": _units(c.purchases_minor, c.currency),
-            "rentals": _units(c.rentals_minor, c.currency),
-            "release_fees": _units(c.release_fees_minor, c.currency),
-            "refunds": _units(c.refunds_minor, c.currency),
-            "net": _units(c.net_minor, c.currency),
-        }
-        for c in lines
-    ]
+    rows = [wire_partner.cost_line(c) for c in _state(request).reports.costs(partner, start, end)]
     if _wants_csv(request):
-        return _csv(
-            rows,
-            [
-                "account_id",
-                "name",
-                "currency",
-                "purchases",
-                "rentals",
-                "release_fees",
-                "refunds",
-                "net",
-            ],
-        )
+        return _csv(rows, wire_partner.COST_COLUMNS)
     return JSON({"from": wire.ts(start), "to": wire.ts(end), "customers": rows})
