@@ -305,24 +305,31 @@ class RoutingService:
                 row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
         if row is None:
             raise NotFound("number not found")
-        value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
-        reason = route_reason(
-            state,
-            cooldown_ends_at,
-            trunk_id,
-            app_id,
-            self.clock.now(),
-            kyc_restricted=bool(kyc_needed) and not bool(verified),
-        )
-        routing = reason is None
-        return Route(
-            e164=value,
-            account_id=None if reason in _UNHELD else owner,
-            routable=routing,
-            trunk_group_id=trunk_id if routing else None,
-            application_id=app_id if routing else None,
-            reason=None if reason is None else reason.value,
-        )
+        return route_from_row(tuple(row), self.clock.now())
+
+
+def route_from_row(row: tuple[Any, ...], now: datetime) -> Route:
+    """The answer for one ``_ROUTE_SELECT`` row (``cooldown_ends_at`` timezone-aware): the
+    single place the lookup applies ``route_reason`` and hides the holder of an unheld
+    number. Shared by the sync path and the async fast path (ADR 0009)."""
+    value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
+    reason = route_reason(
+        state,
+        cooldown_ends_at,
+        trunk_id,
+        app_id,
+        now,
+        kyc_restricted=bool(kyc_needed) and not bool(verified),
+    )
+    routing = reason is None
+    return Route(
+        e164=value,
+        account_id=None if reason in _UNHELD else owner,
+        routable=routing,
+        trunk_group_id=trunk_id if routing else None,
+        application_id=app_id if routing else None,
+        reason=None if reason is None else reason.value,
+    )
 
 
 def _owner_stub(account: Account, owner: Any) -> Account:
