@@ -9,6 +9,7 @@ never turns a rare substring search from milliseconds into hundreds of milliseco
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,6 +85,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._autocommit: Engine | None = None
+        self._autocommit_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -108,5 +111,24 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def autocommit_engine(self) -> Engine:
+        """PostgreSQL hot read paths (ADR 0009): a small pool of autocommit connections
+        without pre-ping, so a read is one round trip (no ping, no BEGIN/COMMIT). A dropped
+        connection fails one request and is replaced. Same connection options as ``engine``."""
+        if self._autocommit is None:
+            with self._autocommit_lock:
+                if self._autocommit is None:
+                    self._autocommit = create_engine(
+                        self.engine.url,
+                        pool_size=8,
+                        max_overflow=8,
+                        pool_pre_ping=False,
+                        isolation_level="AUTOCOMMIT",
+                        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+                    )
+        return self._autocommit
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()

@@ -14,12 +14,11 @@ Rules:
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -118,26 +117,11 @@ class RoutingService:
         self.db = db
         self.clock = clock
         self.apps = apps
-        self._lookup_engine: Engine | None = None
-        self._lookup_lock = threading.Lock()
 
     def _lookup(self) -> Engine:
-        """PostgreSQL: a small pool of autocommit connections without pre-ping, just for the
-        route lookup (no BEGIN/COMMIT or ping round trips: one query per call). A dropped
-        connection fails one lookup and the pool is rebuilt."""
-        if self._lookup_engine is None:
-            with self._lookup_lock:
-                if self._lookup_engine is None:
-                    main = self.db.engine
-                    self._lookup_engine = create_engine(
-                        main.url,
-                        pool_size=8,
-                        max_overflow=8,
-                        pool_pre_ping=False,
-                        isolation_level="AUTOCOMMIT",
-                        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-                    )
-        return self._lookup_engine
+        """PostgreSQL: the autocommit pool without pre-ping (``Database.autocommit_engine``):
+        one query per call, no BEGIN/COMMIT or ping round trips."""
+        return self.db.autocommit_engine()
 
     # -- trunks ------------------------------------------------------------------------------
     def assign_trunk(self, actor: Actor, account: Account, e164: E164, raw_trunk: object) -> None:
