@@ -14,10 +14,13 @@ autocommit read engine (no pre-ping, no SQLAlchemy row objects): the list is a h
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Dialect
 
@@ -26,19 +29,25 @@ from didstore.db.tables import numbers
 from didstore.db.types import UTCDateTime
 from didstore.services.models import Account, Number
 
+# ``Number``'s fields, in order, as columns of ``number_query()`` (29 of its 38 columns): the
+# PostgreSQL path builds each ``Number`` positionally from a row; the window count rides last.
+_FROM_QUERY = {"owner_auth_id": "owner_auth_id", "aadhaar_verified": "owner_aadhaar_verified"}
+
 
 @cache
 def owned_statement(by_payer: bool, with_search: bool) -> Select[Any]:
     """The page query (parameters ``account_id``, ``now``, ``pattern``, ``limit``, ``offset``)."""
     from didstore.services.numbers import number_query, visible_owned
 
+    listed = number_query()
+    wanted = [listed.selected_columns[_FROM_QUERY.get(f.name, f.name)] for f in fields(Number)]
     holder = numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
     now: Any = bindparam("now", type_=UTCDateTime)
     conds = [holder == bindparam("account_id"), visible_owned(now)]
     if with_search:
         conds.append(numbers.c.e164.like(bindparam("pattern")))
     return (
-        number_query()
+        listed.with_only_columns(*wanted)
         .add_columns(func.count().over().label("total_count"))
         .where(*conds)
         .order_by(numbers.c.e164)
@@ -117,6 +126,7 @@ def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[
     conn = db.autocommit_engine().raw_connection()
     try:
         cur: Any = conn.cursor()  # psycopg's, for ``prepare=True``
+        set_json_loads(orjson.loads, cur)  # ``tags``: same lists, ~5x cheaper than json
         try:
             cur.execute(c.sql, raw_params, prepare=True)
             rows = cur.fetchall()
@@ -130,5 +140,6 @@ def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[
         for i in c.timestamps:  # stored as naive UTC (db/types.py)
             if values[i] is not None:
                 values[i] = values[i].replace(tzinfo=UTC)
-        items.append(Number.from_row(dict(zip(c.keys, values, strict=True))))
+        # psycopg already gives ``Number``'s types (bool, list, int): no ``from_row`` needed
+        items.append(Number(*values[:-1]))
     return items, rows[0][-1] if rows else None
