@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -80,6 +81,14 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _orjson_loads(dbapi_conn: Any, _record: Any) -> None:
+    """JSON columns read on the hot paths (``numbers.tags``) are parsed by orjson: the same
+    values as the stdlib parser, several times cheaper."""
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads, dbapi_conn)
+
+
 class Database:
     """The engine plus the two ways services open a transaction."""
 
@@ -118,7 +127,7 @@ class Database:
         if self._autocommit is None:
             with self._autocommit_lock:
                 if self._autocommit is None:
-                    self._autocommit = create_engine(
+                    fast = create_engine(
                         self.engine.url,
                         pool_size=8,
                         max_overflow=8,
@@ -126,6 +135,8 @@ class Database:
                         isolation_level="AUTOCOMMIT",
                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
                     )
+                    event.listen(fast, "connect", _orjson_loads)
+                    self._autocommit = fast
         return self._autocommit
 
     def dispose(self) -> None:

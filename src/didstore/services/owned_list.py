@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import orjson
-from psycopg.types.json import set_json_loads
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Dialect
 
@@ -126,7 +124,6 @@ def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[
     conn = db.autocommit_engine().raw_connection()
     try:
         cur: Any = conn.cursor()  # psycopg's, for ``prepare=True``
-        set_json_loads(orjson.loads, cur)  # ``tags``: same lists, ~5x cheaper than json
         try:
             cur.execute(c.sql, raw_params, prepare=True)
             rows = cur.fetchall()
