@@ -105,10 +105,7 @@ def list_owned_numbers(
     if db.dialect == "postgresql":
         items, total = _raw_page(db, _compiled(*shape, db.engine.dialect), params)
     else:
-        with db.read() as conn:
-            rows = conn.execute(owned_statement(*shape), params).all()
-        items = [Number.from_row(r._mapping) for r in rows]
-        total = rows[0]._mapping["total_count"] if rows else None
+        items, total = _page(db, owned_statement(*shape), params)
     if total is None:
         if page == 1:
             return items, 0
@@ -117,6 +114,13 @@ def list_owned_numbers(
         with db.read() as conn:
             total = conn.execute(_count_statement(*shape), params).scalar_one()
     return items, int(total)
+
+
+def _page(db: Database, stmt: Select[Any], params: dict[str, Any]) -> tuple[list[Number], Any]:
+    """Through SQLAlchemy (SQLite; on PostgreSQL the reference the raw path is tested against)."""
+    with db.read() as conn:
+        rows = conn.execute(stmt, params).all()
+    return [Number.from_row(r._mapping) for r in rows], rows[0][-1] if rows else None
 
 
 def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[Number], Any]:
