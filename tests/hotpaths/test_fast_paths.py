@@ -291,3 +291,20 @@ def test_list_owned_query_parameters_answer_as_fastapi_did(state: AppState, clie
     sub_only = client.get(f"{url}?include_subaccounts=false", headers=handle.headers)
     assert sub_only.json()["total"] == 3
     assert client.get(f"{url}?include_subaccounts=maybe", headers=handle.headers).status_code == 400
+
+
+def test_timestamp_text_is_unchanged_by_the_cheaper_formatting() -> None:
+    from datetime import UTC, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from didstore.api.wire import _ts
+
+    for micro in (0, 1, 536729, 999999):
+        base = datetime(2026, 11, 23, 12, 4, 25, micro)
+        for value in (
+            base.replace(tzinfo=UTC),
+            base,
+            base.replace(tzinfo=ZoneInfo("UTC")),
+            base.replace(tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        ):
+            assert _ts(value) == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
