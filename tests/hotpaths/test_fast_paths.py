@@ -308,3 +308,16 @@ def test_timestamp_text_is_unchanged_by_the_cheaper_formatting() -> None:
             base.replace(tzinfo=timezone(timedelta(hours=5, minutes=30))),
         ):
             assert _ts(value) == value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_openapi_still_documents_the_list_parameters(client: Any) -> None:
+    op = client.app.openapi()["paths"]["/api/v1/Account/{auth_id}/numbers"]["get"]
+    assert [p["name"] for p in op["parameters"]] == [
+        "auth_id",
+        "page",
+        "per_page",
+        "limit",
+        "offset",
+        "search",
+        "include_subaccounts",
+    ]

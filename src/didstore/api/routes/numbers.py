@@ -99,12 +99,7 @@ _LIST_PARAMS = query_parameters(
 @router.get(
     "/numbers",
     summary="List owned numbers",
-    openapi_extra={
-        "parameters": [
-            {"name": "auth_id", "in": "path", "required": True, "schema": {"type": "string"}},
-            *_LIST_PARAMS,
-        ]
-    },
+    openapi_extra={"parameters": _LIST_PARAMS},  # added to the path's own ``auth_id``
 )
 def list_numbers(request: Request, auth_id: str) -> Response:
     """Query parameters are read by hand (``params.query_ints``): FastAPI's per-request
