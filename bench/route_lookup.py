@@ -6,6 +6,10 @@ worker) and drives it with ``wrk`` when installed (random numbers per request), 
 concurrent httpx clients. Prints lookups/s and latency; ``--json`` for machine output.
 
     python bench/route_lookup.py --numbers 200000 --duration 20 --connections 32
+    python bench/route_lookup.py --database-url postgresql://…/db --keep   # load once, reuse
+
+Also reports non-2xx answers, the server's CPU seconds (``/proc/<pid>/stat``) as lookups per
+server CPU-second, and the 1-minute load average at the end of the run.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import cpu_seconds
 from sqlalchemy import create_engine, insert, text
 
 from didstore.db.engine import make_engine, normalize_url
@@ -184,7 +189,8 @@ def run_wrk(port: int, count: int, seconds: int, connections: int) -> dict[str, 
     os.unlink(script)
     output = done.stdout
     rps = next(float(line.split()[1]) for line in output.splitlines() if "Requests/sec" in line)
-    return {"tool": "wrk", "lookups_per_s": rps, "raw": output}
+    errors = [int(line.split()[-1]) for line in output.splitlines() if "Non-2xx" in line]
+    return {"tool": "wrk", "lookups_per_s": rps, "errors": sum(errors), "raw": output}
 
 
 def run_httpx(port: int, count: int, seconds: int, connections: int) -> dict[str, Any]:
@@ -217,15 +223,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--database-url", help="reuse a database loaded by an earlier --keep run")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database")
     args = parser.parse_args()
-    url = create_database(args.pg)
+    url = args.database_url or create_database(args.pg)
     proc = None
     try:
         started = time.monotonic()
-        load(url, args.numbers)
-        print(
-            f"loaded {args.numbers} numbers in {time.monotonic() - started:.1f}s", file=sys.stderr
-        )
+        if not args.database_url:
+            load(url, args.numbers)
+            print(f"loaded {args.numbers} numbers in {time.monotonic() - started:.1f}s into {url}")
         port = free_port()
         proc = start_server(url, port)
         # sanity: every reason answers 200 with the documented keys
@@ -236,7 +243,12 @@ def main() -> None:
         assert sample.status_code == 200, sample.text
         run = run_wrk if shutil.which("wrk") else run_httpx
         run(port, args.numbers, 3, args.connections)  # warm-up
+        cpu_before = cpu_seconds(proc.pid)
         result = run(port, args.numbers, args.duration, args.connections)
+        cpu = cpu_seconds(proc.pid) - cpu_before
+        result["server_cpu_s"] = round(cpu, 2)
+        result["per_server_cpu_s"] = round(result["lookups_per_s"] * args.duration / cpu)
+        result["load_1min"] = os.getloadavg()[0]
         result.update(
             numbers=args.numbers, seconds=args.duration, connections=args.connections,
             cpus=os.cpu_count(), sample=sample.json(),
@@ -245,12 +257,18 @@ def main() -> None:
             print(json.dumps(result, indent=2))
         else:
             print(result.get("raw", ""))
-            print(f"route lookups/s: {result['lookups_per_s']:.0f} ({result['tool']})")
+            print(
+                f"route lookups/s: {result['lookups_per_s']:.0f} ({result['tool']}), "
+                f"non-2xx {result.get('errors', 0)}, server CPU {result['server_cpu_s']} s "
+                f"= {result['per_server_cpu_s']} lookups per server CPU-second, "
+                f"load {result['load_1min']:.2f}"
+            )
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)
-        drop_database(args.pg, url)
+        if not args.keep:
+            drop_database(args.pg, url)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import __version__
 from didstore.api import errors
+from didstore.api.fast_routes import FastRouteLookup
 from didstore.api.idempotency import IdempotencyMiddleware
 from didstore.api.responses import JSON
 from didstore.api.routes import (
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             if jobs:
                 jobs.stop()
+            await state.route_lookup.close()
             db.dispose()
 
     app = FastAPI(
@@ -162,6 +164,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
 
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(FastRouteLookup, state=state, lookup=state.route_lookup)  # ADR 0009
     app.add_middleware(CanonicalPaths)
     return app
 

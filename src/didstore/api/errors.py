@@ -69,6 +69,13 @@ def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str,
     return status, body
 
 
+def domain_response(exc: e.DomainError, route_path: str = "") -> Response:
+    """The HTTP answer for a domain error (a 409 tells the SDK when to retry)."""
+    status, body = error_body(exc, route_path)
+    headers = {"Retry-After": "1"} if status == 409 else None
+    return JSON(body, status_code=status, headers=headers)
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -82,9 +89,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.DomainError)
     async def _domain(request: Request, exc: e.DomainError) -> Response:
         route = request.scope.get("route")
-        status, body = error_body(exc, getattr(route, "path", ""))
-        headers = {"Retry-After": "1"} if status == 409 else None
-        return JSON(body, status_code=status, headers=headers)
+        return domain_response(exc, getattr(route, "path", ""))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:

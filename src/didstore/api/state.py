@@ -14,6 +14,7 @@ from didstore.services.inventory import InventoryService
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
 from didstore.services.reports import ReportService
+from didstore.services.route_lookup import AsyncRouteLookup
 from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
 from didstore.services.trunks import TrunkService
@@ -37,6 +38,7 @@ class AppState:
     routing: RoutingService
     moves: SubaccountMoves
     calls: CallActivity
+    route_lookup: AsyncRouteLookup
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
@@ -56,4 +58,5 @@ class AppState:
             routing=RoutingService(db, clock, ApplicationService(db, clock)),
             moves=SubaccountMoves(db, clock),
             calls=CallActivity(db, clock),
+            route_lookup=AsyncRouteLookup(db.engine, clock),
         )

@@ -430,6 +430,7 @@ class OperatorTokens:
         self.db = db
         self.clock = clock
         self.env_token = env_token
+        self._verified: TTLCache[str, bool] = TTLCache(AUTH_CACHE_SECONDS)
 
     def ensure(self) -> str | None:
         """Create the token on first start; return it (to print) only when newly created."""
@@ -448,12 +449,26 @@ class OperatorTokens:
             return token
 
     def verify(self, token: str) -> bool:
+        """The env token is an in-memory compare; a stored token is a database read whose
+        success is remembered for ``AUTH_CACHE_SECONDS`` under the token's SHA-256 (a wrong
+        token is never cached; a token deleted by hand stops working within that time)."""
+        if self.known(token):
+            return True
         if self.env_token:
-            return hmac.compare_digest(self.env_token.encode(), token.encode())
+            return False
+        token_hash = hash_token(token)
         with self.db.read() as conn:
             found = conn.execute(
-                select(operator_tokens.c.id).where(
-                    operator_tokens.c.token_hash == hash_token(token)
-                )
+                select(operator_tokens.c.id).where(operator_tokens.c.token_hash == token_hash)
             ).first()
+        if found is not None:
+            self._verified.put(token_hash, True)
         return found is not None
+
+    def known(self, token: str) -> bool:
+        """True when ``token`` is the operator's without a database read: the env token, or
+        a stored token verified within the last ``AUTH_CACHE_SECONDS``. False means "ask
+        ``verify``", not "wrong" (the route-lookup fast path falls back to the full path)."""
+        if self.env_token:
+            return hmac.compare_digest(self.env_token.encode(), token.encode())
+        return self._verified.get(hash_token(token)) is not None

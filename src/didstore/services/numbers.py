@@ -39,6 +39,7 @@ from didstore.domain.renewal import early_release_fee
 from didstore.services import audit, ledger
 from didstore.services.applications import default_number_app_id
 from didstore.services.models import Account, Actor, Number, Page
+from didstore.services.owned_list import list_owned_numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,35 +234,18 @@ class NumberService:
         page: int,
         per_page: int,
     ) -> Page[Number]:
-        """A main account's list includes its sub-accounts' numbers unless told otherwise."""
-        now = self.clock.now()
-        if account.kind == "main" and include_subaccounts:
-            conds = [numbers.c.billing_account_id == account.id]
-        else:
-            conds = [numbers.c.owner_account_id == account.id]
-        conds.append(visible_owned(now))
-        if search:
-            digits = search_digits(search)
-            conds.append(numbers.c.e164.like(f"%{digits}%"))
-        with self.db.read() as conn:
-            # The exact total rides along as a window count: one round trip, not two.
-            rows = conn.execute(
-                number_query()
-                .add_columns(func.count().over().label("total_count"))
-                .where(*conds)
-                .order_by(numbers.c.e164)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).all()
-            if rows:
-                total = rows[0]._mapping["total_count"]
-            elif page == 1:
-                total = 0
-            else:  # a page past the end carries no row to read the count from
-                total = conn.execute(
-                    select(func.count()).select_from(numbers).where(*conds)
-                ).scalar_one()
-        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+        """A main account's list includes its sub-accounts' numbers unless told otherwise
+        (the statement and its rules: ``services/owned_list.py``)."""
+        items, total = list_owned_numbers(
+            self.db,
+            account,
+            pattern=f"%{search_digits(search)}%" if search else None,
+            include_subaccounts=include_subaccounts,
+            page=page,
+            per_page=per_page,
+            now=self.clock.now(),
+        )
+        return Page(items, page, per_page, total)
 
     def get_owned(self, account: Account, e164: E164) -> Number:
         """One number the account (or, for a main account, one of its sub-accounts) holds."""

@@ -14,12 +14,11 @@ Rules:
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from didstore.clock import Clock
 from didstore.db.engine import Database
@@ -118,26 +117,11 @@ class RoutingService:
         self.db = db
         self.clock = clock
         self.apps = apps
-        self._lookup_engine: Engine | None = None
-        self._lookup_lock = threading.Lock()
 
     def _lookup(self) -> Engine:
-        """PostgreSQL: a small pool of autocommit connections without pre-ping, just for the
-        route lookup (no BEGIN/COMMIT or ping round trips: one query per call). A dropped
-        connection fails one lookup and the pool is rebuilt."""
-        if self._lookup_engine is None:
-            with self._lookup_lock:
-                if self._lookup_engine is None:
-                    main = self.db.engine
-                    self._lookup_engine = create_engine(
-                        main.url,
-                        pool_size=8,
-                        max_overflow=8,
-                        pool_pre_ping=False,
-                        isolation_level="AUTOCOMMIT",
-                        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-                    )
-        return self._lookup_engine
+        """PostgreSQL: the autocommit pool without pre-ping (``Database.autocommit_engine``):
+        one query per call, no BEGIN/COMMIT or ping round trips."""
+        return self.db.autocommit_engine()
 
     # -- trunks ------------------------------------------------------------------------------
     def assign_trunk(self, actor: Actor, account: Account, e164: E164, raw_trunk: object) -> None:
@@ -305,24 +289,31 @@ class RoutingService:
                 row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
         if row is None:
             raise NotFound("number not found")
-        value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
-        reason = route_reason(
-            state,
-            cooldown_ends_at,
-            trunk_id,
-            app_id,
-            self.clock.now(),
-            kyc_restricted=bool(kyc_needed) and not bool(verified),
-        )
-        routing = reason is None
-        return Route(
-            e164=value,
-            account_id=None if reason in _UNHELD else owner,
-            routable=routing,
-            trunk_group_id=trunk_id if routing else None,
-            application_id=app_id if routing else None,
-            reason=None if reason is None else reason.value,
-        )
+        return route_from_row(tuple(row), self.clock.now())
+
+
+def route_from_row(row: tuple[Any, ...], now: datetime) -> Route:
+    """The answer for one ``_ROUTE_SELECT`` row (``cooldown_ends_at`` timezone-aware): the
+    single place the lookup applies ``route_reason`` and hides the holder of an unheld
+    number. Shared by the sync path and the async fast path (ADR 0009)."""
+    value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
+    reason = route_reason(
+        state,
+        cooldown_ends_at,
+        trunk_id,
+        app_id,
+        now,
+        kyc_restricted=bool(kyc_needed) and not bool(verified),
+    )
+    routing = reason is None
+    return Route(
+        e164=value,
+        account_id=None if reason in _UNHELD else owner,
+        routable=routing,
+        trunk_group_id=trunk_id if routing else None,
+        application_id=app_id if routing else None,
+        reason=None if reason is None else reason.value,
+    )
 
 
 def _owner_stub(account: Account, owner: Any) -> Account:

@@ -11,7 +11,15 @@ from starlette.responses import Response
 
 from didstore.api import wire
 from didstore.api.auth import account_scope
-from didstore.api.params import country_param, digits_param, paging, parse_bool, prefixes
+from didstore.api.params import (
+    country_param,
+    digits_param,
+    paging,
+    parse_bool,
+    prefixes,
+    query_ints,
+    query_parameters,
+)
 from didstore.api.responses import JSON
 from didstore.api.state import AppState
 from didstore.domain.e164 import from_body, from_path
@@ -78,23 +86,34 @@ def purchase(request: Request, auth_id: str, body: PurchaseBody) -> Response:
     )
 
 
-@router.get("/numbers", summary="List owned numbers")
-def list_numbers(
-    request: Request,
-    auth_id: str,
-    page: int | None = None,
-    per_page: int | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-    search: str | None = None,
-    include_subaccounts: str | None = None,
-) -> Response:
+_LIST_PARAMS = query_parameters(
+    ("page", "integer"),
+    ("per_page", "integer"),
+    ("limit", "integer"),
+    ("offset", "integer"),
+    ("search", "string"),
+    ("include_subaccounts", "string"),
+)
+
+
+@router.get(
+    "/numbers",
+    summary="List owned numbers",
+    openapi_extra={"parameters": _LIST_PARAMS},  # added to the path's own ``auth_id``
+)
+def list_numbers(request: Request, auth_id: str) -> Response:
+    """Query parameters are read by hand (``params.query_ints``): FastAPI's per-request
+    validation of seven parameters cost more CPU than the query (ADR 0009)."""
+    query = request.query_params
+    page, per_page, limit, offset = query_ints(query, "page", "per_page", "limit", "offset")
     scope = account_scope(request, auth_id)
     paged = paging(page, per_page, default=25, maximum=100, limit=limit, offset=offset)
     result = _state(request).numbers.list_owned(
         scope.account,
-        search=digits_param(search, "search"),
-        include_subaccounts=parse_bool(include_subaccounts, "include_subaccounts", True),
+        search=digits_param(query.get("search"), "search"),
+        include_subaccounts=parse_bool(
+            query.get("include_subaccounts"), "include_subaccounts", True
+        ),
         page=paged.page,
         per_page=paged.per_page,
     )

@@ -1,0 +1,146 @@
+"""The owned-number list (``GET /Account/{id}/numbers``): one statement, built once.
+
+Rules (spec §4.2): a main account's list includes its sub-accounts' numbers (by the paying
+account) unless told otherwise, anyone else's is what it owns; only numbers visible as owned
+at ``now`` (``numbers.visible_owned``); an optional digit substring; ordered by E.164 with an
+exact ``total`` riding along as a window count.
+
+The statement exists in four shapes (by payer or owner, with or without a substring), built
+once with bind parameters. SQLite executes it through SQLAlchemy. PostgreSQL executes the
+same statement, compiled once, as a prepared statement on a raw psycopg cursor of the
+autocommit read engine (no pre-ping, no SQLAlchemy row objects): the list is a hot read path
+(ADR 0009) and SQLAlchemy's per-execution and per-row work was most of its CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.engine import Dialect
+
+from didstore.db.engine import Database
+from didstore.db.tables import numbers
+from didstore.db.types import UTCDateTime
+from didstore.services.models import Account, Number
+
+# ``Number``'s fields, in order, as columns of ``number_query()`` (29 of its 38 columns): the
+# PostgreSQL path builds each ``Number`` positionally from a row; the window count rides last.
+_FROM_QUERY = {"owner_auth_id": "owner_auth_id", "aadhaar_verified": "owner_aadhaar_verified"}
+
+
+@cache
+def owned_statement(by_payer: bool, with_search: bool) -> Select[Any]:
+    """The page query (parameters ``account_id``, ``now``, ``pattern``, ``limit``, ``offset``)."""
+    from didstore.services.numbers import number_query, visible_owned
+
+    listed = number_query()
+    wanted = [listed.selected_columns[_FROM_QUERY.get(f.name, f.name)] for f in fields(Number)]
+    holder = numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
+    now: Any = bindparam("now", type_=UTCDateTime)
+    conds = [holder == bindparam("account_id"), visible_owned(now)]
+    if with_search:
+        conds.append(numbers.c.e164.like(bindparam("pattern")))
+    return (
+        listed.with_only_columns(*wanted)
+        .add_columns(func.count().over().label("total_count"))
+        .where(*conds)
+        .order_by(numbers.c.e164)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@cache
+def _count_statement(by_payer: bool, with_search: bool) -> Select[Any]:
+    page = owned_statement(by_payer, with_search)
+    return select(func.count()).select_from(numbers).where(page.whereclause)  # type: ignore[arg-type]
+
+
+class _Compiled:
+    """The PostgreSQL text of one shape, and where its timestamp columns sit in a row."""
+
+    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
+        # Expanded once (the IN list of owned states becomes plain parameters); the fixed
+        # parameters are kept and the request's are filled in per call.
+        placeholders = dict.fromkeys(("account_id", "now", "pattern", "limit", "offset"))
+        expanded = stmt.compile(dialect=dialect).construct_expanded_state(placeholders)
+        self.sql = expanded.statement
+        self.fixed = dict(expanded.parameters)
+        self.keys = list(stmt.selected_columns.keys())
+        self.timestamps = [
+            i for i, col in enumerate(stmt.selected_columns) if isinstance(col.type, UTCDateTime)
+        ]
+
+
+@cache
+def _compiled(by_payer: bool, with_search: bool, dialect: Dialect) -> _Compiled:
+    return _Compiled(owned_statement(by_payer, with_search), dialect)
+
+
+def list_owned_numbers(
+    db: Database,
+    account: Account,
+    *,
+    pattern: str | None,
+    include_subaccounts: bool,
+    page: int,
+    per_page: int,
+    now: datetime,
+) -> tuple[list[Number], int]:
+    """One page of the account's owned numbers and the exact total."""
+    by_payer = account.kind == "main" and include_subaccounts
+    shape = (by_payer, pattern is not None)
+    params: dict[str, Any] = {
+        "account_id": account.id,
+        "now": now,
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+    }
+    if pattern is not None:
+        params["pattern"] = pattern
+    if db.dialect == "postgresql":
+        items, total = _raw_page(db, _compiled(*shape, db.engine.dialect), params)
+    else:
+        items, total = _page(db, owned_statement(*shape), params)
+    if total is None:
+        if page == 1:
+            return items, 0
+        # a page past the end carries no row to read the count from
+        params.pop("limit"), params.pop("offset")
+        with db.read() as conn:
+            total = conn.execute(_count_statement(*shape), params).scalar_one()
+    return items, int(total)
+
+
+def _page(db: Database, stmt: Select[Any], params: dict[str, Any]) -> tuple[list[Number], Any]:
+    """Through SQLAlchemy (SQLite; on PostgreSQL the reference the raw path is tested against)."""
+    with db.read() as conn:
+        rows = conn.execute(stmt, params).all()
+    return [Number.from_row(r._mapping) for r in rows], rows[0][-1] if rows else None
+
+
+def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[Number], Any]:
+    raw_params = {**c.fixed, **params, "now": params["now"].astimezone(UTC).replace(tzinfo=None)}
+    conn = db.autocommit_engine().raw_connection()
+    try:
+        cur: Any = conn.cursor()  # psycopg's, for ``prepare=True``
+        try:
+            cur.execute(c.sql, raw_params, prepare=True)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+    finally:
+        conn.close()
+    items = []
+    for row in rows:
+        values = list(row)
+        for i in c.timestamps:  # stored as naive UTC (db/types.py)
+            if values[i] is not None:
+                values[i] = values[i].replace(tzinfo=UTC)
+        # psycopg already gives ``Number``'s types (bool, list, int): no ``from_row`` needed
+        items.append(Number(*values[:-1]))
+    return items, rows[0][-1] if rows else None
