@@ -35,7 +35,7 @@ from sqlalchemy import Engine, insert, select, text, update
 from didstore.clock import SystemClock
 from didstore.db.engine import Database, is_sqlite, make_engine
 from didstore.db.migrate import upgrade
-from didstore.db.tables import numbers
+from didstore.db.tables import billing_schedule, numbers
 from didstore.services.accounts import AccountService
 from didstore.services.models import CLI
 
@@ -215,6 +215,11 @@ def assign_owned(db: Database, account_id: int, count: int, now: datetime) -> in
                     next_billing_date=now + timedelta(days=30),
                     updated_at=now,
                 )
+            )
+        if ids:  # the renewal queue follows every billing date (services/schedule.py)
+            conn.execute(
+                insert(billing_schedule),
+                [{"number_id": i, "due_at": now + timedelta(days=30)} for i in ids],
             )
     return len(ids)
 

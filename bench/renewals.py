@@ -34,6 +34,13 @@ FEE = 300  # minor units per month
 NOW = datetime(2026, 2, 28, 23, tzinfo=UTC)
 
 
+# the renewal queue follows every billing date (services/schedule.py)
+_SCHEDULE_ALL = (
+    "INSERT INTO billing_schedule (number_id, due_at) "
+    "SELECT id, next_billing_date FROM numbers WHERE next_billing_date IS NOT NULL"
+)
+
+
 def _anchor(day: int) -> datetime:
     return datetime(2026, 1, day, 10, tzinfo=UTC)
 
@@ -83,7 +90,9 @@ def _seed_numbers_pg(db: Database, n: int, account_ids: list[int]) -> None:
                     "hi": hi,
                 },
             )
+        conn.execute(text(_SCHEDULE_ALL))
         conn.execute(text("ANALYZE numbers"))
+        conn.execute(text("ANALYZE billing_schedule"))
 
 
 def _seed_numbers_generic(db: Database, n: int, account_ids: list[int]) -> None:
@@ -118,6 +127,8 @@ def _seed_numbers_generic(db: Database, n: int, account_ids: list[int]) -> None:
     if batch:
         with db.write() as conn:
             conn.execute(insert(numbers), batch)
+    with db.write() as conn:
+        conn.execute(text(_SCHEDULE_ALL))
 
 
 def main() -> None:

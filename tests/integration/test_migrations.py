@@ -1,15 +1,17 @@
 """The migrations build exactly the schema the code describes, and can be undone."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 
 from didstore.db.engine import make_engine
-from didstore.db.migrate import MIGRATIONS, alembic_config
-from didstore.db.tables import metadata
+from didstore.db.migrate import MIGRATIONS, alembic_config, upgrade
+from didstore.db.tables import billing_schedule, metadata
 from tests.conftest import drop_database, new_database_url
 
 # Indexes that only exist on PostgreSQL (created by raw SQL in the migrations).
@@ -49,6 +51,39 @@ def test_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
                 cfg.attributes["connection"] = conn
                 (command.downgrade if target == "base" else command.upgrade)(cfg, target)
         assert _differences(url) == []
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def test_0006_queues_every_dated_number(tmp_path: Path) -> None:
+    """Upgrading a database with owned numbers puts each in the renewal queue at its own
+    billing date (a missed one would never be renewed)."""
+    url = new_database_url(tmp_path, "queue")
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:  # the database comes migrated: step back before 0006
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0005_partner")
+        due = datetime(2026, 3, 31, 10, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO numbers (id, e164, country, setup_fee_minor, monthly_fee_minor,"
+                    " currency, tags, state, owner_account_id, billing_account_id,"
+                    " next_billing_date, created_at, updated_at) VALUES"
+                    " ('n-owned', '+14155550100', 'US', 0, 100, 'USD', '[]', 'available',"
+                    " NULL, NULL, :due, :due, :due),"
+                    " ('n-stock', '+14155550101', 'US', 0, 100, 'USD', '[]', 'available',"
+                    " NULL, NULL, NULL, :due, :due)"
+                ),
+                {"due": due.replace(tzinfo=None)},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            queued = conn.execute(select(billing_schedule)).all()
+        assert [(q.number_id, q.due_at) for q in queued] == [("n-owned", due)]
     finally:
         engine.dispose()
         drop_database(url)

@@ -166,7 +166,6 @@ numbers = Table(
     Index("ix_numbers_owner_e164", "owner_account_id", "e164"),
     Index("ix_numbers_state_available_at", "state", "available_at"),
     Index("ix_numbers_state_cooldown", "state", "cooldown_ends_at"),
-    Index("ix_numbers_state_next_billing", "state", "next_billing_date"),
     Index("ix_numbers_partner_e164", "partner_id", "e164"),
 )
 
@@ -314,6 +313,18 @@ __all__ = [
 # quarantine when ``grace_ends_at`` passes unless the wallet is credited first.
 numbers.append_column(Column("suspended_at", UTCDateTime, nullable=True))
 numbers.append_column(Column("grace_ends_at", UTCDateTime, nullable=True))
+
+# The renewal queue: one row per number that has a ``next_billing_date`` (owned: active,
+# suspended or pending release), ``due_at`` equal to it. Renewals find due numbers here, so
+# ``numbers`` keeps no index on its billing dates and a renewal's UPDATE of it is a HOT
+# update (ADR 0012). Written in the same transaction as every change of the billing date.
+billing_schedule = Table(
+    "billing_schedule",
+    metadata,
+    Column("number_id", String(36), ForeignKey("numbers.id"), primary_key=True),
+    Column("due_at", UTCDateTime, nullable=False),
+    Index("ix_billing_schedule_due", "due_at", "number_id"),
+)
 
 # One row per (number, billing period) ever charged: the unique key is what makes a renewal
 # happen exactly once, however many workers run and however often a run is repeated.

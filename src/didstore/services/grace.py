@@ -15,6 +15,7 @@ from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import accounts, audit_log, numbers
 from didstore.domain.lifecycle import NumberState, quarantine_ends
+from didstore.services.schedule import unschedule
 
 CHUNK_SIZE = 10_000
 
@@ -74,6 +75,7 @@ def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SIZE) ->
                     for r in rows
                 ],
             )
+            unschedule(conn, [r.id for r in rows])
             conn.execute(
                 insert(audit_log),
                 [

@@ -21,6 +21,7 @@ from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import audit_log, numbers
 from didstore.domain.lifecycle import NumberState
+from didstore.services.schedule import unschedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ def _move(
     moved = conn.execute(
         update(numbers).where(*conds).values(**values).returning(numbers.c.id, numbers.c.e164)
     ).all()
+    if moved and "next_billing_date" in values and values["next_billing_date"] is None:
+        unschedule(conn, [number_id for number_id, _ in moved])
     if moved:
         conn.execute(
             insert(audit_log),

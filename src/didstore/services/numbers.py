@@ -40,6 +40,7 @@ from didstore.services import audit, ledger
 from didstore.services.applications import default_number_app_id
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
+from didstore.services.schedule import schedule, unschedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ class NumberService:
             ).first()
             if claimed is None:
                 raise NotFound("number not found in inventory")
+            schedule(conn, m["id"], add_months(now, 1))
             default_app = default_number_app_id(conn, buyer)  # routing: auto-attach (spec 4.7)
             if default_app is not None:
                 conn.execute(
@@ -366,6 +368,8 @@ class NumberService:
             ).first()
             if done is None:  # changed under us (a concurrent release or cancel): retry
                 raise Conflict("the number changed while it was being released; try again")
+            if immediate:
+                unschedule(conn, [m["id"]])
             audit.record(
                 conn,
                 actor,

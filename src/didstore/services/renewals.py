@@ -15,8 +15,10 @@ routing at once, stays owned) until the wallet is credited (:func:`retry_suspend
 called inside the credit's transaction, and again by every renewal run) or its grace
 period ends (the lifecycle job releases it into quarantine).
 
-Work is set-based in keyset chunks of ~10k numbers: per chunk one bulk insert of charges,
-one INSERT ... SELECT of ledger rows, one UPDATE of numbers and one UPDATE per wallet.
+Work is set-based in keyset chunks of ~10k numbers taken from the renewal queue
+(``billing_schedule``, ordered by due date; ADR 0012): per chunk one bulk insert of charges
+and one of ledger rows (COPY on PostgreSQL), one UPDATE of numbers (a HOT update: no index
+on ``numbers`` covers the billing dates), one of the queue and one per wallet.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Connection,
+    String,
+    Table,
     and_,
+    any_,
     bindparam,
     insert,
     literal,
@@ -45,6 +51,7 @@ from didstore.db.engine import Database
 from didstore.db.tables import (
     accounts,
     audit_log,
+    billing_schedule,
     ledger_entries,
     numbers,
     renewal_charges,
@@ -122,6 +129,7 @@ def _settle(
         balances[(int(w.account_id), str(w.currency))] = [str(w.id), int(w.balance_minor), 0]
     batch = new_uuid()
     charges: list[dict[str, Any]] = []
+    charged_e164: list[str] = []  # of each charge, for its ledger row
     suspend: list[Any] = []
     reactivated: list[Any] = []
     for r in rows:
@@ -151,11 +159,12 @@ def _settle(
                 "charged_at": now,
             }
         )
+        charged_e164.append(r.e164)
         report.charged_minor[r.currency] = report.charged_minor.get(r.currency, 0) + fee
         if r.state == SUSPENDED:
             reactivated.append(r)
     if charges:
-        _write_charges(conn, charges, batch, now, balances)
+        _write_charges(conn, charges, charged_e164, batch, now, balances)
     if suspend:
         _suspend(conn, suspend, now, grace, actor_id)
     if reactivated:
@@ -169,51 +178,35 @@ def _settle(
 def _write_charges(
     conn: Connection,
     charges: list[dict[str, Any]],
+    charged_e164: list[str],
     batch: str,
     now: datetime,
     balances: dict[tuple[int, str], list[Any]],
 ) -> None:
     rc = renewal_charges
-    _insert_charges(conn, charges)  # the unique key: a period charged twice aborts here
-    ledger_rows = (
-        select(
-            rc.c.ledger_entry_id,
-            rc.c.wallet_id,
-            rc.c.account_id,
-            literal("debit"),
-            rc.c.amount_minor,
-            rc.c.balance_after_minor,
-            rc.c.currency,
-            literal("did_rental"),
-            literal("did:") + numbers.c.e164,
-            literal("Monthly rental of ") + numbers.c.e164,
-            rc.c.number_id,
-            literal("completed"),
-            rc.c.charged_at,
-        )
-        .join(numbers, numbers.c.id == rc.c.number_id)
-        .where(rc.c.batch_id == batch, rc.c.amount_minor > 0)
-        .order_by(rc.c.seq)
-    )
-    conn.execute(
-        insert(ledger_entries).from_select(
-            [
-                "id",
-                "wallet_id",
-                "account_id",
-                "type",
-                "amount_minor",
-                "balance_after_minor",
-                "currency",
-                "reference_type",
-                "reference",
-                "description",
-                "number_id",
-                "status",
-                "created_at",
-            ],
-            ledger_rows,
-        )
+    _bulk_insert(conn, renewal_charges, charges)  # the unique key: no period charged twice
+    _bulk_insert(
+        conn,
+        ledger_entries,
+        [
+            {
+                "id": c["ledger_entry_id"],
+                "wallet_id": c["wallet_id"],
+                "account_id": c["account_id"],
+                "type": "debit",
+                "amount_minor": c["amount_minor"],
+                "balance_after_minor": c["balance_after_minor"],
+                "currency": c["currency"],
+                "reference_type": "did_rental",
+                "reference": f"did:{e164}",
+                "description": f"Monthly rental of {e164}",
+                "number_id": c["number_id"],
+                "status": "completed",
+                "created_at": c["charged_at"],
+            }
+            for c, e164 in zip(charges, charged_e164, strict=True)
+            if c["amount_minor"] > 0
+        ],
     )
     conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
         update(numbers)
@@ -226,6 +219,11 @@ def _write_charges(
             grace_ends_at=None,
             updated_at=now,
         )
+    )
+    conn.execute(  # the queue follows the number's new date
+        update(billing_schedule)
+        .where(billing_schedule.c.number_id == rc.c.number_id, rc.c.batch_id == batch)
+        .values(due_at=rc.c.next_period_start)
     )
     debits = [
         {"wid": w[0], "amt": w[2], "account_id": key[0], "currency": key[1], "after": w[1]}
@@ -271,39 +269,25 @@ def _write_charges(
         )
 
 
-_CHARGE_COLUMNS = (
-    "number_id",
-    "period_start",
-    "next_period_start",
-    "account_id",
-    "wallet_id",
-    "currency",
-    "amount_minor",
-    "balance_after_minor",
-    "ledger_entry_id",
-    "batch_id",
-    "charged_at",
-)
-_TIMES = ("period_start", "next_period_start", "charged_at")
-
-
-def _insert_charges(conn: Connection, charges: list[dict[str, Any]]) -> None:
-    """Bulk insert; on PostgreSQL through COPY in the same transaction (several times faster
-    than row-by-row parameters, and the unique key is enforced all the same)."""
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(renewal_charges), charges)
+def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) in this transaction; on PostgreSQL through
+    COPY, several times faster than row-by-row parameters, constraints enforced all the
+    same. Timestamps are UTC-aware and stored naive (``UTCDateTime``)."""
+    if not rows:
         return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
     raw = conn.connection.driver_connection
     assert raw is not None
-    naive = {name: name in _TIMES for name in _CHARGE_COLUMNS}
-    copy_sql = f"COPY renewal_charges ({', '.join(_CHARGE_COLUMNS)}) FROM STDIN"
-    with raw.cursor() as cur, cur.copy(copy_sql) as cp:
-        for c in charges:
+    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as cp:
+        for row in rows:
             cp.write_row(
-                tuple(
-                    c[k].astimezone(UTC).replace(tzinfo=None) if naive[k] else c[k]
-                    for k in _CHARGE_COLUMNS
-                )
+                [
+                    v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
+                    for v in row.values()
+                ]
             )
 
 
@@ -362,20 +346,14 @@ def run_renewals(
     total = RenewalReport()
     cursor: tuple[datetime, str] | None = None
     while True:
-        query = select(*_COLUMNS).where(_due(now))
-        if cursor is not None:
-            query = query.where(tuple_(numbers.c.next_billing_date, numbers.c.id) > tuple_(*cursor))
-        query = (
-            query.order_by(numbers.c.next_billing_date, numbers.c.id)
-            .limit(chunk_size)
-            .with_for_update(skip_locked=True, of=numbers)
-        )
         rows: Sequence[Any] = ()
         try:
             with db.write() as conn:
-                rows = conn.execute(query).all()
-                if not rows:
+                candidates = conn.execute(_candidates(now, cursor, chunk_size)).all()
+                if not candidates:
                     break
+                last = (candidates[-1].due_at, candidates[-1].number_id)
+                rows = _lock_due(conn, now, [c.number_id for c in candidates])
                 done = _settle(conn, rows, now, grace, "renewals")
         except DBAPIError:
             if not rows:  # could not even read the chunk: nothing to skip past
@@ -384,15 +362,46 @@ def run_renewals(
             # next run charges these numbers (their periods are still open).
             log.exception("renewal chunk failed; its numbers are retried by the next run")
             total.failed += len(rows)
-            cursor = (rows[-1].next_billing_date, rows[-1].id)
+            cursor = last
             continue
-        cursor = (rows[-1].next_billing_date, rows[-1].id)
+        cursor = last
         total.add(done)
         if after_chunk is not None:
             after_chunk(done)
-        if len(rows) < chunk_size:
+        if len(candidates) < chunk_size:
             break
     return total
+
+
+def _after(cursor: tuple[datetime, str] | None) -> Any:
+    bs = billing_schedule.c
+    return literal(True) if cursor is None else tuple_(bs.due_at, bs.number_id) > tuple_(*cursor)
+
+
+def _candidates(now: datetime, cursor: tuple[datetime, str] | None, limit: int) -> Any:
+    """The next ``limit`` queue entries due by ``now``, in (due_at, number_id) order."""
+    bs = billing_schedule.c
+    return (
+        select(bs.due_at, bs.number_id)
+        .where(bs.due_at <= now, _after(cursor))
+        .order_by(bs.due_at, bs.number_id)
+        .limit(limit)
+    )
+
+
+def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence[Any]:
+    """Lock those of ``ids`` that are really due (their own state and date, re-checked under
+    the lock), oldest period first; numbers another worker holds are skipped."""
+    if conn.dialect.name == "postgresql":  # one array parameter: planned as 10k PK probes
+        wanted = numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
+    else:
+        wanted = numbers.c.id.in_(ids)
+    return conn.execute(
+        select(*_COLUMNS)
+        .where(wanted, _due(now))
+        .order_by(numbers.c.next_billing_date, numbers.c.id)
+        .with_for_update(skip_locked=True, of=numbers)
+    ).all()
 
 
 def retry_suspended(
