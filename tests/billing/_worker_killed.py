@@ -1,6 +1,9 @@
 """A renewal worker that is killed with SIGKILL (no cleanup, no rollback handler) either
 between chunks or inside a chunk's transaction, after its ledger rows were written but
-before it committed. Usage: python _worker_killed.py DATABASE_URL NOW_ISO between|inside"""
+before it committed (killed right after the chunk's UPDATE of numbers, which follows the
+charge and ledger rows; those go by COPY on PostgreSQL, which fires no cursor event).
+
+Usage: python _worker_killed.py DATABASE_URL NOW_ISO between|inside"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ def main() -> None:
 
         @event.listens_for(db.engine, "after_cursor_execute")
         def _die(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-            if chunks >= 1 and statement.lstrip().upper().startswith("INSERT INTO LEDGER"):
+            if chunks >= 1 and statement.lstrip().upper().startswith("UPDATE NUMBERS"):
                 os.kill(os.getpid(), signal.SIGKILL)
 
     run_renewals(db, FixedClock(now), chunk_size=4, after_chunk=after_chunk)
