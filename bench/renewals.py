@@ -144,7 +144,8 @@ def main() -> None:
     admin_url = normalize_url(args.postgres_url)
     name = f"didstore_bench_{uuid.uuid4().hex[:8]}"
     if args.sqlite:
-        args.sqlite.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a stale WAL beside a new file: disk I/O error
+            Path(f"{args.sqlite}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{args.sqlite}"
     else:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

@@ -74,7 +74,7 @@ def _same(pair: Pair, path: str, headers: dict[str, str], method: str = "GET") -
 
 def _fast_served(client: TestClient) -> bool:
     lookup = client.app.state.didstore.route_lookup  # type: ignore[attr-defined]
-    return lookup._pool is not None  # type: ignore[no-any-return]
+    return lookup.pool.opened  # type: ignore[no-any-return]
 
 
 def _set(app_state: AppState, e164: str, **values: Any) -> None:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import __version__
 from didstore.api import errors
-from didstore.api.fast_routes import FastRouteLookup
+from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
 from didstore.api.idempotency import IdempotencyMiddleware
 from didstore.api.responses import JSON
 from didstore.api.routes import (
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if jobs:
                 jobs.stop()
             await state.route_lookup.close()
+            await state.owned_list.close()
             db.dispose()
 
     app = FastAPI(
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
 
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(FastOwnedList, state=state, lister=state.owned_list)  # ADR 0009
     app.add_middleware(FastRouteLookup, state=state, lookup=state.route_lookup)  # ADR 0009
     app.add_middleware(CanonicalPaths)
     return app

@@ -148,3 +148,29 @@ def query_parameters(*specs: tuple[str, str]) -> list[dict[str, Any]]:
         {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
         for name, kind in specs
     ]
+
+
+OWNED_LIST_INTS = ("page", "per_page", "limit", "offset")
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedListQuery:
+    """The owned-number list's parameters (``GET /Account/{id}/numbers``), checked."""
+
+    page: int
+    per_page: int
+    search: str | None
+    include_subaccounts: bool
+
+
+def owned_list_query(query: QueryParams, ints: list[int | None]) -> OwnedListQuery:
+    """``ints`` is ``query_ints(query, *OWNED_LIST_INTS)`` (read first by the route, before
+    authentication, so a malformed integer answers 400 as FastAPI's validation did)."""
+    page, per_page, limit, offset = ints
+    paged = paging(page, per_page, default=25, maximum=100, limit=limit, offset=offset)
+    return OwnedListQuery(
+        paged.page,
+        paged.per_page,
+        digits_param(query.get("search"), "search"),
+        parse_bool(query.get("include_subaccounts"), "include_subaccounts", True),
+    )

@@ -12,6 +12,7 @@ from didstore.services.applications import ApplicationService
 from didstore.services.calls import CallActivity
 from didstore.services.inventory import InventoryService
 from didstore.services.numbers import NumberService
+from didstore.services.owned_list import AsyncOwnedList
 from didstore.services.partner import PartnerService
 from didstore.services.reports import ReportService
 from didstore.services.route_lookup import AsyncRouteLookup
@@ -39,6 +40,7 @@ class AppState:
     moves: SubaccountMoves
     calls: CallActivity
     route_lookup: AsyncRouteLookup
+    owned_list: AsyncOwnedList
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> AppState:
@@ -59,4 +61,5 @@ class AppState:
             moves=SubaccountMoves(db, clock),
             calls=CallActivity(db, clock),
             route_lookup=AsyncRouteLookup(db.engine, clock),
+            owned_list=AsyncOwnedList(db.engine, clock),
         )

@@ -7,6 +7,7 @@ fees (spec §2, §4.1, §4.3; entities spec §3, §4, §5).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,6 +104,11 @@ def owned_number(n: Number, *, source: str | None = None) -> dict[str, Any]:
 
 def page(items: list[dict[str, Any]], page_no: int, per_page: int, total: int) -> dict[str, Any]:
     return {"items": items, "page": page_no, "per_page": per_page, "total": total}
+
+
+def owned_page(items: Sequence[Number], page_no: int, per_page: int, total: int) -> dict[str, Any]:
+    """The owned-number list (§4.2), from the route and from its fast path alike."""
+    return page([owned_number(n) for n in items], page_no, per_page, total)
 
 
 RELEASE_NOTE = (

@@ -103,6 +103,11 @@ class AccountService:
         self._auth_cache.put((auth_id, token_hash), account)
         return account
 
+    def cached(self, auth_id: str, token: str) -> Account | None:
+        """The account ``authenticate`` would answer from memory, without the database; None
+        when it would have to ask the database (not cached, or a wrong token)."""
+        return self._auth_cache.get((auth_id, hash_token(token)))
+
     def forget(self, auth_id: str) -> None:
         """Drop cached authentications of ``auth_id`` (after its row changed)."""
         self._auth_cache.discard_where(lambda key: key[0] == auth_id)

@@ -19,7 +19,7 @@ from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import accounts, numbers
 from didstore.domain.billing import add_months
-from didstore.domain.e164 import E164, search_digits
+from didstore.domain.e164 import E164
 from didstore.domain.errors import (
     AlreadyPendingRelease,
     Conflict,
@@ -39,7 +39,7 @@ from didstore.domain.renewal import early_release_fee
 from didstore.services import audit, ledger
 from didstore.services.applications import default_number_app_id
 from didstore.services.models import Account, Actor, Number, Page
-from didstore.services.owned_list import list_owned_numbers
+from didstore.services.owned_list import list_owned_numbers, owned_pattern
 from didstore.services.schedule import schedule, unschedule
 
 
@@ -241,7 +241,7 @@ class NumberService:
         items, total = list_owned_numbers(
             self.db,
             account,
-            pattern=f"%{search_digits(search)}%" if search else None,
+            pattern=owned_pattern(search),
             include_subaccounts=include_subaccounts,
             page=page,
             per_page=per_page,

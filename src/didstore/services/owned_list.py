@@ -20,11 +20,14 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 
+from didstore.clock import Clock
 from didstore.db.engine import Database
 from didstore.db.tables import numbers
 from didstore.db.types import UTCDateTime
+from didstore.domain.e164 import search_digits
+from didstore.services.async_pool import LoopPool
 from didstore.services.models import Account, Number
 
 # ``Number``'s fields, in order, as columns of ``number_query()`` (29 of its 38 columns): the
@@ -81,6 +84,32 @@ def _compiled(by_payer: bool, with_search: bool, dialect: Dialect) -> _Compiled:
     return _Compiled(owned_statement(by_payer, with_search), dialect)
 
 
+def owned_pattern(search: str | None) -> str | None:
+    """The LIKE pattern of the ``search`` parameter (digits of a partial number)."""
+    return f"%{search_digits(search)}%" if search else None
+
+
+def _request(
+    account: Account,
+    pattern: str | None,
+    include_subaccounts: bool,
+    page: int,
+    per_page: int,
+    now: datetime,
+) -> tuple[tuple[bool, bool], dict[str, Any]]:
+    """The statement shape and parameters of one page request."""
+    by_payer = account.kind == "main" and include_subaccounts
+    params: dict[str, Any] = {
+        "account_id": account.id,
+        "now": now,
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+    }
+    if pattern is not None:
+        params["pattern"] = pattern
+    return (by_payer, pattern is not None), params
+
+
 def list_owned_numbers(
     db: Database,
     account: Account,
@@ -92,16 +121,7 @@ def list_owned_numbers(
     now: datetime,
 ) -> tuple[list[Number], int]:
     """One page of the account's owned numbers and the exact total."""
-    by_payer = account.kind == "main" and include_subaccounts
-    shape = (by_payer, pattern is not None)
-    params: dict[str, Any] = {
-        "account_id": account.id,
-        "now": now,
-        "limit": per_page,
-        "offset": (page - 1) * per_page,
-    }
-    if pattern is not None:
-        params["pattern"] = pattern
+    shape, params = _request(account, pattern, include_subaccounts, page, per_page, now)
     if db.dialect == "postgresql":
         items, total = _raw_page(db, _compiled(*shape, db.engine.dialect), params)
     else:
@@ -123,18 +143,26 @@ def _page(db: Database, stmt: Select[Any], params: dict[str, Any]) -> tuple[list
     return [Number.from_row(r._mapping) for r in rows], rows[0][-1] if rows else None
 
 
+def _raw_params(c: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
+    return {**c.fixed, **params, "now": params["now"].astimezone(UTC).replace(tzinfo=None)}
+
+
 def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[Number], Any]:
-    raw_params = {**c.fixed, **params, "now": params["now"].astimezone(UTC).replace(tzinfo=None)}
     conn = db.autocommit_engine().raw_connection()
     try:
         cur: Any = conn.cursor()  # psycopg's, for ``prepare=True``
         try:
-            cur.execute(c.sql, raw_params, prepare=True)
+            cur.execute(c.sql, _raw_params(c, params), prepare=True)
             rows = cur.fetchall()
         finally:
             cur.close()
     finally:
         conn.close()
+    return _numbers(c, rows)
+
+
+def _numbers(c: _Compiled, rows: list[Any]) -> tuple[list[Number], Any]:
+    """``Number``s and the window total from raw psycopg rows."""
     items = []
     for row in rows:
         values = list(row)
@@ -144,3 +172,42 @@ def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[
         # psycopg already gives ``Number``'s types (bool, list, int): no ``from_row`` needed
         items.append(Number(*values[:-1]))
     return items, rows[0][-1] if rows else None
+
+
+class AsyncOwnedList:
+    """The same page on the event loop (PostgreSQL; ADR 0009): the same compiled statement
+    and row conversion as the raw sync path, on an async pool with the same session options
+    as ``Database.autocommit_engine``. ``page`` answers None when the sync path must answer
+    instead (a page past the end, whose total needs a second query)."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.clock = clock
+        self.pool = LoopPool(engine, "didstore-owned-list", "-c plan_cache_mode=force_custom_plan")
+        self.supported = self.pool.supported
+        self._dialect = engine.dialect
+        self.served = 0  # pages answered by the fast path (tests read it)
+
+    async def page(
+        self,
+        account: Account,
+        *,
+        search: str | None,
+        include_subaccounts: bool,
+        page: int,
+        per_page: int,
+    ) -> tuple[list[Number], int] | None:
+        shape, params = _request(
+            account, owned_pattern(search), include_subaccounts, page, per_page, self.clock.now()
+        )
+        c = _compiled(*shape, self._dialect)
+        pool = await self.pool.get()
+        async with pool.connection() as conn:
+            cursor = await conn.execute(c.sql, _raw_params(c, params), prepare=True)
+            rows = await cursor.fetchall()
+        items, total = _numbers(c, rows)
+        if total is None:
+            return ([], 0) if page == 1 else None
+        return items, int(total)
+
+    async def close(self) -> None:
+        await self.pool.close()

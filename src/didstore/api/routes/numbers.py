@@ -12,8 +12,10 @@ from starlette.responses import Response
 from didstore.api import wire
 from didstore.api.auth import account_scope
 from didstore.api.params import (
+    OWNED_LIST_INTS,
     country_param,
     digits_param,
+    owned_list_query,
     paging,
     parse_bool,
     prefixes,
@@ -105,23 +107,17 @@ def list_numbers(request: Request, auth_id: str) -> Response:
     """Query parameters are read by hand (``params.query_ints``): FastAPI's per-request
     validation of seven parameters cost more CPU than the query (ADR 0009)."""
     query = request.query_params
-    page, per_page, limit, offset = query_ints(query, "page", "per_page", "limit", "offset")
+    ints = query_ints(query, *OWNED_LIST_INTS)
     scope = account_scope(request, auth_id)
-    paged = paging(page, per_page, default=25, maximum=100, limit=limit, offset=offset)
+    q = owned_list_query(query, ints)
     result = _state(request).numbers.list_owned(
         scope.account,
-        search=digits_param(query.get("search"), "search"),
-        include_subaccounts=parse_bool(
-            query.get("include_subaccounts"), "include_subaccounts", True
-        ),
-        page=paged.page,
-        per_page=paged.per_page,
+        search=q.search,
+        include_subaccounts=q.include_subaccounts,
+        page=q.page,
+        per_page=q.per_page,
     )
-    return JSON(
-        wire.page(
-            [wire.owned_number(n) for n in result.items], result.page, result.per_page, result.total
-        )
-    )
+    return JSON(wire.owned_page(result.items, result.page, result.per_page, result.total))
 
 
 @router.delete("/numbers/{e164}", summary="Release (unrent) a number")
