@@ -10,24 +10,28 @@ stands aside.
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
 from didstore.api.app import create_app
 from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
 from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.config import Settings
-from didstore.db.tables import accounts
+from didstore.db.tables import accounts, numbers
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
+from didstore.services.numbers import visible_owned, visible_owned_unindexed
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, make_sub_account, stock
 
 Pair = tuple[TestClient, TestClient]
+STATES = ("available", "active", "pending_release", "suspended", "quarantined", "blocked")
 
 
 @pytest.fixture
@@ -138,3 +142,41 @@ def test_owned_list_fast_path_callers_and_credentials(state: AppState, pair: Pai
     for client in pair:
         client.app.state.didstore.accounts.forget(main.auth_id)  # type: ignore[attr-defined]
     assert _same(pair, path, main.headers).status_code == 401
+
+
+def test_unindexed_visibility_selects_exactly_the_visible_rows(state: AppState) -> None:
+    """``visible_owned_unindexed`` (the owned list's form, ADR 0009 §8) and ``visible_owned``
+    pick the same rows for every state and every cooldown/grace value around ``now``."""
+    now = state.clock.now()
+    owner = state.accounts.get(make_account(state, balance=0).auth_id)
+    times = [None, now - timedelta(seconds=1), now, now + timedelta(seconds=1)]
+    rows = []
+    for i, (st, cooldown, grace) in enumerate(itertools.product(STATES, times, times)):
+        owned = st not in ("available", "quarantined")
+        rows.append(
+            {
+                "id": f"vis-{i}",
+                "e164": f"+1415556{i:04d}",
+                "country": "US",
+                "setup_fee_minor": 0,
+                "monthly_fee_minor": 0,
+                "currency": "USD",
+                "tags": [],
+                "state": st,
+                "owner_account_id": owner.id if owned else None,
+                "billing_account_id": owner.id if owned else None,
+                "cooldown_ends_at": cooldown,
+                "grace_ends_at": grace,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    with state.db.write() as conn:
+        conn.execute(insert(numbers), rows)
+    with state.db.read() as conn:
+        indexed = set(conn.execute(select(numbers.c.id).where(visible_owned(now))).scalars())
+        unindexed = set(
+            conn.execute(select(numbers.c.id).where(visible_owned_unindexed(now))).scalars()
+        )
+    assert indexed == unindexed
+    assert 0 < len(indexed) < len(rows)  # both kinds of answer were exercised

@@ -162,8 +162,20 @@ numbers = Table(
     # trap of the performance notes: a filter with no match must not scan the table).
     Index("ix_numbers_state_country_e164", "state", "country", "e164"),
     Index("ix_numbers_state_e164", "state", "e164"),
-    Index("ix_numbers_billing_e164", "billing_account_id", "e164"),
-    Index("ix_numbers_owner_e164", "owner_account_id", "e164"),
+    # Owned lists: a page walks (account, e164); on PostgreSQL the included state columns let
+    # the exact total be an index-only count (ADR 0009 §8).
+    Index(
+        "ix_numbers_billing_e164",
+        "billing_account_id",
+        "e164",
+        postgresql_include=["state", "cooldown_ends_at", "grace_ends_at"],
+    ),
+    Index(
+        "ix_numbers_owner_e164",
+        "owner_account_id",
+        "e164",
+        postgresql_include=["state", "cooldown_ends_at", "grace_ends_at"],
+    ),
     Index("ix_numbers_state_available_at", "state", "available_at"),
     Index("ix_numbers_state_cooldown", "state", "cooldown_ends_at"),
     Index("ix_numbers_partner_e164", "partner_id", "e164"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import aliased
 
 from didstore.clock import Clock
@@ -107,6 +107,31 @@ def visible_owned(now: datetime) -> Any:
         and_(
             numbers.c.state == NumberState.SUSPENDED.value,
             or_(numbers.c.grace_ends_at.is_(None), numbers.c.grace_ends_at > now),
+        ),
+    )
+
+
+def visible_owned_unindexed(now: datetime) -> Any:
+    """The same rows as :func:`visible_owned` (every row has one of the six states; a test
+    checks every state and boundary on both databases), written as exclusions that no index
+    can serve. For lists that already pin one account through its own index: with the
+    indexable form, PostgreSQL under-estimates the correlated ``account AND state``
+    conditions and prefers a bitmap scan of every owned row plus a sort over walking the
+    account's ``(account, e164)`` index for one page (ADR 0009 §8)."""
+    return and_(
+        numbers.c.state.not_in([NumberState.AVAILABLE.value, NumberState.QUARANTINED.value]),
+        not_(
+            and_(
+                numbers.c.state == NumberState.PENDING_RELEASE.value,
+                or_(numbers.c.cooldown_ends_at.is_(None), numbers.c.cooldown_ends_at <= now),
+            )
+        ),
+        not_(
+            and_(
+                numbers.c.state == NumberState.SUSPENDED.value,
+                numbers.c.grace_ends_at.is_not(None),
+                numbers.c.grace_ends_at <= now,
+            )
         ),
     )
 

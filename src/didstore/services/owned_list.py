@@ -2,8 +2,9 @@
 
 Rules (spec §4.2): a main account's list includes its sub-accounts' numbers (by the paying
 account) unless told otherwise, anyone else's is what it owns; only numbers visible as owned
-at ``now`` (``numbers.visible_owned``); an optional digit substring; ordered by E.164 with an
-exact ``total`` riding along as a window count.
+at ``now`` (``numbers.visible_owned_unindexed``: the rows of ``visible_owned``); an optional
+digit substring; ordered by E.164 with an exact ``total`` riding along from a scalar
+sub-query.
 
 The statement exists in four shapes (by payer or owner, with or without a substring), built
 once with bind parameters. SQLite executes it through SQLAlchemy. PostgreSQL executes the
@@ -31,26 +32,41 @@ from didstore.services.async_pool import LoopPool
 from didstore.services.models import Account, Number
 
 # ``Number``'s fields, in order, as columns of ``number_query()`` (29 of its 38 columns): the
-# PostgreSQL path builds each ``Number`` positionally from a row; the window count rides last.
+# PostgreSQL path builds each ``Number`` positionally from a row; the total rides last.
 _FROM_QUERY = {"owner_auth_id": "owner_auth_id", "aadhaar_verified": "owner_aadhaar_verified"}
+
+
+def _conditions(by_payer: bool, with_search: bool) -> list[Any]:
+    from didstore.services.numbers import visible_owned_unindexed
+
+    holder = numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
+    now: Any = bindparam("now", type_=UTCDateTime)
+    conds = [holder == bindparam("account_id"), visible_owned_unindexed(now)]
+    if with_search:
+        conds.append(numbers.c.e164.like(bindparam("pattern")))
+    return conds
 
 
 @cache
 def owned_statement(by_payer: bool, with_search: bool) -> Select[Any]:
-    """The page query (parameters ``account_id``, ``now``, ``pattern``, ``limit``, ``offset``)."""
-    from didstore.services.numbers import number_query, visible_owned
+    """The page query (parameters ``account_id``, ``now``, ``pattern``, ``limit``, ``offset``).
+
+    The page walks the account's ``(account, e164)`` index; the exact total is a scalar
+    sub-query in the same statement (one snapshot, one round trip), which on PostgreSQL is an
+    index-only count over the same index's included state columns (ADR 0009 §8)."""
+    from didstore.services.numbers import number_query
 
     listed = number_query()
     wanted = [listed.selected_columns[_FROM_QUERY.get(f.name, f.name)] for f in fields(Number)]
-    holder = numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
-    now: Any = bindparam("now", type_=UTCDateTime)
-    conds = [holder == bindparam("account_id"), visible_owned(now)]
-    if with_search:
-        conds.append(numbers.c.e164.like(bindparam("pattern")))
     return (
         listed.with_only_columns(*wanted)
-        .add_columns(func.count().over().label("total_count"))
-        .where(*conds)
+        .add_columns(
+            _count_statement(by_payer, with_search)
+            .correlate(None)  # the account's total, not the row's
+            .scalar_subquery()
+            .label("total_count")
+        )
+        .where(*_conditions(by_payer, with_search))
         .order_by(numbers.c.e164)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -59,8 +75,7 @@ def owned_statement(by_payer: bool, with_search: bool) -> Select[Any]:
 
 @cache
 def _count_statement(by_payer: bool, with_search: bool) -> Select[Any]:
-    page = owned_statement(by_payer, with_search)
-    return select(func.count()).select_from(numbers).where(page.whereclause)  # type: ignore[arg-type]
+    return select(func.count()).select_from(numbers).where(*_conditions(by_payer, with_search))
 
 
 class _Compiled:
@@ -162,7 +177,7 @@ def _raw_page(db: Database, c: _Compiled, params: dict[str, Any]) -> tuple[list[
 
 
 def _numbers(c: _Compiled, rows: list[Any]) -> tuple[list[Number], Any]:
-    """``Number``s and the window total from raw psycopg rows."""
+    """``Number``s and the total from raw psycopg rows."""
     items = []
     for row in rows:
         values = list(row)
