@@ -119,6 +119,10 @@ def test_app_in_use_cannot_be_deleted(world: World) -> None:
     )
     r = world.client.delete(world.url(world.main, f"/Application/{a}/"), headers=world.main.headers)
     assert r.status_code == 409
+    assert r.json() == {  # the documented 409 body
+        "error": "Cannot delete application",
+        "message": "Application is currently in use by 1 phone numbers",
+    }
     assert (
         world.client.get(
             world.url(world.main, f"/Application/{a}"), headers=world.main.headers
@@ -137,3 +141,28 @@ def test_new_numbers_attach_to_the_default_number_app(world: World) -> None:
     assert world.buy(world.sub, world.numbers[2])["application_id"] == second
     # an account without a default app gets none
     assert world.buy(world.other, world.numbers[3])["application_id"] is None
+
+
+def test_missing_application_answers_the_documented_404_body(world: World) -> None:
+    h = world.main.headers
+    foreign = world.app(world.other, "theirs")
+    for app_id in ("12345678901234567", foreign):
+        for method, path in (
+            ("GET", f"/Application/{app_id}"),
+            ("GET", f"/Application/{app_id}/"),
+            ("POST", f"/Application/{app_id}/"),
+            ("DELETE", f"/Application/{app_id}/"),
+        ):
+            body = {"app_name": "x", "default_number_app": False} if method == "POST" else None
+            r = world.client.request(method, world.url(world.main, path), json=body, headers=h)
+            assert r.status_code == 404, (method, path, r.text)
+            assert r.json() == {"error": "Application not found", "app_id": app_id}
+    # other errors on the same routes keep the flat envelope
+    mine = world.app(world.main, "mine")
+    r = world.client.post(
+        world.url(world.main, f"/Application/{mine}/"),
+        json={"app_name": "bad name", "default_number_app": False},
+        headers=h,
+    )
+    assert r.status_code == 400, r.text
+    assert set(r.json()) == {"error", "message"} and r.json()["error"] == "invalid_request"

@@ -5,7 +5,10 @@ Envelopes:
 - ``error_only``: ``{"error": text}`` (cancel-release);
 - ``nested``: ``{"error": {"code": status, "message": text}}`` (the auth gateway);
 - ``cool_off``: ``{"error": "did_cool_off_in_effect", "cool_off_until",
-  "cool_off_remaining_seconds"}``.
+  "cool_off_remaining_seconds"}``;
+- ``application``: the application routes' documented 404 ``{"error": "Application not
+  found", "app_id"}`` and 409 ``{"error": "Cannot delete application", "message"}``
+  (entities spec, applications); their other errors are ``flat``.
 Every error answer has a JSON body: the newer SDK treats an empty body as success.
 """
 
@@ -45,6 +48,7 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
 ROUTE_ENVELOPES: dict[str, str] = {
     # cancel-release documents {"error": "..."} for 400/403/404 (spec §4.5)
     "/api/v1/Account/{auth_id}/numbers/{e164}/cancel-release": "error_only",
+    "/api/v1/Account/{auth_id}/Application/{app_id}": "application",
 }
 
 
@@ -63,6 +67,10 @@ def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str,
         body = {"error": exc.message}
     elif envelope == "cool_off":
         body = {"error": exc.code, **exc.extra}
+    elif envelope == "application" and isinstance(exc, e.NotFound):
+        body = {"error": exc.message, "app_id": exc.extra.get("app_id", "")}
+    elif envelope == "application" and isinstance(exc, e.Conflict):
+        body = {"error": "Cannot delete application", "message": exc.message}
     else:
         body = {"error": exc.code, "message": exc.message}
         body.update({k: exc.extra[k] for k in exc.public_extra if k in exc.extra})
