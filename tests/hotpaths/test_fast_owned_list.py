@@ -1,63 +1,38 @@
 """The owned-list fast path (ADR 0009) answers exactly what the FastAPI route answers.
 
-Every request goes to an app with the event-loop fast path and to one without either fast
-path; status, headers (but the request id) and body bytes must match, for the parameters,
-their errors, every kind of caller and a page past the end. On PostgreSQL the fast path must
-really have served the account's own pages once its credentials were cached; on SQLite it
-stands aside.
+Every request goes to an app with the event-loop fast paths and to one without any
+(``tests/hotpaths/conftest.py``); status, headers (but the request id) and body bytes must
+match, for the parameters, their errors, every kind of caller and a page past the end. On
+PostgreSQL the fast path must really have served the account's own pages once its
+credentials were cached; on SQLite it stands aside.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from didstore.api.app import create_app
-from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
 from didstore.api.state import AppState
-from didstore.clock import FixedClock
-from didstore.config import Settings
 from didstore.db.tables import accounts, numbers
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.numbers import visible_owned, visible_owned_unindexed
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, make_sub_account, stock
+from tests.hotpaths.conftest import Pair, assert_same_answer
 
-Pair = tuple[TestClient, TestClient]
 STATES = ("available", "active", "pending_release", "suspended", "quarantined", "blocked")
-
-
-@pytest.fixture
-def pair(state: AppState, settings: Settings, clock: FixedClock) -> Iterator[Pair]:
-    slow_app = create_app(settings, clock)
-    slow_app.user_middleware = [
-        m for m in slow_app.user_middleware if m.cls not in (FastOwnedList, FastRouteLookup)
-    ]
-    with (
-        TestClient(create_app(settings, clock), raise_server_exceptions=False) as fast,
-        TestClient(slow_app, raise_server_exceptions=False) as slow,
-    ):
-        yield fast, slow
 
 
 def _same(pair: Pair, path: str, headers: dict[str, str]) -> Any:
     fast, slow = pair
     fast.get(path, headers=headers)  # the first request caches the credentials
     a = fast.get(path, headers=headers)
-    b = slow.get(path, headers=headers)
-    assert a.status_code == b.status_code, (path, headers, a.text, b.text)
-    assert a.content == b.content, (path, headers)
-    drop = {"x-request-id"}
-    assert [h for h in a.headers.items() if h[0] not in drop] == [
-        h for h in b.headers.items() if h[0] not in drop
-    ]
+    assert_same_answer(a, slow.get(path, headers=headers), (path, headers))
     return a
 
 

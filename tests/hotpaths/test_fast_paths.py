@@ -1,8 +1,9 @@
 """ADR 0009 hot paths answer exactly what the framework paths answered.
 
-- Route lookup: every request is sent to an app with the event-loop fast path and to one
-  without it (the FastAPI route only); status, headers and body bytes must match, for every
-  route reason and for bad credentials, paths and numbers. On PostgreSQL the fast path must
+- Route lookup: every request is sent to an app with the event-loop fast paths and to one
+  without them (the FastAPI routes only, ``tests/hotpaths/conftest.py``); status, headers
+  and body bytes must match, for every route reason and for bad credentials, paths and
+  numbers. On PostgreSQL the fast path must
   really have served the operator's lookups; on SQLite it stands aside.
 - Owned list: PostgreSQL's raw-cursor page equals the SQLAlchemy page for every shape.
 - Hand-read query parameters give FastAPI's answers (captured from the previous handler).
@@ -11,7 +12,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from didstore.api.app import create_app
-from didstore.api.fast_routes import FastRouteLookup
 from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.config import Settings
@@ -39,36 +38,13 @@ from tests.conftest import (
     make_sub_account,
     stock,
 )
-
-Pair = tuple[TestClient, TestClient]
-
-
-def _without_fast_path(settings: Settings, clock: FixedClock) -> Any:
-    app = create_app(settings, clock)
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not FastRouteLookup]
-    return app
-
-
-@pytest.fixture
-def pair(state: AppState, settings: Settings, clock: FixedClock) -> Iterator[Pair]:
-    fast_app = create_app(settings, clock)
-    with (
-        TestClient(fast_app, raise_server_exceptions=False) as fast,
-        TestClient(_without_fast_path(settings, clock), raise_server_exceptions=False) as slow,
-    ):
-        yield fast, slow
+from tests.hotpaths.conftest import Pair, assert_same_answer
 
 
 def _same(pair: Pair, path: str, headers: dict[str, str], method: str = "GET") -> Any:
     fast, slow = pair
     a = fast.request(method, path, headers=headers)
-    b = slow.request(method, path, headers=headers)
-    assert a.status_code == b.status_code, (path, headers, a.text, b.text)
-    assert a.content == b.content, (path, headers)
-    drop = {"x-request-id"}
-    assert [h for h in a.headers.items() if h[0] not in drop] == [
-        h for h in b.headers.items() if h[0] not in drop
-    ]
+    assert_same_answer(a, slow.request(method, path, headers=headers), (path, headers))
     return a
 
 
