@@ -283,3 +283,36 @@ def test_a_suspension_past_its_grace_is_released_even_before_the_job(
     assert {i["e164"]: i["status"] for i in _list(client, owner)["items"]}[n] == "suspended"
     clock.set(clock.now() + timedelta(days=7))
     assert n not in {i["e164"] for i in _list(client, owner)["items"]}
+
+
+def test_get_one_number_answers_the_list_item_in_every_path_form(
+    client: TestClient, state: AppState
+) -> None:
+    owner = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2])
+    _buy(client, owner, IN_NUMBERS[1])
+    listed = _list(client, owner)["items"][0]
+    for form in (IN_NUMBERS[1], quote(IN_NUMBERS[1], safe=""), IN_NUMBERS[1][1:]):
+        r = client.get(f"/api/v1/Account/{owner.auth_id}/numbers/{form}", headers=owner.headers)
+        assert r.status_code == 200, (form, r.text)
+        assert r.json() == listed
+
+
+def test_get_one_number_is_404_for_a_number_the_account_does_not_hold(
+    client: TestClient, state: AppState
+) -> None:
+    owner, other = make_account(state, balance=10_000), make_account(state)
+    stock(state, IN_NUMBERS[:2])
+    _buy(client, owner, IN_NUMBERS[0])
+    for who, e164 in ((other, IN_NUMBERS[0]), (owner, IN_NUMBERS[1]), (owner, "+919999")):
+        r = client.get(f"/api/v1/Account/{who.auth_id}/numbers/{e164}", headers=who.headers)
+        assert r.status_code in (400, 404), r.text
+    r = client.get(
+        f"/api/v1/Account/{other.auth_id}/numbers/{IN_NUMBERS[0]}", headers=other.headers
+    )
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+    r = client.get(
+        f"/api/v1/Account/{owner.auth_id}/numbers/{IN_NUMBERS[0]}", headers=other.headers
+    )
+    assert r.status_code == 403

@@ -120,6 +120,16 @@ def list_numbers(request: Request, auth_id: str) -> Response:
     return JSON(wire.owned_page(result.items, result.page, result.per_page, result.total))
 
 
+@router.get("/numbers/{e164}", summary="Get one owned number")
+def get_number(request: Request, auth_id: str, e164: str) -> Response:
+    """One number as the list shows it (any form of the number in the path). Not in the
+    Vobiz API, which has no detail route; 404 for a number the account does not hold."""
+    scope = account_scope(request, auth_id)
+    return JSON(
+        wire.owned_number(_state(request).numbers.get_owned(scope.account, from_path(e164)))
+    )
+
+
 @router.delete("/numbers/{e164}", summary="Release (unrent) a number")
 def release(request: Request, auth_id: str, e164: str, immediate: str | None = None) -> Response:
     scope = account_scope(request, auth_id)
