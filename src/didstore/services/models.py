@@ -38,6 +38,14 @@ class Account:
             return self.parent_id
         return self.id
 
+    def may_manage(self, number: Mapping[str, Any]) -> bool:
+        """A number row this account may act on: its owner's, or (for a main account) one of
+        its sub-accounts', which it pays for."""
+        return bool(
+            number["owner_account_id"] == self.id
+            or (self.kind == "main" and number["billing_account_id"] == self.id)
+        )
+
     @staticmethod
     def from_row(row: Mapping[Any, Any], parent_auth_id: str | None = None) -> Account:
         return Account(
