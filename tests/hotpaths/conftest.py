@@ -7,20 +7,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
 from fastapi.testclient import TestClient
 
 from didstore.api.app import create_app
-from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.config import Settings
+from tests.support import TestServices
 
 Pair = tuple[TestClient, TestClient]
 FAST_PATHS = (FastRouteLookup, FastOwnedList)
 
 
 @pytest.fixture
-def pair(state: AppState, settings: Settings, clock: FixedClock) -> Iterator[Pair]:
+def pair(state: TestServices, settings: Settings, clock: FixedClock) -> Iterator[Pair]:
     slow_app = create_app(settings, clock)
     slow_app.user_middleware = [m for m in slow_app.user_middleware if m.cls not in FAST_PATHS]
     with (

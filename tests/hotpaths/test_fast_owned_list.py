@@ -17,13 +17,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from didstore.api.state import AppState
 from didstore.db.tables import accounts, numbers
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.numbers import visible_owned, visible_owned_unindexed
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, make_sub_account, stock
 from tests.hotpaths.conftest import Pair, assert_same_answer
+from tests.support import TestServices
 
 STATES = ("available", "active", "pending_release", "suspended", "quarantined", "blocked")
 
@@ -40,7 +40,7 @@ def _served(client: TestClient) -> int:
     return client.app.state.didstore.owned_list.served  # type: ignore[attr-defined,no-any-return]
 
 
-def test_owned_list_fast_path_answers_byte_for_byte(state: AppState, pair: Pair) -> None:
+def test_owned_list_fast_path_answers_byte_for_byte(state: TestServices, pair: Pair) -> None:
     main = make_account(state, balance=100_000)
     sub = make_sub_account(state, main)
     stock(state, IN_NUMBERS[:30])
@@ -88,7 +88,7 @@ def test_owned_list_fast_path_answers_byte_for_byte(state: AppState, pair: Pair)
     assert _served(fast) > 0 if state.db.dialect == "postgresql" else _served(fast) == 0
 
 
-def test_owned_list_fast_path_callers_and_credentials(state: AppState, pair: Pair) -> None:
+def test_owned_list_fast_path_callers_and_credentials(state: TestServices, pair: Pair) -> None:
     main = make_account(state, balance=100_000)
     other = make_account(state, balance=1_000)
     stock(state, IN_NUMBERS[:2])
@@ -119,7 +119,7 @@ def test_owned_list_fast_path_callers_and_credentials(state: AppState, pair: Pai
     assert _same(pair, path, main.headers).status_code == 401
 
 
-def test_unindexed_visibility_selects_exactly_the_visible_rows(state: AppState) -> None:
+def test_unindexed_visibility_selects_exactly_the_visible_rows(state: TestServices) -> None:
     """``visible_owned_unindexed`` (the owned list's form, ADR 0009 §8) and ``visible_owned``
     pick the same rows for every state and every cooldown/grace value around ``now``."""
     now = state.clock.now()

@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from didstore.api.app import create_app
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.config import Settings
 from didstore.db.tables import accounts, numbers
@@ -39,6 +38,7 @@ from tests.conftest import (
     stock,
 )
 from tests.hotpaths.conftest import Pair, assert_same_answer
+from tests.support import TestServices
 
 
 def _same(pair: Pair, path: str, headers: dict[str, str], method: str = "GET") -> Any:
@@ -53,12 +53,12 @@ def _fast_served(client: TestClient) -> bool:
     return lookup.pool.opened  # type: ignore[no-any-return]
 
 
-def _set(app_state: AppState, e164: str, **values: Any) -> None:
+def _set(app_state: TestServices, e164: str, **values: Any) -> None:
     with app_state.db.write() as conn:
         conn.execute(update(numbers).where(numbers.c.e164 == e164).values(**values))
 
 
-def _routing_world(state: AppState) -> tuple[dict[str, str], AccountHandle]:
+def _routing_world(state: TestServices) -> tuple[dict[str, str], AccountHandle]:
     """One number per route reason (and the routable kinds); returns reason -> e164."""
     main = make_account(state, balance=100_000)
     sub = make_sub_account(state, main)
@@ -119,7 +119,9 @@ def _routing_world(state: AppState) -> tuple[dict[str, str], AccountHandle]:
     return cases, main
 
 
-def test_route_fast_path_answers_every_reason_byte_for_byte(state: AppState, pair: Pair) -> None:
+def test_route_fast_path_answers_every_reason_byte_for_byte(
+    state: TestServices, pair: Pair
+) -> None:
     cases, _ = _routing_world(state)
     seen: dict[str, Any] = {}
     for case, e164 in cases.items():
@@ -143,7 +145,7 @@ def test_route_fast_path_answers_every_reason_byte_for_byte(state: AppState, pai
     assert _fast_served(fast) is (state.db.dialect == "postgresql")
 
 
-def test_route_fast_path_errors_and_credentials_match(state: AppState, pair: Pair) -> None:
+def test_route_fast_path_errors_and_credentials_match(state: TestServices, pair: Pair) -> None:
     cases, main = _routing_world(state)
     n = cases["trunk"]
     basic = base64.b64encode(f"{main.auth_id}:{main.token}".encode()).decode()
@@ -200,7 +202,7 @@ def test_stored_operator_token_is_remembered_and_a_wrong_one_never(
         assert operator.verify(token) and not operator.verify(token + "x")
 
 
-def test_raw_owned_page_equals_the_sqlalchemy_page(state: AppState, clock: FixedClock) -> None:
+def test_raw_owned_page_equals_the_sqlalchemy_page(state: TestServices, clock: FixedClock) -> None:
     if state.db.dialect != "postgresql":
         pytest.skip("the raw-cursor path exists on PostgreSQL only")
     main = make_account(state, balance=100_000)
@@ -238,7 +240,9 @@ def test_raw_owned_page_equals_the_sqlalchemy_page(state: AppState, clock: Fixed
     assert checked >= 8  # enough combinations returned rows to compare
 
 
-def test_list_owned_query_parameters_answer_as_fastapi_did(state: AppState, client: Any) -> None:
+def test_list_owned_query_parameters_answer_as_fastapi_did(
+    state: TestServices, client: Any
+) -> None:
     handle = make_account(state, balance=100_000)
     stock(state, IN_NUMBERS[:3])
     account = state.accounts.get(handle.auth_id)

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from didstore.api.state import AppState
 from didstore.db.tables import ledger_entries, numbers, wallets
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
@@ -31,6 +30,7 @@ from didstore.domain.errors import (
 )
 from didstore.services.models import CLI, Account
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 SETUP, MONTHLY = 100, 300  # whole rupees, as stocked
 PRICE_MINOR = (SETUP + MONTHLY) * 100
@@ -77,11 +77,11 @@ def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseExcepti
     return [e for e in out.errors if not isinstance(e, allowed)]
 
 
-def balance_minor(state: AppState, handle: AccountHandle, currency: str = "INR") -> int:
+def balance_minor(state: TestServices, handle: AccountHandle, currency: str = "INR") -> int:
     return state.wallet.balance(state.accounts.get(handle.auth_id), currency).balance_minor
 
 
-def ledger_count(state: AppState, **where: Any) -> int:
+def ledger_count(state: TestServices, **where: Any) -> int:
     conds = [getattr(ledger_entries.c, k) == v for k, v in where.items()]
     with state.db.read() as conn:
         return int(
@@ -91,17 +91,17 @@ def ledger_count(state: AppState, **where: Any) -> int:
         )
 
 
-def number_row(state: AppState, e164: str) -> Any:
+def number_row(state: TestServices, e164: str) -> Any:
     with state.db.read() as conn:
         return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()._mapping
 
 
-def account(state: AppState, handle: AccountHandle) -> Account:
+def account(state: TestServices, handle: AccountHandle) -> Account:
     return state.accounts.get(handle.auth_id)
 
 
 # -- one number, many buyers ------------------------------------------------------------------
-def test_32_buyers_of_one_number_exactly_one_sale(state: AppState) -> None:
+def test_32_buyers_of_one_number_exactly_one_sale(state: TestServices) -> None:
     target = IN_NUMBERS[0]
     stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
     buyers = [make_account(state, balance=1000) for _ in range(32)]
@@ -126,7 +126,7 @@ def test_32_buyers_of_one_number_exactly_one_sale(state: AppState) -> None:
     assert state.wallet.verify() == []
 
 
-def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> None:
+def test_same_account_retrying_one_purchase_is_charged_once(state: TestServices) -> None:
     """A retry storm from one buyer (the newer SDK retries by itself): one charge."""
     target = IN_NUMBERS[1]
     stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
@@ -149,7 +149,7 @@ def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> 
 # -- one wallet, many numbers -----------------------------------------------------------------
 @pytest.mark.parametrize("with_sub_accounts", [False, True], ids=["main", "main+subs"])
 def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
-    state: AppState, with_sub_accounts: bool
+    state: TestServices, with_sub_accounts: bool
 ) -> None:
     k = 8
     targets = IN_NUMBERS[: 4 * k]
@@ -200,14 +200,14 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
 
 
 # -- release against cancel-release ------------------------------------------------------------
-def _owned_number(state: AppState, e164: str, *, release_fee: int) -> AccountHandle:
+def _owned_number(state: TestServices, e164: str, *, release_fee: int) -> AccountHandle:
     stock(state, [e164], setup_fee=SETUP, monthly_fee=MONTHLY)
     owner = make_account(state, balance=100_000, release_fee=release_fee)
     state.numbers.purchase(CLI, account(state, owner), E164(e164))
     return owner
 
 
-def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) -> None:
+def test_concurrent_release_and_cancel_release_stay_consistent(state: TestServices) -> None:
     """Threads keep releasing and cancelling one number; every success is matched by
     exactly one ledger row, and the final state agrees with the money."""
     target, fee = IN_NUMBERS[2], 50
@@ -252,7 +252,7 @@ def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) 
     assert state.wallet.verify() == []
 
 
-def test_immediate_release_racing_cancel(state: AppState) -> None:
+def test_immediate_release_racing_cancel(state: TestServices) -> None:
     """A pending release made final (``immediate``) while the owner cancels it. Either order
     is legal (cancel then a fresh immediate release, or the final release first and the
     cancellation refused), but the end state and the money must agree with what succeeded."""
@@ -293,7 +293,7 @@ def test_immediate_release_racing_cancel(state: AppState) -> None:
 # -- inventory and wallets ---------------------------------------------------------------------
 @pytest.mark.parametrize("round_no", range(4))
 def test_concurrent_duplicate_imports_stock_each_number_once(
-    state: AppState, round_no: int
+    state: TestServices, round_no: int
 ) -> None:
     distinct = [f"+918042{round_no:02d}{n:04d}" for n in range(80)]
     # Eight imports of the same numbers, each starting at a different point of the list
@@ -316,7 +316,7 @@ def test_concurrent_duplicate_imports_stock_each_number_once(
     assert all(c == 1 for _, c in counts)
 
 
-def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
+def test_concurrent_first_credits_in_a_new_currency(state: TestServices) -> None:
     """The first top-ups of a currency the account has no wallet for yet, all at once: every
     one is applied to one wallet (no unique-key failure, no lost update)."""
     handle = make_account(state)  # an INR account; no USD wallet yet
@@ -340,7 +340,7 @@ def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
 
 
 def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
-    state: AppState, clock: Any
+    state: TestServices, clock: Any
 ) -> None:
     from datetime import timedelta
 
@@ -355,7 +355,7 @@ def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
         state.numbers.release(CLI, account(state, owner), E164(n), immediate=False)
     clock.set(clock.now() + timedelta(hours=25))
 
-    out = run_together([lambda: run_lifecycle(state.db, clock).released] * 4)
+    out = run_together([lambda: state.call(run_lifecycle, state.adb, clock).released] * 4)
 
     assert out.errors == []
     assert sum(out.results) == len(targets)

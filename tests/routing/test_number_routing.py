@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from didstore.api.state import AppState
 from didstore.domain.e164 import E164
 from didstore.domain.errors import DomainError
 from didstore.services.models import CLI
 from tests.conftest import admin_headers
 from tests.routing.conftest import World
+from tests.support import TestServices
 
 
 def _assign(world: World, n: str, tid: str, who=None):  # type: ignore[no-untyped-def]
@@ -132,7 +132,9 @@ def test_route_reason_after_the_24h_release_window_without_the_job(
     assert world.route(n)["reason"] == "released"
 
 
-def test_two_concurrent_trunk_assignments_exactly_one_wins(state: AppState, world: World) -> None:
+def test_two_concurrent_trunk_assignments_exactly_one_wins(
+    state: TestServices, world: World
+) -> None:
     n = world.numbers[0]
     world.buy(world.main, n)
     account = state.accounts.get(world.main.auth_id)

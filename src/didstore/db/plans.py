@@ -64,12 +64,12 @@ class Plan:
         self.compiled = compiled
         self.sql = compiled.string
         self.expanding = bool(compiled.post_compile_params)
-        binds: list[tuple[str, Processor]] = []
+        binds: dict[str, Processor] = {}  # one per name: a parameter may appear twice
         for bind, name in compiled.bind_names.items():
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if proc is not None:
-                binds.append((name, proc))
-        self.binds = tuple(binds)
+                binds.setdefault(name, proc)
+        self.binds = tuple(binds.items())
         columns = _result_columns(stmt)
         self.row = row_type([key for key, _ in columns])
         procs: list[tuple[int, Processor]] = []
