@@ -114,6 +114,10 @@ class TestServices(Blocking):
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(coro)  # type: ignore[no-any-return]
 
+    def blocking(self, service: Any) -> Any:
+        """Another service object on this test's database and loop, blocking."""
+        return Blocking(service, self._loop)
+
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """A module-level async function (``run_lifecycle(db, clock)``...), blocking."""
         return self._loop.run(_await(fn(*args, **kwargs)))

@@ -196,7 +196,7 @@ def test_bad_keys_and_unauthenticated_requests(state: TestServices, client: Test
     assert balance(state, acct) == 0
 
 
-def test_two_requests_racing_on_one_key_run_once(state: TestServices, clock: FixedClock) -> None:
+def test_two_requests_racing_on_one_key_run_once(racers: list[TestServices]) -> None:
     import threading
 
     from didstore.domain.errors import Conflict
@@ -204,8 +204,8 @@ def test_two_requests_racing_on_one_key_run_once(state: TestServices, clock: Fix
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 
-    def claim() -> None:
-        service = state.idempotency
+    def claim(racer: TestServices) -> None:
+        service = racer.idempotency
         barrier.wait()
         try:
             result = service.begin("MA_RACE", "race", method="POST", path="/x", fingerprint="f")
@@ -213,7 +213,7 @@ def test_two_requests_racing_on_one_key_run_once(state: TestServices, clock: Fix
         except Conflict:
             outcomes.append("409")
 
-    threads = [threading.Thread(target=claim) for _ in range(4)]
+    threads = [threading.Thread(target=claim, args=(r,)) for r in racers]
     for t in threads:
         t.start()
     for t in threads:

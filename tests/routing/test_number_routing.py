@@ -133,7 +133,7 @@ def test_route_reason_after_the_24h_release_window_without_the_job(
 
 
 def test_two_concurrent_trunk_assignments_exactly_one_wins(
-    state: TestServices, world: World
+    state: TestServices, racers: list[TestServices], world: World
 ) -> None:
     n = world.numbers[0]
     world.buy(world.main, n)
@@ -143,17 +143,20 @@ def test_two_concurrent_trunk_assignments_exactly_one_wins(
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def attempt(tid: str) -> None:
+    def attempt(tid: str, racer: TestServices) -> None:
         barrier.wait()
         try:
-            state.routing.assign_trunk(CLI, account, E164(n), tid)
+            racer.routing.assign_trunk(CLI, account, E164(n), tid)
             result = "won:" + tid
         except DomainError as exc:
             result = exc.code
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt, args=(t,)) for t in trunks]
+    threads = [
+        threading.Thread(target=attempt, args=(t, racers[i % len(racers)]))
+        for i, t in enumerate(trunks)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from didstore.domain.e164 import from_body
-from didstore.services.accounts import AccountService
 from didstore.services.models import CLI
 from didstore.services.ttl_cache import TTLCache
 from tests.conftest import IN_NUMBERS, make_account, make_sub_account, stock
@@ -69,13 +68,6 @@ def test_disabled_sub_account_is_refused_at_once(state: TestServices, client: Te
     )
     assert put.status_code == 200, put.text
     assert client.get(url, headers=sub.headers).status_code == 401
-
-
-def test_cache_can_be_disabled(state: TestServices) -> None:
-    handle = make_account(state)
-    svc = AccountService(state.db, state.clock, auth_cache_seconds=0)
-    assert svc.authenticate(handle.auth_id, handle.token) is not None
-    assert len(svc._auth_cache) == 0
 
 
 def test_owned_list_total_is_exact_on_every_page(state: TestServices) -> None:

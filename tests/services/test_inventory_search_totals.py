@@ -56,7 +56,9 @@ def test_nonselective_total_is_cached_briefly(
     _buy(stocked, IN_NUMBERS[0])
     _, cached = _search(svc, country="IN")
     assert cached == len(IN_NUMBERS)  # the count from moments ago, by design
-    fresh_svc = InventoryService(stocked.db, stocked.clock, total_cache_seconds=0)
+    fresh_svc = stocked.blocking(
+        InventoryService(stocked.adb, stocked.clock, total_cache_seconds=0)
+    )
     _, exact = _search(fresh_svc, country="IN")
     assert exact == len(IN_NUMBERS) - 1
     # a different filter is a different cache entry, counted exactly
