@@ -58,12 +58,37 @@ def row_type(keys: Sequence[str]) -> type[Row]:
 class Plan:
     """One statement compiled for one dialect."""
 
-    __slots__ = ("binds", "compiled", "expanding", "prepare", "procs", "row", "sql")
+    __slots__ = (
+        "binds",
+        "compiled",
+        "expanded",
+        "expanding",
+        "lists",
+        "prepare",
+        "procs",
+        "row",
+        "sql",
+    )
 
     def __init__(self, stmt: ClauseElement, compiled: SQLCompiler, dialect: Dialect) -> None:
         self.compiled = compiled
         self.sql = compiled.string
-        self.expanding = bool(compiled.post_compile_params)
+        late = compiled.post_compile_params
+        # ``IN`` lists written with their values (``state.in_([...])``) are expanded once,
+        # here; only a list given at execution (``bindparam(..., expanding=True)``) is expanded
+        # per call.
+        self.expanding = any(bp.value is None or bp.callable for bp in late)
+        self.expanded: dict[str, Any] = {}
+        self.lists = tuple(compiled.bind_names[bp] for bp in late)
+        if late and not self.expanding:
+            placeholders = {n: None for bp, n in compiled.bind_names.items() if bp not in late}
+            state = compiled.construct_expanded_state(placeholders)
+            self.sql = state.statement
+            self.expanded = {
+                name: (state.processors[name](v) if name in state.processors else v)
+                for name, v in state.parameters.items()
+                if name not in compiled.binds or compiled.binds[name] in late
+            }
         binds: dict[str, Processor] = {}  # one per name: a parameter may appear twice
         for bind, name in compiled.bind_names.items():
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -97,6 +122,10 @@ class Plan:
             sql = state.statement
         else:
             params = dict(self.compiled.construct_params(given, extracted_parameters=extracted))
+            if self.expanded:
+                for name in self.lists:
+                    del params[name]
+                params.update(self.expanded)
             sql = self.sql
         for name, proc in self.binds:
             value = params.get(name)
@@ -189,7 +218,7 @@ class Plans:
         if plan is None:
             plan = self._compile(stmt, column_keys, cache_key=key)
             self._by_statement.setdefault(stmt, {})[shape] = plan
-            if not plan.expanding:
+            if not plan.expanding and not plan.expanded:  # SQL independent of the values
                 self._by_key[lookup] = plan
                 if len(self._by_key) > PLAN_CACHE_SIZE:
                     self._by_key.popitem(last=False)

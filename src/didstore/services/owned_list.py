@@ -1,10 +1,21 @@
-"""The owned-number list (``GET /Account/{id}/numbers``): one statement per shape, built once.
+"""The owned-number list (``GET /Account/{id}/numbers``): a page and its exact total.
 
 Rules (spec §4.2): a main account's list includes its sub-accounts' numbers (by the paying
 account) unless told otherwise, anyone else's is what it owns; only numbers visible as owned
 at ``now`` (``queries.VISIBLE_OWNED_FILTER``); an optional digit substring; ordered by
-E.164 with an exact ``total`` riding along from a scalar sub-query (one snapshot, one round
-trip).
+E.164 with an exact ``total``.
+
+How it stays fast at any size and depth (ADR 0013):
+
+- the total is ``number_counts`` (kept by triggers, migration 0008) minus the numbers counted
+  there whose release or grace period has already passed but which the job has not moved
+  yet: a primary-key read and a count over a partial index of the few numbers in transit.
+  A substring search has no counter: its total is a count of the account's matching rows;
+- a page is a deferred join: the E.164 values of the page are found in the account's
+  ``(account, e164)`` index, skipping rows from the index alone (the state columns are in
+  it), then only those rows are read; a page in the second half of the list is read
+  backwards from the end, so no page skips more than half the list;
+- page 1 (the common case) is one statement, the total riding along as a scalar sub-query.
 """
 
 from __future__ import annotations
@@ -13,47 +24,84 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, text
 
-from didstore.db.database import Database
+from didstore.db.database import Connection, Database
 from didstore.db.queries import NUMBER_VIEW, VISIBLE_OWNED_FILTER
-from didstore.db.tables import numbers
+from didstore.db.tables import number_counts, numbers
+from didstore.db.types import UTCDateTime
 from didstore.domain.e164 import search_digits
 from didstore.services.models import Account, Number
 
+#: Counted in ``number_counts`` but no longer shown (mirrors ``VISIBLE_OWNED_FILTER``). Its
+#: constants are SQL literals so that PostgreSQL can match the partial index
+#: ``ix_numbers_*_transient`` even in a prepared statement's generic plan.
+_PASSED = text(
+    "numbers.state IN ('pending_release', 'suspended') AND ("
+    "(numbers.state = 'pending_release'"
+    " AND (numbers.cooldown_ends_at IS NULL OR numbers.cooldown_ends_at <= :now))"
+    " OR (numbers.state = 'suspended'"
+    " AND numbers.grace_ends_at IS NOT NULL AND numbers.grace_ends_at <= :now))"
+).bindparams(bindparam("now", type_=UTCDateTime))
+
+
+def _holder(by_payer: bool) -> Any:
+    return numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
+
 
 def _conditions(by_payer: bool, with_search: bool) -> list[Any]:
-    holder = numbers.c.billing_account_id if by_payer else numbers.c.owner_account_id
-    conds = [holder == bindparam("account_id"), VISIBLE_OWNED_FILTER]
+    conds = [_holder(by_payer) == bindparam("account_id"), VISIBLE_OWNED_FILTER]
     if with_search:
         conds.append(numbers.c.e164.like(bindparam("pattern")))
     return conds
 
 
 @cache
-def _count(by_payer: bool, with_search: bool) -> Select[Any]:
-    return select(func.count()).select_from(numbers).where(*_conditions(by_payer, with_search))
+def _total(by_payer: bool, with_search: bool) -> ColumnElement[Any]:
+    """The exact total, as a scalar expression (parameters ``account_id``, ``now``)."""
+    if with_search:
+        return (
+            select(func.count())
+            .select_from(numbers)
+            .where(*_conditions(by_payer, True))
+            .scalar_subquery()
+        )
+    counted = (
+        select(number_counts.c.paid if by_payer else number_counts.c.owned)
+        .where(number_counts.c.account_id == bindparam("account_id"))
+        .scalar_subquery()
+    )
+    passed = (
+        select(func.count())
+        .select_from(numbers)
+        .where(_holder(by_payer) == bindparam("account_id"), _PASSED)
+        .scalar_subquery()
+    )
+    return func.coalesce(counted, 0) - passed
 
 
 @cache
-def _page(by_payer: bool, with_search: bool) -> Select[Any]:
-    """The page (parameters ``account_id``, ``now``, ``pattern``, ``limit``, ``offset``).
+def _count(by_payer: bool, with_search: bool) -> Select[Any]:
+    stmt = select(_total(by_payer, with_search).label("total"))
+    return stmt.execution_options(prepare=False) if with_search else stmt
 
-    The page walks the account's ``(account, e164)`` index; the exact total is a scalar
-    sub-query in the same statement, which on PostgreSQL is an index-only count over the
-    same index's included state columns (ADR 0009 §8)."""
-    stmt = (
-        NUMBER_VIEW.add_columns(
-            _count(by_payer, with_search)
-            .correlate(None)  # the account's total, not the row's
-            .scalar_subquery()
-            .label("total_count")
-        )
+
+@cache
+def _page(by_payer: bool, with_search: bool, backwards: bool, with_total: bool) -> Select[Any]:
+    """One page (``limit``, ``offset`` from the start, or from the end when ``backwards``),
+    in E.164 order, optionally with the total as a last column ``total_count``."""
+    order = numbers.c.e164.desc() if backwards else numbers.c.e164
+    keys = (
+        select(numbers.c.e164.label("page_e164"))
         .where(*_conditions(by_payer, with_search))
-        .order_by(numbers.c.e164)
+        .order_by(order)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
+        .subquery()
     )
+    stmt = NUMBER_VIEW.join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)
+    if with_total:
+        stmt = stmt.add_columns(_total(by_payer, with_search).label("total_count"))
     # a substring's selectivity varies by value: plan each search for its own pattern
     return stmt.execution_options(prepare=False) if with_search else stmt
 
@@ -69,21 +117,35 @@ async def list_owned_numbers(
     now: datetime,
 ) -> tuple[list[Number], int]:
     """One page of the account's owned numbers and the exact total."""
-    by_payer = account.kind == "main" and include_subaccounts
+    shape = (account.kind == "main" and include_subaccounts, bool(search))
     params: dict[str, Any] = {"account_id": account.id, "now": now}
     if search:
         params["pattern"] = f"%{search_digits(search)}%"
-    shape = (by_payer, bool(search))
+    offset = (page - 1) * per_page
     async with db.read() as conn:
-        rows = (
-            await conn.execute(
-                _page(*shape), {**params, "limit": per_page, "offset": (page - 1) * per_page}
-            )
-        ).all()
-        if rows:
-            total = int(rows[0].total_count)
-        elif page == 1:
-            total = 0
-        else:  # a page past the end carries no row to read the count from
-            total = int((await conn.execute(_count(*shape), params)).scalar_one())
+        if offset == 0:
+            rows = await _rows(conn, _page(*shape, False, True), params, per_page, 0)
+            total = int(rows[0].total_count) if rows else await _count_of(conn, shape, params)
+        else:
+            total = await _count_of(conn, shape, params)
+            if offset >= total:
+                rows = []
+            elif offset + per_page / 2 > total / 2:  # nearer the end: read it backwards
+                from_end = total - offset - per_page
+                limit = per_page + min(0, from_end)
+                rows = await _rows(
+                    conn, _page(*shape, True, False), params, limit, max(0, from_end)
+                )
+            else:
+                rows = await _rows(conn, _page(*shape, False, False), params, per_page, offset)
     return [Number.from_row(r._mapping) for r in rows], total
+
+
+async def _rows(
+    conn: Connection, stmt: Select[Any], params: dict[str, Any], limit: int, offset: int
+) -> list[Any]:
+    return (await conn.execute(stmt, {**params, "limit": limit, "offset": offset})).all()
+
+
+async def _count_of(conn: Connection, shape: tuple[bool, bool], params: dict[str, Any]) -> int:
+    return int((await conn.execute(_count(*shape), params)).scalar_one())
