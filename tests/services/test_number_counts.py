@@ -137,3 +137,12 @@ def test_list_total_and_pages_equal_a_plain_listing_at_every_depth(
                 ], (account.auth_id, include, per_page, page)
                 seen += [n.e164 for n in got.items]
             assert seen == expected
+
+
+def test_the_number_view_has_the_numbers_fields_in_order() -> None:
+    from dataclasses import fields
+
+    from didstore.db.queries import NUMBER_VIEW
+    from didstore.services.models import Number
+
+    assert list(NUMBER_VIEW.selected_columns.keys()) == [f.name for f in fields(Number)]

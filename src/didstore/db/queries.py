@@ -60,10 +60,45 @@ NUMBER_FROM = numbers.outerjoin(_owner, _owner.c.id == numbers.c.owner_account_i
     _owner_parent, _owner_parent.c.id == _owner.c.parent_id
 )
 OWNER_AUTH_ID = _owner.c.auth_id.label("owner_auth_id")
-OWNER_AADHAAR_VERIFIED = _aadhaar_verified().label("owner_aadhaar_verified")
+OWNER_AADHAAR_VERIFIED = _aadhaar_verified().label("aadhaar_verified")
 
-#: Numbers with ``owner_auth_id`` and ``owner_aadhaar_verified`` (``Number.from_row``).
-NUMBER_VIEW = select(numbers, OWNER_AUTH_ID, OWNER_AADHAAR_VERIFIED).select_from(NUMBER_FROM)
+#: A number as ``services.models.Number`` holds it, column for field in the same order
+#: (``Number.from_view``; a test checks the order), with the owner's public id and KYC.
+NUMBER_COLUMNS = (
+    "id",
+    "e164",
+    "country",
+    "region",
+    "voice",
+    "sms",
+    "mms",
+    "fax",
+    "provider",
+    "setup_fee_minor",
+    "monthly_fee_minor",
+    "currency",
+    "tags",
+    "aadhaar_verification_required",
+    "is_trial_number",
+    "minimum_commitment_months",
+    "state",
+    "owner_auth_id",
+    "trunk_id",
+    "application_id",
+    "source",
+    "purchased_at",
+    "last_billing_date",
+    "next_billing_date",
+    "cooldown_ends_at",
+    "released_at",
+    "aadhaar_verified",
+    "created_at",
+    "updated_at",
+)
+_COMPUTED = {"owner_auth_id": OWNER_AUTH_ID, "aadhaar_verified": OWNER_AADHAAR_VERIFIED}
+NUMBER_VIEW = select(
+    *[_COMPUTED[c] if c in _COMPUTED else numbers.c[c] for c in NUMBER_COLUMNS]
+).select_from(NUMBER_FROM)
 NUMBER_BY_ID = NUMBER_VIEW.where(numbers.c.id == bindparam("number_id"))
 
 NOW = bindparam("now", type_=UTCDateTime)
@@ -103,7 +138,9 @@ VISIBLE_OWNED_FILTER = and_(
 )
 
 #: One number the caller may hold (the caller checks ``may_manage``), as the list shows it.
-OWNED_NUMBER_BY_E164 = NUMBER_VIEW.where(numbers.c.e164 == bindparam("e164"), VISIBLE_OWNED)
+OWNED_NUMBER_BY_E164 = NUMBER_VIEW.add_columns(
+    numbers.c.owner_account_id, numbers.c.billing_account_id
+).where(numbers.c.e164 == bindparam("e164"), VISIBLE_OWNED)
 
 #: A number row, by its E.164 value (write paths lock or re-check what they need).
 NUMBER_ROW_BY_E164 = select(numbers).where(numbers.c.e164 == bindparam("e164"))

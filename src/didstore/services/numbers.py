@@ -153,7 +153,7 @@ class NumberService:
 
     async def _load(self, conn: Connection, number_id: str) -> Number:
         row = (await conn.execute(NUMBER_BY_ID, {"number_id": number_id})).one()
-        return Number.from_row(row._mapping)
+        return Number.from_view(row)
 
     # -- purchase ---------------------------------------------------------------------------
     async def purchase(
@@ -224,7 +224,7 @@ class NumberService:
         if buyer.kind == "sub" and buyer.kyc_mode == "personal_use":
             verified = payer.aadhaar_verified
         number = Number.from_row(
-            {**m, "owner_auth_id": buyer.auth_id, "owner_aadhaar_verified": verified}
+            {**m, "owner_auth_id": buyer.auth_id, "aadhaar_verified": verified}
         )
         return Purchase(number, amount, replayed=False)
 
@@ -280,7 +280,7 @@ class NumberService:
             ).first()
         if row is None or not account.may_manage(row._mapping):
             raise NotFound("number not found")
-        return Number.from_row(row._mapping)
+        return Number.from_view(row)
 
     # -- release ----------------------------------------------------------------------------
     async def release(

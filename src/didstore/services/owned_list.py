@@ -90,6 +90,15 @@ def _count(by_payer: bool, with_search: bool) -> Select[Any]:
 def _page(by_payer: bool, with_search: bool, backwards: bool, with_total: bool) -> Select[Any]:
     """One page (``limit``, ``offset`` from the start, or from the end when ``backwards``),
     in E.164 order, optionally with the total as a last column ``total_count``."""
+    if not backwards and with_total:  # page 1: walk the index straight into the rows
+        stmt = (
+            NUMBER_VIEW.add_columns(_total(by_payer, with_search).label("total_count"))
+            .where(*_conditions(by_payer, with_search))
+            .order_by(numbers.c.e164)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        return stmt.execution_options(prepare=False) if with_search else stmt
     order = numbers.c.e164.desc() if backwards else numbers.c.e164
     keys = (
         select(numbers.c.e164.label("page_e164"))
@@ -138,7 +147,7 @@ async def list_owned_numbers(
                 )
             else:
                 rows = await _rows(conn, _page(*shape, False, False), params, per_page, offset)
-    return [Number.from_row(r._mapping) for r in rows], total
+    return [Number.from_view(r) for r in rows], total
 
 
 async def _rows(

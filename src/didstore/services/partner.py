@@ -318,7 +318,7 @@ class PartnerService:
                 after = marks.keys[start] if start > 0 else None
                 skip = offset - start * BOOKMARK_EVERY if start > 0 else offset
                 rows = (await conn.execute(_page_query(conds, per_page, skip, after), now_)).all()
-        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+        return Page([Number.from_view(r) for r in rows], page, per_page, int(total))
 
 
 @dataclass(frozen=True, slots=True)

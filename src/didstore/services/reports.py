@@ -141,7 +141,7 @@ class ReportService:
                     ).order_by(numbers.c.e164)
                 )
             ).all()
-        return [Number.from_row(r._mapping) for r in rows]
+        return [Number.from_view(r) for r in rows]
 
     async def kyc(self, partner: Account) -> list[Number]:
         now = self.clock.now()
@@ -156,7 +156,7 @@ class ReportService:
                     {"now": now},
                 )
             ).all()
-        found = [Number.from_row(r._mapping) for r in rows]
+        found = [Number.from_view(r) for r in rows]
         return [n for n in found if not n.aadhaar_verified]
 
     async def costs(self, partner: Account, start: datetime, end: datetime) -> list[CostLine]:

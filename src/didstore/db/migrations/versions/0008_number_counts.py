@@ -146,7 +146,7 @@ def upgrade() -> None:
         op.create_index(
             name,
             "numbers",
-            [column],
+            [column, "state", "cooldown_ends_at", "grace_ends_at"],
             sqlite_where=sa.text(TRANSIENT),
             postgresql_where=sa.text(TRANSIENT),
         )
