@@ -370,7 +370,9 @@ class SqliteDatabase(Database):
         self.path = parsed.database or ":memory:"
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.plans = Plans.for_dialect(_dialect(url, paramstyle="named"))
+        self.plans = Plans.for_dialect(
+            _dialect(url, paramstyle="named", json_deserializer=orjson.loads)
+        )
         self._idle: list[sqlite3.Connection] = []
         self._write_lock = asyncio.Lock()
 
