@@ -193,7 +193,10 @@ class PgConnection(Connection):
 
         try:
             cursor = await self.raw.execute(sql, values, prepare=plan.prepare)
-            rows = plan.rows(await cursor.fetchall()) if cursor.description else []
+            # ``pgresult.nfields`` rather than ``description``, which builds an object per
+            # column on every call
+            result = cursor.pgresult
+            rows = plan.rows(await cursor.fetchall()) if result and result.nfields else []
         except psycopg.Error as exc:
             raise _pg_error(exc) from exc
         return Result(rows, cursor.rowcount)
