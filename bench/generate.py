@@ -32,11 +32,12 @@ from uuid import UUID
 import phonenumbers
 from sqlalchemy import Engine, insert, select, text, update
 
+from didstore.bootstrap import run
 from didstore.clock import SystemClock
-from didstore.db.engine import Database, is_sqlite, make_engine
+from didstore.config import Settings
+from didstore.db.engine import is_sqlite, make_engine
 from didstore.db.migrate import upgrade
 from didstore.db.tables import billing_schedule, numbers
-from didstore.services.accounts import AccountService
 from didstore.services.models import CLI
 
 
@@ -190,9 +191,10 @@ def load_sqlite(engine: Engine, total: int, seed: int, now: datetime) -> None:
     print(f"INSERT {total} rows: {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
-def assign_owned(db: Database, account_id: int, count: int, now: datetime) -> int:
-    """Give ``count`` available US numbers to the account (active, billed to it)."""
-    with db.write() as conn:
+def assign_owned(engine: Engine, account_id: int, count: int, now: datetime) -> int:
+    """Give ``count`` available US numbers to the account (active, billed to it; the
+    database's triggers count them in ``number_counts``)."""
+    with engine.begin() as conn:
         ids = list(
             conn.execute(
                 select(numbers.c.id)
@@ -249,11 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         load_sqlite(engine, args.numbers, args.seed, now)
     else:
         load_postgresql(engine, args.numbers, args.seed, now)
-    db = Database(engine)
-    creds = AccountService(db, clock).create_main_account(
-        CLI, name=args.account, currency_code=args.currency
+    creds = run(
+        Settings(database_url=args.database_url),
+        lambda services: services.accounts.create_main_account(
+            CLI, name=args.account, currency_code=args.currency
+        ),
     )
-    owned = assign_owned(db, creds.account.id, args.owned, now)
+    owned = assign_owned(engine, creds.account.id, args.owned, now)
     # VACUUM sets the visibility map, so COUNTs and deep OFFSETs are index-only scans (3x
     # faster than with a fresh table); autovacuum does the same later, but not at once.
     if is_sqlite(engine):

@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from didstore.api.app import create_app
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.config import Settings
-from didstore.db.engine import Database, make_engine, normalize_url
+from didstore.db.engine import make_engine, normalize_url
 from didstore.db.migrate import upgrade
 from didstore.db.tables import metadata
 from didstore.services.models import CLI
+from tests.support import LoopThread, SyncDatabase, TestServices, open_services
 
 BACKEND = os.environ.get("DIDSTORE_TEST_DB", "sqlite")
 PG_URL = os.environ.get(
@@ -70,7 +70,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     drop_database(url)
 
 
-def _empty(db: Database) -> None:
+def _empty(db: SyncDatabase) -> None:
     names = [t.name for t in reversed(metadata.sorted_tables)]
     with db.write() as conn:
         if db.dialect == "postgresql":
@@ -85,9 +85,18 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
+@pytest.fixture(scope="session")
+def loop() -> Iterator[LoopThread]:
+    """The event loop the tests' services run on (one thread for the whole session)."""
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url, pool_size=40))
+def db(database_url: str) -> Iterator[SyncDatabase]:
+    """Direct (synchronous) access to the test database, emptied before each test."""
+    database = SyncDatabase(database_url)
     _empty(database)
     yield database
     database.dispose()
@@ -99,12 +108,29 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def state(db: Database, clock: FixedClock, settings: Settings) -> AppState:
-    return AppState.build(settings, clock, db)
+def state(
+    db: SyncDatabase, clock: FixedClock, settings: Settings, loop: LoopThread
+) -> Iterator[TestServices]:
+    """The production services (``bootstrap.build``) on the test database, called blocking."""
+    services = open_services(settings, clock, loop)
+    yield services
+    services.close()
 
 
 @pytest.fixture
-def client(db: Database, clock: FixedClock, settings: Settings) -> Iterator[TestClient]:
+def racers(db: SyncDatabase, clock: FixedClock, settings: Settings) -> Iterator[list[TestServices]]:
+    """Four independent service stacks (own event loop thread, own connections) on the test
+    database: calls spread over them race in the database itself, on SQLite too."""
+    loops = [LoopThread() for _ in range(4)]
+    stacks = [open_services(settings, clock, loop) for loop in loops]
+    yield stacks
+    for stack, loop in zip(stacks, loops, strict=True):
+        stack.close()
+        loop.close()
+
+
+@pytest.fixture
+def client(db: SyncDatabase, clock: FixedClock, settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, clock)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -126,7 +152,7 @@ class AccountHandle:
 
 
 def make_account(
-    state: AppState,
+    state: TestServices,
     *,
     balance: int = 0,
     currency: str = "INR",
@@ -145,7 +171,7 @@ def make_account(
     return AccountHandle(creds.account.auth_id, creds.auth_token)
 
 
-def make_sub_account(state: AppState, parent: AccountHandle) -> AccountHandle:
+def make_sub_account(state: TestServices, parent: AccountHandle) -> AccountHandle:
     creds = state.accounts.create_sub_account(CLI, state.accounts.get(parent.auth_id), name="sub")
     return AccountHandle(creds.account.auth_id, creds.auth_token)
 
@@ -156,7 +182,7 @@ US_NUMBERS = [f"+1415555{n:04d}" for n in range(100, 160)]
 
 
 def stock(
-    state: AppState,
+    state: TestServices,
     numbers: list[str],
     *,
     setup_fee: int = 100,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from didstore.api.state import AppState
+from didstore.bootstrap import Services
 from didstore.services.accounts import Credentials
 from didstore.services.models import CLI
 
@@ -39,10 +39,10 @@ def _numbers(region: str, count: int, rng: random.Random) -> list[str]:
     return found
 
 
-def seed(state: AppState, *, per_country: int = 150) -> DemoData:
+async def seed(state: Services, *, per_country: int = 150) -> DemoData:
     rng = random.Random(20261123)
-    partner = state.accounts.create_partner(CLI, name=DEMO_MARKER, currency_code="INR")
-    account = state.accounts.create_main_account(
+    partner = await state.accounts.create_partner(CLI, name=DEMO_MARKER, currency_code="INR")
+    account = await state.accounts.create_main_account(
         CLI,
         name="Acme Contact Centre",
         currency_code="INR",
@@ -50,13 +50,13 @@ def seed(state: AppState, *, per_country: int = 150) -> DemoData:
         release_fee=700,
         email="ops@acme.example",
     )
-    state.wallet.credit(
+    await state.wallet.credit(
         CLI, account.account, amount=100000, currency_code="INR", description="Demo opening balance"
     )
-    state.wallet.credit(
+    await state.wallet.credit(
         CLI, account.account, amount=500, currency_code="USD", description="Demo opening balance"
     )
-    sub = state.accounts.create_sub_account(CLI, account.account, name="acme-support")
+    sub = await state.accounts.create_sub_account(CLI, account.account, name="acme-support")
     rows = [
         {
             "e164": n,
@@ -80,5 +80,5 @@ def seed(state: AppState, *, per_country: int = 150) -> DemoData:
         }
         for n in _numbers("US", per_country, rng)
     ]
-    report = state.inventory.import_rows(CLI, rows)
+    report = await state.inventory.import_rows(CLI, rows)
     return DemoData(partner, account, sub, report.created)

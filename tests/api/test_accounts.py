@@ -4,8 +4,8 @@ import base64
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 BALANCE_KEYS = {
     "id",
@@ -65,7 +65,7 @@ SUB_KEYS = {
 }
 
 
-def test_auth_failures_use_the_nested_envelope(client: TestClient, state: AppState) -> None:
+def test_auth_failures_use_the_nested_envelope(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     url = f"/api/v1/Account/{acct.auth_id}/numbers"
     r = client.get(url)
@@ -81,7 +81,7 @@ def test_auth_failures_use_the_nested_envelope(client: TestClient, state: AppSta
 
 
 def test_x_auth_wins_over_a_placeholder_bearer_and_basic_works(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state)
     url = f"/api/v1/Account/{acct.auth_id}/numbers"
@@ -93,7 +93,7 @@ def test_x_auth_wins_over_a_placeholder_bearer_and_basic_works(
     assert client.get(url, headers={"Authorization": f"Bearer {acct.token}"}).status_code == 200
 
 
-def test_operator_token_acts_on_any_account(client: TestClient, state: AppState) -> None:
+def test_operator_token_acts_on_any_account(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     r = client.get(f"/api/v1/Account/{acct.auth_id}/numbers", headers=admin_headers())
     assert r.status_code == 200
@@ -103,7 +103,7 @@ def test_operator_token_acts_on_any_account(client: TestClient, state: AppState)
     )
 
 
-def test_a_sub_account_cannot_use_its_parents_path(client: TestClient, state: AppState) -> None:
+def test_a_sub_account_cannot_use_its_parents_path(client: TestClient, state: TestServices) -> None:
     parent = make_account(state)
     sub = make_sub_account(state, parent)
     r = client.get(f"/api/v1/Account/{parent.auth_id}/numbers", headers=sub.headers)
@@ -111,7 +111,7 @@ def test_a_sub_account_cannot_use_its_parents_path(client: TestClient, state: Ap
 
 
 def test_balance_has_the_documented_keys_and_a_sub_account_sees_its_parents(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=1234)
     sub = make_sub_account(state, acct)
@@ -127,7 +127,7 @@ def test_balance_has_the_documented_keys_and_a_sub_account_sees_its_parents(
     assert r.status_code == 400
 
 
-def test_transactions_list_filter_and_summarise(client: TestClient, state: AppState) -> None:
+def test_transactions_list_filter_and_summarise(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2])
     for n in IN_NUMBERS[:2]:
@@ -163,7 +163,7 @@ def test_transactions_list_filter_and_summarise(client: TestClient, state: AppSt
     )
 
 
-def test_auth_me_has_the_46_documented_keys(client: TestClient, state: AppState) -> None:
+def test_auth_me_has_the_46_documented_keys(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     body = client.get("/api/v1/auth/me", headers=acct.headers).json()
     assert len(body) == 46 and body["auth_id"] == acct.auth_id
@@ -171,7 +171,7 @@ def test_auth_me_has_the_46_documented_keys(client: TestClient, state: AppState)
     assert client.get("/api/v1/auth/me", headers=admin_headers()).status_code == 400
 
 
-def test_sub_account_lifecycle(client: TestClient, state: AppState) -> None:
+def test_sub_account_lifecycle(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     base = f"/api/v1/accounts/{acct.auth_id}/sub-accounts/"
     r = client.post(base, json={"name": "support"}, headers=acct.headers)
@@ -200,7 +200,7 @@ def test_sub_account_lifecycle(client: TestClient, state: AppState) -> None:
     assert client.get(base, headers=acct.headers).json()["total"] == 0
 
 
-def test_sub_account_validation(client: TestClient, state: AppState) -> None:
+def test_sub_account_validation(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     base = f"/api/v1/accounts/{acct.auth_id}/sub-accounts"
     assert client.post(base, json={}, headers=acct.headers).status_code == 400
@@ -219,7 +219,7 @@ def test_sub_account_validation(client: TestClient, state: AppState) -> None:
 
 
 def test_a_sub_account_holding_numbers_cannot_be_deleted(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=1000)
     sub = make_sub_account(state, acct)

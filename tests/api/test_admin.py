@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from didstore.api.app import create_app
 from didstore.clock import TestClock
 from didstore.config import Settings
-from didstore.db.engine import Database
 from tests.conftest import IN_NUMBERS, admin_headers
+from tests.support import SyncDatabase
 
 
 def test_healthz(client: TestClient) -> None:
@@ -119,7 +119,7 @@ def test_the_clock_route_exists_only_with_the_test_clock(client: TestClient) -> 
 
 
 @pytest.fixture
-def clock_client(db: Database, settings: Settings) -> Iterator[TestClient]:
+def clock_client(db: SyncDatabase, settings: Settings) -> Iterator[TestClient]:
     app = create_app(
         Settings(
             database_url=settings.database_url,

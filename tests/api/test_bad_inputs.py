@@ -10,17 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from didstore.api.app import create_app
-from didstore.api.state import AppState
 from didstore.config import Settings
-from didstore.db.engine import Database
 from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.support import SyncDatabase, TestServices
 
 HUGE = 2**70
 HUGE_TEXT = "9" * 400
 
 
 @pytest.fixture
-def acct(state: AppState) -> AccountHandle:
+def acct(state: TestServices) -> AccountHandle:
     stock(state, IN_NUMBERS[:3])
     return make_account(state, balance=10_000)
 
@@ -79,7 +78,7 @@ def test_unhashable_currency_on_credit_is_400(client: TestClient, acct: AccountH
 
 # -- fixed: the test clock overflowed timedelta/datetime (OverflowError -> 500) --------------
 @pytest.mark.parametrize("seconds", [2.3853863973249905e162, 1e12, 4e9])
-def test_clock_advance_too_far_is_400(settings: Settings, db: Database, seconds: float) -> None:
+def test_clock_advance_too_far_is_400(settings: Settings, db: SyncDatabase, seconds: float) -> None:
     app = create_app(replace(settings, test_clock=True))
     with TestClient(app, raise_server_exceptions=False) as c:
         resp = c.post(

@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from tests.conftest import IN_NUMBERS, US_NUMBERS, admin_headers, make_account, stock
+from tests.support import TestServices
 
 INVENTORY_KEYS = {
     "id",
@@ -109,7 +109,7 @@ def test_csv_import_and_duplicates_on_a_second_run(client: TestClient) -> None:
     assert (second["created"], second["skipped"]) == (0, 2)
 
 
-def test_import_needs_the_operator_and_a_sane_body(client: TestClient, state: AppState) -> None:
+def test_import_needs_the_operator_and_a_sane_body(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     assert client.post("/api/v1/admin/inventory", json={"numbers": []}).status_code == 401
     r = client.post("/api/v1/admin/inventory", json={"numbers": []}, headers=acct.headers)
@@ -120,7 +120,9 @@ def test_import_needs_the_operator_and_a_sane_body(client: TestClient, state: Ap
     assert r.status_code == 400
 
 
-def test_search_filters_country_substring_and_exclude(client: TestClient, state: AppState) -> None:
+def test_search_filters_country_substring_and_exclude(
+    client: TestClient, state: TestServices
+) -> None:
     acct = make_account(state)
     stock(state, IN_NUMBERS[:10])
     stock(state, US_NUMBERS[:5], currency="USD", setup_fee=1, monthly_fee=2)
@@ -153,7 +155,7 @@ def test_search_filters_country_substring_and_exclude(client: TestClient, state:
     assert capped["per_page"] == 100
 
 
-def test_search_rejects_bad_parameters_with_400(client: TestClient, state: AppState) -> None:
+def test_search_rejects_bad_parameters_with_400(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
     url = f"/api/v1/Account/{acct.auth_id}/inventory/numbers"
     for params in (
@@ -169,7 +171,7 @@ def test_search_rejects_bad_parameters_with_400(client: TestClient, state: AppSt
         assert set(r.json()) == {"error", "message"}
 
 
-def test_owned_numbers_are_not_in_inventory(client: TestClient, state: AppState) -> None:
+def test_owned_numbers_are_not_in_inventory(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:3])
     client.post(

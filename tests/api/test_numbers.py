@@ -6,10 +6,10 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.services.lifecycle import run_lifecycle
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 NUMBER_KEYS = {
     "id",
@@ -65,7 +65,7 @@ def _balance(client: TestClient, acct: AccountHandle) -> float:
 
 
 @pytest.fixture
-def owner(client: TestClient, state: AppState) -> AccountHandle:
+def owner(client: TestClient, state: TestServices) -> AccountHandle:
     acct = make_account(state, balance=10_000, release_fee=700)
     stock(state, IN_NUMBERS[:6])
     for n in IN_NUMBERS[:3]:
@@ -96,7 +96,7 @@ def test_list_paginates_with_page_or_legacy_limit_offset(
 
 
 def test_main_account_list_includes_sub_account_numbers_by_default(
-    client: TestClient, state: AppState, owner: AccountHandle
+    client: TestClient, state: TestServices, owner: AccountHandle
 ) -> None:
     sub = make_sub_account(state, owner)
     _buy(client, sub, IN_NUMBERS[3])
@@ -174,7 +174,7 @@ def test_release_charges_the_fee_and_cancel_refunds_it_without_reattaching(
 
 
 def test_after_24_hours_the_release_is_final_even_before_the_job_runs(
-    client: TestClient, state: AppState, owner: AccountHandle, clock: FixedClock
+    client: TestClient, state: TestServices, owner: AccountHandle, clock: FixedClock
 ) -> None:
     n = IN_NUMBERS[1]
     client.delete(f"/api/v1/Account/{owner.auth_id}/numbers/{n}", headers=owner.headers)
@@ -184,14 +184,16 @@ def test_after_24_hours_the_release_is_final_even_before_the_job_runs(
         f"/api/v1/account/{owner.auth_id}/numbers/{n}/cancel-release", headers=owner.headers
     )
     assert c.status_code == 400
-    assert run_lifecycle(state.db, clock).released == 1
+    assert state.call(run_lifecycle, state.adb, clock).released == 1
     inv_url = f"/api/v1/Account/{owner.auth_id}/inventory/numbers"
     assert n not in {i["e164"] for i in client.get(inv_url, headers=owner.headers).json()["items"]}
     clock.set(clock.now() + timedelta(days=45))
-    report = run_lifecycle(state.db, clock)
+    report = state.call(run_lifecycle, state.adb, clock)
     assert report.returned_to_inventory == 1 and report.released == 0
     assert n in {i["e164"] for i in client.get(inv_url, headers=owner.headers).json()["items"]}
-    assert run_lifecycle(state.db, clock).returned_to_inventory == 0  # a second run moves nothing
+    assert (
+        state.call(run_lifecycle, state.adb, clock).returned_to_inventory == 0
+    )  # a second run moves nothing
 
 
 def test_immediate_release_quarantines_at_once_and_cannot_be_cancelled(
@@ -211,7 +213,7 @@ def test_immediate_release_quarantines_at_once_and_cannot_be_cancelled(
     assert c.status_code == 400
 
 
-def test_release_errors(client: TestClient, state: AppState, owner: AccountHandle) -> None:
+def test_release_errors(client: TestClient, state: TestServices, owner: AccountHandle) -> None:
     other = make_account(state, balance=10_000)
     r = client.delete(
         f"/api/v1/Account/{other.auth_id}/numbers/{IN_NUMBERS[0]}", headers=other.headers
@@ -240,7 +242,9 @@ def test_release_errors(client: TestClient, state: AppState, owner: AccountHandl
     assert c.status_code == 404 and c.json() == {"error": "number not found"}
 
 
-def test_release_without_the_fee_in_the_wallet_is_402(client: TestClient, state: AppState) -> None:
+def test_release_without_the_fee_in_the_wallet_is_402(
+    client: TestClient, state: TestServices
+) -> None:
     acct = make_account(state, balance=400, release_fee=700)
     stock(state, IN_NUMBERS[:1])
     _buy(client, acct, IN_NUMBERS[0])
@@ -252,7 +256,7 @@ def test_release_without_the_fee_in_the_wallet_is_402(client: TestClient, state:
 
 
 def test_parent_may_release_a_sub_accounts_number(
-    client: TestClient, state: AppState, owner: AccountHandle
+    client: TestClient, state: TestServices, owner: AccountHandle
 ) -> None:
     sub = make_sub_account(state, owner)
     _buy(client, sub, IN_NUMBERS[4])
@@ -263,7 +267,7 @@ def test_parent_may_release_a_sub_accounts_number(
 
 
 def test_a_suspension_past_its_grace_is_released_even_before_the_job(
-    client: TestClient, state: AppState, owner: AccountHandle, clock: FixedClock
+    client: TestClient, state: TestServices, owner: AccountHandle, clock: FixedClock
 ) -> None:
     from sqlalchemy import update
 
@@ -286,7 +290,7 @@ def test_a_suspension_past_its_grace_is_released_even_before_the_job(
 
 
 def test_get_one_number_answers_the_list_item_in_every_path_form(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     owner = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:2])
@@ -299,7 +303,7 @@ def test_get_one_number_answers_the_list_item_in_every_path_form(
 
 
 def test_get_one_number_is_404_for_a_number_the_account_does_not_hold(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     owner, other = make_account(state, balance=10_000), make_account(state)
     stock(state, IN_NUMBERS[:2])

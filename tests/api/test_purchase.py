@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 
 def _buy(client: TestClient, acct, e164: str, auth_id: str | None = None, **extra):  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def _balance(client: TestClient, acct, currency: str = "INR") -> float:  # type:
 
 
 def test_purchase_debits_setup_plus_monthly_once_and_records_the_ledger(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1], setup_fee=100, monthly_fee=300)
@@ -45,7 +45,7 @@ def test_purchase_debits_setup_plus_monthly_once_and_records_the_ledger(
 
 
 def test_a_retried_purchase_of_a_number_already_bought_charges_nothing(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1])
@@ -56,7 +56,7 @@ def test_a_retried_purchase_of_a_number_already_bought_charges_nothing(
 
 
 def test_not_in_inventory_is_404_and_someone_elses_number_too(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     a = make_account(state, balance=1000)
     b = make_account(state, balance=1000)
@@ -70,7 +70,7 @@ def test_not_in_inventory_is_404_and_someone_elses_number_too(
 
 
 def test_insufficient_balance_is_402_and_changes_nothing(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=399)
     stock(state, IN_NUMBERS[:1])
@@ -88,14 +88,14 @@ def test_insufficient_balance_is_402_and_changes_nothing(
 
 
 def test_no_wallet_in_the_numbers_currency_is_insufficient_balance(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     acct = make_account(state, balance=1000)  # INR only
     stock(state, US_NUMBERS[:1], currency="USD", setup_fee=1, monthly_fee=2)
     assert _buy(client, acct, US_NUMBERS[0]).status_code == 402
 
 
-def test_currency_must_match_the_number(client: TestClient, state: AppState) -> None:
+def test_currency_must_match_the_number(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1])
     r = _buy(client, acct, IN_NUMBERS[0], currency="USD")
@@ -103,7 +103,9 @@ def test_currency_must_match_the_number(client: TestClient, state: AppState) -> 
     assert _buy(client, acct, IN_NUMBERS[0], currency="ZZZ").status_code == 400
 
 
-def test_sub_account_purchase_is_charged_to_the_parent(client: TestClient, state: AppState) -> None:
+def test_sub_account_purchase_is_charged_to_the_parent(
+    client: TestClient, state: TestServices
+) -> None:
     parent = make_account(state, balance=1000)
     sub = make_sub_account(state, parent)
     stock(state, IN_NUMBERS[:2])
@@ -117,7 +119,7 @@ def test_sub_account_purchase_is_charged_to_the_parent(client: TestClient, state
     assert _balance(client, sub) == 200
 
 
-def test_bad_purchase_bodies_are_400(client: TestClient, state: AppState) -> None:
+def test_bad_purchase_bodies_are_400(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=1000)
     url = f"/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory"
     for body in ({}, {"e164": 919876543210}, {"e164": "not-a-number"}, {"e164": None}):

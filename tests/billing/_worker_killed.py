@@ -7,22 +7,22 @@ Usage: python _worker_killed.py DATABASE_URL NOW_ISO between|inside"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
-
 from didstore.clock import FixedClock
-from didstore.db.engine import Database, make_engine
+from didstore.db import database
+from didstore.db.plans import Plan
 from didstore.services.renewals import run_renewals
 
 
 def main() -> None:
     url, now, mode = sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[3]
-    db = Database(make_engine(url, pool_size=2))
+    db = database.open_database(url)
     chunks = 0
 
     def after_chunk(_report: Any) -> None:
@@ -31,14 +31,24 @@ def main() -> None:
         if mode == "between":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    if mode == "inside":
+    if mode == "inside":  # die right after the second chunk's UPDATE of numbers ran
+        cls: Any = type(db).__name__.replace("Database", "Connection")
+        conn_cls = getattr(database, cls)
+        run = conn_cls._run
 
-        @event.listens_for(db.engine, "after_cursor_execute")
-        def _die(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-            if chunks >= 1 and statement.lstrip().upper().startswith("UPDATE NUMBERS"):
+        async def run_then_die(self: Any, plan: Plan, sql: str, values: dict[str, Any]) -> Any:
+            result = await run(self, plan, sql, values)
+            if chunks >= 1 and sql.lstrip().upper().startswith("UPDATE NUMBERS"):
                 os.kill(os.getpid(), signal.SIGKILL)
+            return result
 
-    run_renewals(db, FixedClock(now), chunk_size=4, after_chunk=after_chunk)
+        conn_cls._run = run_then_die
+
+    async def work() -> None:
+        await db.open()
+        await run_renewals(db, FixedClock(now), chunk_size=4, after_chunk=after_chunk)
+
+    asyncio.run(work())
     print("finished without being killed", flush=True)
 
 

@@ -10,13 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.db.tables import audit_log
 from didstore.domain.billing import add_months
 from didstore.services.models import CLI
 from tests.billing.conftest import buy
 from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.support import TestServices
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -26,13 +26,13 @@ EXEMPT = {
 }
 
 
-def _last_audit(state: AppState) -> Any:
+def _last_audit(state: TestServices) -> Any:
     with state.db.read() as conn:
         return conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(1)).first()
 
 
 def _recipes(
-    state: AppState, client: TestClient
+    state: TestServices, client: TestClient
 ) -> dict[tuple[str, str], Callable[[dict[str, str]], Any]]:
     acct = make_account(state, balance=10_000, release_fee=1)
     stock(state, IN_NUMBERS[:3])
@@ -196,7 +196,7 @@ def _recipes(
     }
 
 
-def test_every_mutating_route_leaves_an_audit_row(state: AppState, client: TestClient) -> None:
+def test_every_mutating_route_leaves_an_audit_row(state: TestServices, client: TestClient) -> None:
     # Every route the app serves, from its OpenAPI document (included routers are not
     # flattened into app.routes in current FastAPI).
     paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
@@ -226,7 +226,7 @@ def test_every_mutating_route_leaves_an_audit_row(state: AppState, client: TestC
 
 
 def test_audit_listing_filters_and_pages(
-    state: AppState, client: TestClient, clock: FixedClock
+    state: TestServices, client: TestClient, clock: FixedClock
 ) -> None:
     acct = make_account(state, balance=10_000)
     other = make_account(state, balance=10_000)
@@ -262,7 +262,7 @@ def test_audit_listing_filters_and_pages(
 
 
 def test_number_timeline_joins_ownership_and_money_in_order(
-    state: AppState, client: TestClient, clock: FixedClock
+    state: TestServices, client: TestClient, clock: FixedClock
 ) -> None:
     acct = make_account(state, balance=600, release_fee=2)  # purchase + 1 renewal, then unpaid
     e = IN_NUMBERS[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -10,19 +11,32 @@ from pathlib import Path
 
 import pytest
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
-from didstore.db.engine import Database, make_engine
+from didstore.db.database import open_database
 from didstore.domain.billing import add_months
 from didstore.services.renewals import RenewalReport, run_renewals
-from didstore.services.wallet import WalletService
 from tests.billing.conftest import balance, buy, charge_count, rental_rows
 from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.support import TestServices
 
 N = 24
 
 
-def _owned(state: AppState, clock: FixedClock, *, balance_units: int) -> tuple[object, int]:
+async def _renewals(
+    url: str, clock: FixedClock, barrier: threading.Barrier, *, chunk_size: int
+) -> RenewalReport:
+    """A renewal run with its own connections and event loop, like another worker process;
+    all of them start together."""
+    db = open_database(url)
+    await db.open()
+    try:
+        barrier.wait()
+        return await run_renewals(db, clock, chunk_size=chunk_size)
+    finally:
+        await db.close()
+
+
+def _owned(state: TestServices, clock: FixedClock, *, balance_units: int) -> tuple[object, int]:
     acct = make_account(state, balance=balance_units)
     stock(state, IN_NUMBERS[:N], setup_fee=0, monthly_fee=10)
     for e in IN_NUMBERS[:N]:
@@ -33,7 +47,7 @@ def _owned(state: AppState, clock: FixedClock, *, balance_units: int) -> tuple[o
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_concurrent_workers_charge_each_period_once(
-    state: AppState, clock: FixedClock, database_url: str, workers: int
+    state: TestServices, clock: FixedClock, database_url: str, workers: int
 ) -> None:
     acct, before = _owned(state, clock, balance_units=10_000)
     barrier = threading.Barrier(workers)
@@ -41,14 +55,10 @@ def test_concurrent_workers_charge_each_period_once(
     errors: list[BaseException] = []
 
     def work() -> None:
-        db = Database(make_engine(database_url, pool_size=2))  # its own pool, like a process
         try:
-            barrier.wait()
-            reports.append(run_renewals(db, clock, chunk_size=3))
+            reports.append(asyncio.run(_renewals(database_url, clock, barrier, chunk_size=3)))
         except BaseException as exc:
             errors.append(exc)
-        finally:
-            db.dispose()
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     for t in threads:
@@ -61,11 +71,11 @@ def test_concurrent_workers_charge_each_period_once(
     assert charge_count(state) == N
     assert len(rental_rows(state)) == N
     assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []
 
 
 def test_concurrent_workers_never_overdraw_a_wallet(
-    state: AppState, clock: FixedClock, database_url: str
+    state: TestServices, clock: FixedClock, database_url: str
 ) -> None:
     # After buying, the wallet holds exactly 7 months of fees: 7 charged, the rest suspended.
     acct, _ = _owned(state, clock, balance_units=N * 10 + 70)
@@ -73,10 +83,7 @@ def test_concurrent_workers_never_overdraw_a_wallet(
     reports: list[RenewalReport] = []
 
     def work() -> None:
-        db = Database(make_engine(database_url, pool_size=2))
-        barrier.wait()
-        reports.append(run_renewals(db, clock, chunk_size=2))
-        db.dispose()
+        reports.append(asyncio.run(_renewals(database_url, clock, barrier, chunk_size=2)))
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for t in threads:
@@ -86,11 +93,11 @@ def test_concurrent_workers_never_overdraw_a_wallet(
     assert sum(r.charged for r in reports) == 7
     assert sum(r.suspended for r in reports) == N - 7
     assert balance(state, acct) == 0  # type: ignore[arg-type]
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []
 
 
 def test_exception_between_chunks_then_rerun_charges_the_rest_once(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct, before = _owned(state, clock, balance_units=10_000)
 
@@ -101,9 +108,9 @@ def test_exception_between_chunks_then_rerun_charges_the_rest_once(
         raise Crash
 
     with pytest.raises(Crash):
-        run_renewals(state.db, clock, chunk_size=5, after_chunk=crash)
+        state.call(run_renewals, state.adb, clock, chunk_size=5, after_chunk=crash)
     assert charge_count(state) == 5
-    report = run_renewals(state.db, clock, chunk_size=5)
+    report = state.call(run_renewals, state.adb, clock, chunk_size=5)
     assert report.charged == N - 5
     assert charge_count(state) == N and len(rental_rows(state)) == N
     assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
@@ -111,7 +118,7 @@ def test_exception_between_chunks_then_rerun_charges_the_rest_once(
 
 @pytest.mark.parametrize("mode", ["between", "inside"])
 def test_worker_killed_midway_then_rerun_charges_once(
-    state: AppState, clock: FixedClock, database_url: str, mode: str
+    state: TestServices, clock: FixedClock, database_url: str, mode: str
 ) -> None:
     acct, before = _owned(state, clock, balance_units=10_000)
     script = Path(__file__).with_name("_worker_killed.py")
@@ -127,8 +134,8 @@ def test_worker_killed_midway_then_rerun_charges_once(
     assert done == 4  # the first chunk committed; the killed one left nothing
     assert len(rental_rows(state)) == 4
     assert balance(state, acct) == before - 4 * 1_000  # type: ignore[arg-type]
-    report = run_renewals(state.db, clock, chunk_size=4)
+    report = state.call(run_renewals, state.adb, clock, chunk_size=4)
     assert report.charged == N - 4
     assert charge_count(state) == N and len(rental_rows(state)) == N
     assert balance(state, acct) == before - N * 1_000  # type: ignore[arg-type]
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []

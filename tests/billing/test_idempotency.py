@@ -8,13 +8,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.db.tables import idempotency_keys, ledger_entries
-from didstore.services.idempotency import IdempotencyService, fingerprint, should_store
-from didstore.services.jobs import run_job
+from didstore.services.idempotency import fingerprint, should_store
 from tests.billing.conftest import balance
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.support import TestServices
 
 E = IN_NUMBERS[0]
 
@@ -30,13 +29,13 @@ def _credit(client: TestClient, auth_id: str, amount: float, key: str | None) ->
     )
 
 
-def _ledger_count(state: AppState) -> int:
+def _ledger_count(state: TestServices) -> int:
     with state.db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
 
 
 def test_same_key_same_request_replays_without_a_second_effect(
-    state: AppState, client: TestClient
+    state: TestServices, client: TestClient
 ) -> None:
     acct = make_account(state)
     first = _credit(client, acct.auth_id, 100, "k-1")
@@ -51,7 +50,7 @@ def test_same_key_same_request_replays_without_a_second_effect(
     assert balance(state, acct) == 20_000
 
 
-def test_same_key_different_request_is_422(state: AppState, client: TestClient) -> None:
+def test_same_key_different_request_is_422(state: TestServices, client: TestClient) -> None:
     acct = make_account(state)
     assert _credit(client, acct.auth_id, 100, "k-2").status_code == 201  # type: ignore[attr-defined]
     r = _credit(client, acct.auth_id, 200, "k-2")
@@ -68,12 +67,12 @@ def test_same_key_different_request_is_422(state: AppState, client: TestClient) 
 
 
 def test_same_key_while_first_in_flight_is_409_until_the_lock_lapses(
-    state: AppState, client: TestClient, clock: FixedClock
+    state: TestServices, client: TestClient, clock: FixedClock
 ) -> None:
     acct = make_account(state)
     path = f"/api/v1/admin/accounts/{acct.auth_id}/credit"
     body = b'{"amount":100,"currency":"INR"}'
-    service = IdempotencyService(state.db, clock)
+    service = state.idempotency
     # the first request has claimed the key and is still running
     assert (
         service.begin(
@@ -97,7 +96,7 @@ def test_same_key_while_first_in_flight_is_409_until_the_lock_lapses(
     assert client.post(path, content=body, headers=headers).headers["idempotent-replayed"]
 
 
-def test_keys_are_scoped_per_account(state: AppState, client: TestClient) -> None:
+def test_keys_are_scoped_per_account(state: TestServices, client: TestClient) -> None:
     a = make_account(state, balance=10_000)
     b = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:2])
@@ -112,14 +111,16 @@ def test_keys_are_scoped_per_account(state: AppState, client: TestClient) -> Non
     assert balance(state, a) == balance(state, b) == 1_000_000 - 40_000
 
 
-def test_keys_expire_after_24_hours(state: AppState, client: TestClient, clock: FixedClock) -> None:
+def test_keys_expire_after_24_hours(
+    state: TestServices, client: TestClient, clock: FixedClock
+) -> None:
     acct = make_account(state)
     _credit(client, acct.auth_id, 100, "k-4")
     clock.set(clock.now() + timedelta(hours=23, minutes=59))
     assert _credit(client, acct.auth_id, 100, "k-4").headers.get("idempotent-replayed")  # type: ignore[attr-defined]
-    assert run_job("lifecycle", state.db, clock).idempotency_keys_expired == 0
+    assert state.jobs.run("lifecycle", clock.now()).idempotency_keys_expired == 0
     clock.set(clock.now() + timedelta(minutes=1))
-    assert run_job("lifecycle", state.db, clock).idempotency_keys_expired == 1
+    assert state.jobs.run("lifecycle", clock.now()).idempotency_keys_expired == 1
     with state.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(idempotency_keys)).scalar_one() == 0
     r = _credit(client, acct.auth_id, 100, "k-4")
@@ -128,7 +129,7 @@ def test_keys_expire_after_24_hours(state: AppState, client: TestClient, clock: 
 
 
 def test_delete_with_key_replays_release_and_charges_the_fee_once(
-    state: AppState, client: TestClient
+    state: TestServices, client: TestClient
 ) -> None:
     acct = make_account(state, balance=1_000, release_fee=10)
     stock(state, [E])
@@ -154,7 +155,7 @@ def test_delete_with_key_replays_release_and_charges_the_fee_once(
 
 
 def test_purchase_retried_without_key_is_not_charged_twice(
-    state: AppState, client: TestClient
+    state: TestServices, client: TestClient
 ) -> None:
     acct = make_account(state, balance=1_000)
     stock(state, [E])
@@ -168,7 +169,7 @@ def test_purchase_retried_without_key_is_not_charged_twice(
     assert balance(state, acct) == 100_000 - 40_000
 
 
-def test_failures_are_stored_or_freed_by_kind(state: AppState, client: TestClient) -> None:
+def test_failures_are_stored_or_freed_by_kind(state: TestServices, client: TestClient) -> None:
     acct = make_account(state, balance=1)  # cannot afford the number
     stock(state, [E])
     url = f"/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory"
@@ -181,7 +182,7 @@ def test_failures_are_stored_or_freed_by_kind(state: AppState, client: TestClien
     assert not should_store(500) and not should_store(409) and not should_store(429)
 
 
-def test_bad_keys_and_unauthenticated_requests(state: AppState, client: TestClient) -> None:
+def test_bad_keys_and_unauthenticated_requests(state: TestServices, client: TestClient) -> None:
     acct = make_account(state)
     r = _credit(client, acct.auth_id, 100, "x" * 256)
     assert r.status_code == 400  # type: ignore[attr-defined]
@@ -195,7 +196,7 @@ def test_bad_keys_and_unauthenticated_requests(state: AppState, client: TestClie
     assert balance(state, acct) == 0
 
 
-def test_two_requests_racing_on_one_key_run_once(state: AppState, clock: FixedClock) -> None:
+def test_two_requests_racing_on_one_key_run_once(racers: list[TestServices]) -> None:
     import threading
 
     from didstore.domain.errors import Conflict
@@ -203,8 +204,8 @@ def test_two_requests_racing_on_one_key_run_once(state: AppState, clock: FixedCl
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 
-    def claim() -> None:
-        service = IdempotencyService(state.db, clock)
+    def claim(racer: TestServices) -> None:
+        service = racer.idempotency
         barrier.wait()
         try:
             result = service.begin("MA_RACE", "race", method="POST", path="/x", fingerprint="f")
@@ -212,7 +213,7 @@ def test_two_requests_racing_on_one_key_run_once(state: AppState, clock: FixedCl
         except Conflict:
             outcomes.append("409")
 
-    threads = [threading.Thread(target=claim) for _ in range(4)]
+    threads = [threading.Thread(target=claim, args=(r,)) for r in racers]
     for t in threads:
         t.start()
     for t in threads:

@@ -9,18 +9,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from didstore.api.state import AppState
 from didstore.cli.main import app as cli
 from didstore.clock import FixedClock
 from didstore.db.tables import wallets
 from didstore.domain.billing import add_months
 from tests.billing.conftest import buy, charge_count, number_row
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.support import TestServices
 
 runner = CliRunner()
 
 
-def _one_due(state: AppState, clock: FixedClock) -> str:
+def _one_due(state: TestServices, clock: FixedClock) -> str:
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:2], monthly_fee=300)
     buy(state, acct, IN_NUMBERS[0])
@@ -29,7 +29,7 @@ def _one_due(state: AppState, clock: FixedClock) -> str:
 
 
 def test_cli_jobs_run_with_now_and_json(
-    state: AppState, clock: FixedClock, database_url: str
+    state: TestServices, clock: FixedClock, database_url: str
 ) -> None:
     due = _one_due(state, clock)
     args = ["jobs", "run", "renewals", "--now", due, "--json", "--database-url", database_url]
@@ -65,7 +65,9 @@ def test_cli_rejects_unknown_jobs_and_future_now(database_url: str) -> None:
     assert r.exit_code == 2
 
 
-def test_worker_once_runs_every_job(state: AppState, clock: FixedClock, database_url: str) -> None:
+def test_worker_once_runs_every_job(
+    state: TestServices, clock: FixedClock, database_url: str
+) -> None:
     # The worker runs on the real clock: a number due long ago is charged by one pass.
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:1], monthly_fee=300)
@@ -78,7 +80,7 @@ def test_worker_once_runs_every_job(state: AppState, clock: FixedClock, database
 
 
 def test_api_job_run_returns_the_report(
-    state: AppState, clock: FixedClock, client: TestClient
+    state: TestServices, clock: FixedClock, client: TestClient
 ) -> None:
     _one_due(state, clock)
     r = client.post("/api/v1/admin/jobs/renewals/run", json={}, headers=admin_headers())
@@ -105,7 +107,9 @@ def test_api_job_run_returns_the_report(
     assert client.post("/api/v1/admin/jobs/all/run", headers=acct.headers).status_code == 403
 
 
-def test_ledger_verify_exit_codes(state: AppState, clock: FixedClock, database_url: str) -> None:
+def test_ledger_verify_exit_codes(
+    state: TestServices, clock: FixedClock, database_url: str
+) -> None:
     acct = make_account(state, balance=1_000)
     ok = runner.invoke(cli, ["ledger", "verify", "--database-url", database_url])
     assert ok.exit_code == 0, ok.output

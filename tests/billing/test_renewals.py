@@ -8,15 +8,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.domain.billing import add_months
 from didstore.domain.renewal import early_release_fee, months_between, next_period_start
-from didstore.services.jobs import run_job
 from didstore.services.renewals import run_renewals
-from didstore.services.wallet import WalletService
 from tests.billing.conftest import balance, buy, charge_count, number_row, rental_rows
 from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.support import TestServices
 
 
 # -- pure rules ------------------------------------------------------------------------------
@@ -71,7 +69,7 @@ def test_early_release_fee_counts_unpaid_committed_months() -> None:
     months=st.integers(min_value=1, max_value=14),
 )
 def test_renewals_charge_each_period_once_across_month_ends(
-    state: AppState, clock: FixedClock, day: int, month: int, year: int, months: int
+    state: TestServices, clock: FixedClock, day: int, month: int, year: int, months: int
 ) -> None:
     from tests.conftest import _empty
 
@@ -88,7 +86,7 @@ def test_renewals_charge_each_period_once_across_month_ends(
         start = add_months(bought, k)
         for t in (start - timedelta(seconds=1), start, start, start + timedelta(hours=12)):
             clock.set(t)
-            run_renewals(state.db, clock)
+            state.call(run_renewals, state.adb, clock)
         assert len(rental_rows(state, IN_NUMBERS[0])) == k
     t = clock.now()
     rows = rental_rows(state, IN_NUMBERS[0])
@@ -99,32 +97,32 @@ def test_renewals_charge_each_period_once_across_month_ends(
     assert n.last_billing_date == starts[-1]
     assert n.next_billing_date == add_months(bought, len(starts) + 1)
     assert balance(state, acct) == 10_000_000 - 40_000 - 30_000 * len(starts)
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []
 
 
 def test_catch_up_after_downtime_charges_every_missed_period(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:3], monthly_fee=300)
     for e in IN_NUMBERS[:3]:
         buy(state, acct, e)
     clock.set(add_months(clock.now(), 3) + timedelta(hours=1))  # three periods later
-    report = run_renewals(state.db, clock, chunk_size=2)
+    report = state.call(run_renewals, state.adb, clock, chunk_size=2)
     assert report.charged == 9 and report.suspended == 0
     assert charge_count(state) == 9
-    again = run_renewals(state.db, clock)
+    again = state.call(run_renewals, state.adb, clock)
     assert again.charged == 0 and charge_count(state) == 9
     assert balance(state, acct) == 1_000_000 - 3 * 40_000 - 9 * 30_000
 
 
-def test_job_report_counts(state: AppState, clock: FixedClock) -> None:
+def test_job_report_counts(state: TestServices, clock: FixedClock) -> None:
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:2], monthly_fee=300)
     buy(state, acct, IN_NUMBERS[0])
     buy(state, acct, IN_NUMBERS[1])
     clock.set(add_months(clock.now(), 1))
-    report = run_job("renewals", state.db, clock).as_dict()
+    report = state.jobs.run("renewals", clock.now()).as_dict()
     assert report["charged"] == 2 and report["failed"] == 0
     assert report["charged_minor"] == {"INR": 60_000}
     assert {r.number_id for r in rental_rows(state)} == {
@@ -132,8 +130,8 @@ def test_job_report_counts(state: AppState, clock: FixedClock) -> None:
     }
 
 
-def test_renewal_charges_are_audited_per_wallet(state: AppState, clock: FixedClock) -> None:
-    from didstore.services.audit_query import AuditFilters, AuditQueries
+def test_renewal_charges_are_audited_per_wallet(state: TestServices, clock: FixedClock) -> None:
+    from didstore.services.audit_query import AuditFilters
 
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:2], monthly_fee=300)
@@ -141,8 +139,8 @@ def test_renewal_charges_are_audited_per_wallet(state: AppState, clock: FixedClo
     buy(state, acct, IN_NUMBERS[1])
     before = balance(state, acct)
     clock.set(add_months(clock.now(), 1))
-    run_renewals(state.db, clock)
-    rows = AuditQueries(state.db, clock).list(AuditFilters(account_id=acct.auth_id), 1, 100)
+    state.call(run_renewals, state.adb, clock)
+    rows = state.audit.list(AuditFilters(account_id=acct.auth_id), 1, 100)
     charged = [r for r in rows.items if r["action"] == "wallet.renewals_charged"]
     assert len(charged) == 1
     assert charged[0]["before"] == {"balance_minor": before}

@@ -8,20 +8,18 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.db.tables import billing_schedule, numbers
 from didstore.domain.billing import add_months
 from didstore.domain.e164 import from_body
-from didstore.services.jobs import run_job
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
-from didstore.services.wallet import WalletService
 from tests.billing.conftest import buy, charge_count, number_row, rental_rows
 from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.support import TestServices
 
 
-def assert_queue_matches(state: AppState) -> dict[str, object]:
+def assert_queue_matches(state: TestServices) -> dict[str, object]:
     with state.db.read() as conn:
         dated = dict(
             conn.execute(
@@ -38,7 +36,7 @@ def assert_queue_matches(state: AppState) -> dict[str, object]:
 
 
 def test_queue_follows_the_billing_date_through_a_numbers_life(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     a, b, c = IN_NUMBERS[:3]
     acct = make_account(state, balance=1_500)  # three purchases of 400, then 300 left
@@ -49,7 +47,9 @@ def test_queue_follows_the_billing_date_through_a_numbers_life(
     assert len(assert_queue_matches(state)) == 3
 
     clock.set(add_months(clock.now(), 1))
-    report = run_renewals(state.db, clock)  # 300 covers one rental: one renewed, two suspended
+    report = state.call(
+        run_renewals, state.adb, clock
+    )  # 300 covers one rental: one renewed, two suspended
     assert (report.charged, report.suspended) == (1, 2)
     queued = assert_queue_matches(state)
     renewed = next(e for e in (a, b, c) if number_row(state, e).state == "active")
@@ -59,7 +59,7 @@ def test_queue_follows_the_billing_date_through_a_numbers_life(
     )
 
     account = state.accounts.get(acct.auth_id)
-    WalletService(state.db, clock).credit(CLI, account, amount=300, currency_code="INR")
+    state.wallet.credit(CLI, account, amount=300, currency_code="INR")
     # re-tried in the credit: one more rental is covered, the other stays suspended
     suspended.sort(key=lambda e: number_row(state, e).state)  # active first
     assert [number_row(state, e).state for e in suspended] == ["active", "suspended"]
@@ -74,20 +74,20 @@ def test_queue_follows_the_billing_date_through_a_numbers_life(
 
     state.numbers.release(CLI, account, from_body(suspended[0]), immediate=False)
     clock.set(clock.now() + timedelta(days=8))  # past the 24 h cooldown and the grace
-    report = run_job("all", state.db, clock)
+    report = state.jobs.run("all", clock.now())
     assert (report.released, report.grace_expired) == (2, 1)
     assert assert_queue_matches(state) == {}
     clock.set(clock.now() + timedelta(days=46))
-    assert run_job("lifecycle", state.db, clock).returned_to_inventory == 3
+    assert state.jobs.run("lifecycle", clock.now()).returned_to_inventory == 3
     assert assert_queue_matches(state) == {}
 
-    WalletService(state.db, clock).credit(CLI, account, amount=400, currency_code="INR")
+    state.wallet.credit(CLI, account, amount=400, currency_code="INR")
     buy(state, acct, renewed)  # bought again: queued again, from the new purchase
     queued = assert_queue_matches(state)
     assert list(queued.values()) == [add_months(clock.now(), 1)]
 
 
-def test_a_stale_queue_entry_charges_nothing(state: AppState, clock: FixedClock) -> None:
+def test_a_stale_queue_entry_charges_nothing(state: TestServices, clock: FixedClock) -> None:
     a, b = IN_NUMBERS[:2]
     acct = make_account(state, balance=10_000)
     stock(state, [a, b], setup_fee=0, monthly_fee=300)
@@ -99,7 +99,7 @@ def test_a_stale_queue_entry_charges_nothing(state: AppState, clock: FixedClock)
             )
         )
     clock.set(add_months(clock.now(), 1))
-    report = run_renewals(state.db, clock)
+    report = state.call(run_renewals, state.adb, clock)
     assert report.charged == 1
     assert rental_rows(state, b) == [] and len(rental_rows(state, a)) == 1
     assert charge_count(state) == 1
@@ -107,7 +107,7 @@ def test_a_stale_queue_entry_charges_nothing(state: AppState, clock: FixedClock)
 
 
 def test_chunks_cover_the_queue_in_due_order_across_many_chunks(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     """Chunk boundaries fall between numbers due at the same instant and at different ones;
     every due number is charged once, however small the chunk."""
@@ -118,8 +118,8 @@ def test_chunks_cover_the_queue_in_due_order_across_many_chunks(
             clock.set(clock.now() + timedelta(hours=1))
         buy(state, acct, e)
     clock.set(add_months(clock.now(), 1))
-    report = run_renewals(state.db, clock, chunk_size=2)
+    report = state.call(run_renewals, state.adb, clock, chunk_size=2)
     assert report.charged == 7 and report.chunks >= 4
     assert all(len(rental_rows(state, e)) == 1 for e in IN_NUMBERS[:7])
-    assert run_renewals(state.db, clock, chunk_size=2).charged == 0
+    assert state.call(run_renewals, state.adb, clock, chunk_size=2).charged == 0
     assert_queue_matches(state)

@@ -7,20 +7,18 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.domain.billing import add_months
-from didstore.services.jobs import run_job
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
-from didstore.services.wallet import WalletService
 from tests.billing.conftest import balance, buy, number_row, rental_rows
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.support import TestServices
 
 E = IN_NUMBERS[0]
 
 
-def _underfunded(state: AppState, clock: FixedClock) -> object:
+def _underfunded(state: TestServices, clock: FixedClock) -> object:
     """An account that paid the purchase (400) and has 100 left: less than the 300 rental."""
     acct = make_account(state, balance=500)
     stock(state, [E], setup_fee=100, monthly_fee=300)
@@ -30,11 +28,11 @@ def _underfunded(state: AppState, clock: FixedClock) -> object:
 
 
 def test_underfunded_renewal_suspends_then_credit_reactivates_charged_once(
-    state: AppState, clock: FixedClock, client: TestClient
+    state: TestServices, clock: FixedClock, client: TestClient
 ) -> None:
     acct = _underfunded(state, clock)
     period = number_row(state, E).next_billing_date
-    report = run_renewals(state.db, clock)
+    report = state.call(run_renewals, state.adb, clock)
     assert (report.charged, report.suspended) == (0, 1)
     n = number_row(state, E)
     assert n.state == "suspended"
@@ -43,7 +41,7 @@ def test_underfunded_renewal_suspends_then_credit_reactivates_charged_once(
     assert n.owner_account_id is not None  # still owned during grace
     assert balance(state, acct) == 10_000  # type: ignore[arg-type]
     # A second run neither charges nor suspends again.
-    again = run_renewals(state.db, clock)
+    again = state.call(run_renewals, state.adb, clock)
     assert (again.charged, again.suspended) == (0, 0)
     # The owner still sees it, as suspended.
     listed = client.get(
@@ -67,99 +65,98 @@ def test_underfunded_renewal_suspends_then_credit_reactivates_charged_once(
     assert n.next_billing_date == add_months(number_row(state, E).purchased_at, 2)
     assert len(rental_rows(state, E)) == 1
     # Another credit and more runs: still charged once for that period.
-    WalletService(state.db, clock).credit(
-        CLI, state.accounts.get(acct.auth_id), amount=1, currency_code="INR"
-    )  # type: ignore[attr-defined]
-    run_renewals(state.db, clock)
+    state.wallet.credit(CLI, state.accounts.get(acct.auth_id), amount=1, currency_code="INR")  # type: ignore[attr-defined]
+    state.call(run_renewals, state.adb, clock)
     assert len(rental_rows(state, E)) == 1
     assert balance(state, acct) == 30_100  # type: ignore[arg-type]
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []
 
 
 def test_renewal_job_reactivates_when_money_arrived_another_way(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct = _underfunded(state, clock)
-    run_renewals(state.db, clock)
+    state.call(run_renewals, state.adb, clock)
     assert number_row(state, E).state == "suspended"
     # Money arrives without the credit use case (e.g. a partner transfer): the next renewal
     # run re-tries suspended numbers too.
     from didstore.services import ledger
 
-    with state.db.write() as conn:
-        ledger.credit(
-            conn,
-            account_id=state.accounts.get(acct.auth_id).id,  # type: ignore[attr-defined]
-            currency_code="INR",
-            amount_minor=50_000,
-            reference_type="transfer",
-            now=clock.now(),
-        )
-    report = run_renewals(state.db, clock)
+    account_id = state.accounts.get(acct.auth_id).id
+
+    async def transfer_in() -> None:  # money arriving by another path than a credit
+        async with state.adb.write() as conn:
+            await ledger.credit(
+                conn,
+                account_id=account_id,
+                currency_code="INR",
+                amount_minor=50_000,
+                reference_type="transfer",
+                now=clock.now(),
+            )
+
+    state.run(transfer_in())
+    report = state.call(run_renewals, state.adb, clock)
     assert (report.charged, report.reactivated) == (1, 1)
     assert number_row(state, E).state == "active"
 
 
 def test_grace_expiry_releases_into_quarantine_then_inventory(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct = _underfunded(state, clock)
-    run_job("all", state.db, clock)
+    state.jobs.run("all", clock.now())
     grace_end = number_row(state, E).grace_ends_at
     clock.set(grace_end - timedelta(seconds=1))
-    assert run_job("lifecycle", state.db, clock).grace_expired == 0
+    assert state.jobs.run("lifecycle", clock.now()).grace_expired == 0
     clock.set(grace_end + timedelta(minutes=5))
-    report = run_job("all", state.db, clock)
+    report = state.jobs.run("all", clock.now())
     assert report.grace_expired == 1 and report.released == 1
     n = number_row(state, E)
     assert n.state == "quarantined" and n.owner_account_id is None
     assert n.released_at == grace_end
     assert n.available_at == grace_end + timedelta(days=45)
     # Credit after the release: nothing is charged, the number is gone.
-    WalletService(state.db, clock).credit(
-        CLI, state.accounts.get(acct.auth_id), amount=1000, currency_code="INR"
-    )  # type: ignore[attr-defined]
+    state.wallet.credit(CLI, state.accounts.get(acct.auth_id), amount=1000, currency_code="INR")  # type: ignore[attr-defined]
     assert rental_rows(state, E) == []
     assert number_row(state, E).state == "quarantined"
     clock.set(grace_end + timedelta(days=45) - timedelta(seconds=1))
-    assert run_job("lifecycle", state.db, clock).returned_to_inventory == 0
+    assert state.jobs.run("lifecycle", clock.now()).returned_to_inventory == 0
     clock.set(grace_end + timedelta(days=45))
-    assert run_job("lifecycle", state.db, clock).returned_to_inventory == 1
+    assert state.jobs.run("lifecycle", clock.now()).returned_to_inventory == 1
     n = number_row(state, E)
     assert n.state == "available" and n.suspended_at is None
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []
 
 
 def test_credit_after_grace_ended_but_before_the_job_does_not_revive(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct = _underfunded(state, clock)
-    run_renewals(state.db, clock)
+    state.call(run_renewals, state.adb, clock)
     clock.set(number_row(state, E).grace_ends_at + timedelta(seconds=1))
-    WalletService(state.db, clock).credit(
-        CLI, state.accounts.get(acct.auth_id), amount=1000, currency_code="INR"
-    )  # type: ignore[attr-defined]
+    state.wallet.credit(CLI, state.accounts.get(acct.auth_id), amount=1000, currency_code="INR")  # type: ignore[attr-defined]
     assert number_row(state, E).state == "suspended"
     assert rental_rows(state, E) == []
-    assert run_job("lifecycle", state.db, clock).grace_expired == 1
+    assert state.jobs.run("lifecycle", clock.now()).grace_expired == 1
 
 
-def test_grace_is_configurable(state: AppState, clock: FixedClock) -> None:
+def test_grace_is_configurable(state: TestServices, clock: FixedClock) -> None:
     _underfunded(state, clock)
     period = number_row(state, E).next_billing_date
-    run_renewals(state.db, clock, grace=timedelta(days=2))
+    state.call(run_renewals, state.adb, clock, grace=timedelta(days=2))
     assert number_row(state, E).grace_ends_at == period + timedelta(days=2)
 
 
 def test_partial_funds_charge_oldest_first_and_never_overdraw(
-    state: AppState, clock: FixedClock
+    state: TestServices, clock: FixedClock
 ) -> None:
     acct = make_account(state, balance=1_600)  # 3 purchases of 400, then 400 left
     stock(state, IN_NUMBERS[:3], setup_fee=100, monthly_fee=300)
     for e in IN_NUMBERS[:3]:
         buy(state, acct, e)
     clock.set(add_months(clock.now(), 1))
-    report = run_renewals(state.db, clock)
+    report = state.call(run_renewals, state.adb, clock)
     assert (report.charged, report.suspended) == (1, 2)
     assert balance(state, acct) == 10_000  # type: ignore[arg-type]
     states = sorted(number_row(state, e).state for e in IN_NUMBERS[:3])
@@ -167,7 +164,7 @@ def test_partial_funds_charge_oldest_first_and_never_overdraw(
 
 
 def test_minimum_commitment_charges_unpaid_months_on_early_release(
-    state: AppState, clock: FixedClock, client: TestClient
+    state: TestServices, clock: FixedClock, client: TestClient
 ) -> None:
     acct = make_account(state, balance=10_000, release_fee=5)
     stock(state, [E], setup_fee=100, monthly_fee=300, minimum_commitment_months=3)
@@ -188,9 +185,9 @@ def test_minimum_commitment_charges_unpaid_months_on_early_release(
     # After two renewals the commitment is met: only the release fee.
     for _ in range(2):
         clock.set(number_row(state, E).next_billing_date)
-        run_renewals(state.db, clock)
+        state.call(run_renewals, state.adb, clock)
     paid = balance(state, acct)  # type: ignore[arg-type]
     assert paid == before - 60_000
     client.delete(f"/api/v1/Account/{acct.auth_id}/numbers/{E}", headers=acct.headers)
     assert balance(state, acct) == paid - 500  # type: ignore[arg-type]
-    assert WalletService(state.db, clock).verify() == []
+    assert state.wallet.verify() == []

@@ -14,8 +14,10 @@ from didstore.db.migrate import MIGRATIONS, alembic_config, upgrade
 from didstore.db.tables import billing_schedule, metadata
 from tests.conftest import drop_database, new_database_url
 
-# Indexes that only exist on PostgreSQL (created by raw SQL in the migrations).
+# Indexes that only exist on PostgreSQL (created by raw SQL in the migrations), and those whose
+# columns differ on SQLite (no INCLUDE there: the included columns are key columns, 0008).
 PG_ONLY = {"ix_numbers_e164_trgm"}
+SQLITE_WIDER = {"ix_numbers_owner_e164", "ix_numbers_billing_e164"}
 
 
 def _differences(url: str) -> list[object]:
@@ -25,7 +27,13 @@ def _differences(url: str) -> list[object]:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
     finally:
         engine.dispose()
-    return [d for d in diff if not (d[0] == "remove_index" and d[1].name in PG_ONLY)]
+    sqlite = url.startswith("sqlite")
+    return [
+        d
+        for d in diff
+        if not (d[0] == "remove_index" and d[1].name in PG_ONLY)
+        and not (sqlite and d[0] in ("add_index", "remove_index") and d[1].name in SQLITE_WIDER)
+    ]
 
 
 def test_one_linear_history() -> None:

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from didstore.api.state import AppState
 from didstore.db.tables import ledger_entries, numbers, wallets
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
@@ -31,6 +30,7 @@ from didstore.domain.errors import (
 )
 from didstore.services.models import CLI, Account
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 SETUP, MONTHLY = 100, 300  # whole rupees, as stocked
 PRICE_MINOR = (SETUP + MONTHLY) * 100
@@ -48,8 +48,12 @@ class Outcomes:
         return Counter(type(e).__name__ for e in self.errors)
 
 
-def run_together(calls: list[Callable[[], Any]], timeout: float = 120) -> Outcomes:
-    """Start one thread per call, release them at once with a barrier, collect outcomes."""
+def run_together(
+    racers: list[TestServices], calls: list[Callable[[TestServices], Any]], timeout: float = 120
+) -> Outcomes:
+    """Start one thread per call, release them at once with a barrier, collect outcomes. Call
+    ``i`` runs on ``racers[i % len(racers)]``: independent service stacks (own event loop,
+    own connections), so the calls race in the database, as separate processes would."""
     barrier = threading.Barrier(len(calls))
     out = Outcomes()
 
@@ -64,7 +68,10 @@ def run_together(calls: list[Callable[[], Any]], timeout: float = 120) -> Outcom
             with out.lock:
                 out.results.append(value)
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
+    threads = [
+        threading.Thread(target=worker, args=(lambda c=c, s=racers[i % len(racers)]: c(s),))
+        for i, c in enumerate(calls)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -77,11 +84,11 @@ def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseExcepti
     return [e for e in out.errors if not isinstance(e, allowed)]
 
 
-def balance_minor(state: AppState, handle: AccountHandle, currency: str = "INR") -> int:
+def balance_minor(state: TestServices, handle: AccountHandle, currency: str = "INR") -> int:
     return state.wallet.balance(state.accounts.get(handle.auth_id), currency).balance_minor
 
 
-def ledger_count(state: AppState, **where: Any) -> int:
+def ledger_count(state: TestServices, **where: Any) -> int:
     conds = [getattr(ledger_entries.c, k) == v for k, v in where.items()]
     with state.db.read() as conn:
         return int(
@@ -91,24 +98,27 @@ def ledger_count(state: AppState, **where: Any) -> int:
         )
 
 
-def number_row(state: AppState, e164: str) -> Any:
+def number_row(state: TestServices, e164: str) -> Any:
     with state.db.read() as conn:
         return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()._mapping
 
 
-def account(state: AppState, handle: AccountHandle) -> Account:
+def account(state: TestServices, handle: AccountHandle) -> Account:
     return state.accounts.get(handle.auth_id)
 
 
 # -- one number, many buyers ------------------------------------------------------------------
-def test_32_buyers_of_one_number_exactly_one_sale(state: AppState) -> None:
+def test_32_buyers_of_one_number_exactly_one_sale(
+    state: TestServices, racers: list[TestServices]
+) -> None:
     target = IN_NUMBERS[0]
     stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
     buyers = [make_account(state, balance=1000) for _ in range(32)]
     start = balance_minor(state, buyers[0])
 
     out = run_together(
-        [(lambda b=b: state.numbers.purchase(CLI, account(state, b), E164(target))) for b in buyers]
+        racers,
+        [(lambda s, b=b: s.numbers.purchase(CLI, account(s, b), E164(target))) for b in buyers],
     )
 
     assert unexpected(out, NotFound) == []
@@ -126,7 +136,9 @@ def test_32_buyers_of_one_number_exactly_one_sale(state: AppState) -> None:
     assert state.wallet.verify() == []
 
 
-def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> None:
+def test_same_account_retrying_one_purchase_is_charged_once(
+    state: TestServices, racers: list[TestServices]
+) -> None:
     """A retry storm from one buyer (the newer SDK retries by itself): one charge."""
     target = IN_NUMBERS[1]
     stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
@@ -134,7 +146,7 @@ def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> 
     start = balance_minor(state, buyer)
 
     out = run_together(
-        [lambda: state.numbers.purchase(CLI, account(state, buyer), E164(target))] * 16
+        racers, [lambda s: s.numbers.purchase(CLI, account(s, buyer), E164(target))] * 16
     )
 
     assert unexpected(out, NotFound) == []
@@ -149,7 +161,7 @@ def test_same_account_retrying_one_purchase_is_charged_once(state: AppState) -> 
 # -- one wallet, many numbers -----------------------------------------------------------------
 @pytest.mark.parametrize("with_sub_accounts", [False, True], ids=["main", "main+subs"])
 def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
-    state: AppState, with_sub_accounts: bool
+    state: TestServices, racers: list[TestServices], with_sub_accounts: bool
 ) -> None:
     k = 8
     targets = IN_NUMBERS[: 4 * k]
@@ -172,14 +184,15 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
     watcher.start()
     try:
         out = run_together(
+            racers,
             [
                 (
-                    lambda n=n, b=buyers[i % len(buyers)]: state.numbers.purchase(
-                        CLI, account(state, b), E164(n)
+                    lambda s, n=n, b=buyers[i % len(buyers)]: s.numbers.purchase(
+                        CLI, account(s, b), E164(n)
                     )
                 )
                 for i, n in enumerate(targets)
-            ]
+            ],
         )
     finally:
         stop.set()
@@ -200,14 +213,16 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
 
 
 # -- release against cancel-release ------------------------------------------------------------
-def _owned_number(state: AppState, e164: str, *, release_fee: int) -> AccountHandle:
+def _owned_number(state: TestServices, e164: str, *, release_fee: int) -> AccountHandle:
     stock(state, [e164], setup_fee=SETUP, monthly_fee=MONTHLY)
     owner = make_account(state, balance=100_000, release_fee=release_fee)
     state.numbers.purchase(CLI, account(state, owner), E164(e164))
     return owner
 
 
-def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) -> None:
+def test_concurrent_release_and_cancel_release_stay_consistent(
+    state: TestServices, racers: list[TestServices]
+) -> None:
     """Threads keep releasing and cancelling one number; every success is matched by
     exactly one ledger row, and the final state agrees with the money."""
     target, fee = IN_NUMBERS[2], 50
@@ -215,27 +230,27 @@ def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) 
     start = balance_minor(state, owner)
     rounds = 6
 
-    def releaser() -> tuple[str, int]:
+    def releaser(s: TestServices) -> tuple[str, int]:
         ok = 0
         for _ in range(rounds):
             try:
-                state.numbers.release(CLI, account(state, owner), E164(target), immediate=False)
+                s.numbers.release(CLI, account(s, owner), E164(target), immediate=False)
                 ok += 1
             except (AlreadyPendingRelease, Conflict):
                 pass
         return ("release", ok)
 
-    def canceller() -> tuple[str, int]:
+    def canceller(s: TestServices) -> tuple[str, int]:
         ok = 0
         for _ in range(rounds):
             try:
-                state.numbers.cancel_release(CLI, account(state, owner), E164(target))
+                s.numbers.cancel_release(CLI, account(s, owner), E164(target))
                 ok += 1
             except NotPendingRelease:
                 pass
         return ("cancel", ok)
 
-    out = run_together([releaser, canceller] * 8)
+    out = run_together(racers, [releaser, canceller] * 8)
 
     assert out.errors == []
     released = sum(n for kind, n in out.results if kind == "release")
@@ -252,7 +267,7 @@ def test_concurrent_release_and_cancel_release_stay_consistent(state: AppState) 
     assert state.wallet.verify() == []
 
 
-def test_immediate_release_racing_cancel(state: AppState) -> None:
+def test_immediate_release_racing_cancel(state: TestServices, racers: list[TestServices]) -> None:
     """A pending release made final (``immediate``) while the owner cancels it. Either order
     is legal (cancel then a fresh immediate release, or the final release first and the
     cancellation refused), but the end state and the money must agree with what succeeded."""
@@ -263,15 +278,15 @@ def test_immediate_release_racing_cancel(state: AppState) -> None:
         state.numbers.release(CLI, account(state, owner), E164(target), immediate=False)
         number_id = number_row(state, target)["id"]
 
-        def cancel(o: AccountHandle = owner, t: str = target) -> str:
-            state.numbers.cancel_release(CLI, account(state, o), E164(t))
+        def cancel(s: TestServices, o: AccountHandle = owner, t: str = target) -> str:
+            s.numbers.cancel_release(CLI, account(s, o), E164(t))
             return "cancel"
 
-        def finalise(o: AccountHandle = owner, t: str = target) -> str:
-            state.numbers.release(CLI, account(state, o), E164(t), immediate=True)
+        def finalise(s: TestServices, o: AccountHandle = owner, t: str = target) -> str:
+            s.numbers.release(CLI, account(s, o), E164(t), immediate=True)
             return "release"
 
-        out = run_together([cancel, finalise] if i % 2 else [finalise, cancel])
+        out = run_together(racers, [cancel, finalise] if i % 2 else [finalise, cancel])
 
         assert unexpected(out, NotPendingRelease, AlreadyPendingRelease, Conflict) == []
         done = set(out.results)
@@ -293,7 +308,7 @@ def test_immediate_release_racing_cancel(state: AppState) -> None:
 # -- inventory and wallets ---------------------------------------------------------------------
 @pytest.mark.parametrize("round_no", range(4))
 def test_concurrent_duplicate_imports_stock_each_number_once(
-    state: AppState, round_no: int
+    state: TestServices, racers: list[TestServices], round_no: int
 ) -> None:
     distinct = [f"+918042{round_no:02d}{n:04d}" for n in range(80)]
     # Eight imports of the same numbers, each starting at a different point of the list
@@ -304,7 +319,7 @@ def test_concurrent_duplicate_imports_stock_each_number_once(
         for batch in batches
     ]
 
-    out = run_together([(lambda r=r: state.inventory.import_rows(CLI, r)) for r in rows])
+    out = run_together(racers, [(lambda s, r=r: s.inventory.import_rows(CLI, r)) for r in rows])
 
     assert out.errors == []
     assert all(not rep.errors for rep in out.results)
@@ -316,14 +331,17 @@ def test_concurrent_duplicate_imports_stock_each_number_once(
     assert all(c == 1 for _, c in counts)
 
 
-def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
+def test_concurrent_first_credits_in_a_new_currency(
+    state: TestServices, racers: list[TestServices]
+) -> None:
     """The first top-ups of a currency the account has no wallet for yet, all at once: every
     one is applied to one wallet (no unique-key failure, no lost update)."""
     handle = make_account(state)  # an INR account; no USD wallet yet
     acct = account(state, handle)
 
     out = run_together(
-        [lambda: state.wallet.credit(CLI, acct, amount=5, currency_code="USD") for _ in range(16)]
+        racers,
+        [lambda s: s.wallet.credit(CLI, acct, amount=5, currency_code="USD") for _ in range(16)],
     )
 
     assert out.errors == []
@@ -340,7 +358,7 @@ def test_concurrent_first_credits_in_a_new_currency(state: AppState) -> None:
 
 
 def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
-    state: AppState, clock: Any
+    state: TestServices, racers: list[TestServices], clock: Any
 ) -> None:
     from datetime import timedelta
 
@@ -355,7 +373,7 @@ def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
         state.numbers.release(CLI, account(state, owner), E164(n), immediate=False)
     clock.set(clock.now() + timedelta(hours=25))
 
-    out = run_together([lambda: run_lifecycle(state.db, clock).released] * 4)
+    out = run_together(racers, [lambda s: s.call(run_lifecycle, s.adb, clock).released] * 4)
 
     assert out.errors == []
     assert sum(out.results) == len(targets)

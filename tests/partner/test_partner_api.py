@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.services.models import CLI
 from tests.conftest import (
@@ -16,6 +15,7 @@ from tests.conftest import (
     make_sub_account,
     stock,
 )
+from tests.support import TestServices
 
 PROFILE_KEYS = {
     "id",
@@ -56,7 +56,7 @@ PARTNER_TX_KEYS = {
 }
 
 
-def make_partner(state: AppState, balance: int = 0) -> AccountHandle:
+def make_partner(state: TestServices, balance: int = 0) -> AccountHandle:
     creds = state.accounts.create_partner(CLI, name="Reseller", currency_code="INR")
     if balance:
         state.wallet.credit(CLI, creds.account, amount=balance, currency_code="INR")
@@ -73,7 +73,7 @@ def buy(client: TestClient, acct: AccountHandle, e164: str) -> None:
 
 
 @pytest.fixture
-def world(client: TestClient, state: AppState) -> dict[str, AccountHandle]:
+def world(client: TestClient, state: TestServices) -> dict[str, AccountHandle]:
     pa = make_partner(state, balance=5000)
     pb = make_partner(state)
     a1 = make_account(state, balance=10_000, partner_id=pa.auth_id)
@@ -212,7 +212,7 @@ def test_customer_accounts_list_and_create(
 
 
 def test_transfer_is_atomic_and_ledgered_on_both_sides(
-    client: TestClient, state: AppState, world: dict[str, AccountHandle]
+    client: TestClient, state: TestServices, world: dict[str, AccountHandle]
 ) -> None:
     pa, a1 = world["pa"], world["a1"]
     url = f"/api/v1/partner/accounts/{a1.auth_id}/transfer-balance"
@@ -261,7 +261,7 @@ def test_transfer_is_atomic_and_ledgered_on_both_sides(
 
 
 def test_aadhaar_kyc_sets_the_flag_on_the_accounts_numbers(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     pa = make_partner(state)
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id)

@@ -6,20 +6,20 @@ from datetime import timedelta
 
 import pytest
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.domain.e164 import from_body
 from didstore.services import partner as partner_service
 from didstore.services.models import CLI, Account
 from tests.conftest import IN_NUMBERS, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 
-def _buy(state: AppState, buyer: Account, e164: str) -> None:
+def _buy(state: TestServices, buyer: Account, e164: str) -> None:
     state.numbers.purchase(CLI, buyer, from_body(e164))
 
 
 @pytest.fixture
-def views(state: AppState, clock: FixedClock) -> dict[str, object]:
+def views(state: TestServices, clock: FixedClock) -> dict[str, object]:
     partner = state.accounts.create_partner(CLI, name="Reseller", currency_code="INR").account
     other = state.accounts.create_partner(CLI, name="Other", currency_code="INR").account
     a1 = make_account(state, balance=100_000, partner_id=partner.auth_id)
@@ -51,7 +51,7 @@ def views(state: AppState, clock: FixedClock) -> dict[str, object]:
 
 
 def _walk(
-    state: AppState, partner: Account, customer: Account | None, search: str | None, size: int
+    state: TestServices, partner: Account, customer: Account | None, search: str | None, size: int
 ) -> tuple[list[str], set[int]]:
     seen: list[str] = []
     totals: set[int] = set()
@@ -77,7 +77,7 @@ def bookmark_every(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize("size", [1, 3, 7, 20, 41, 100])
 def test_pages_concatenated_are_the_whole_view(
-    state: AppState, views: dict[str, object], size: int, bookmark_every: int
+    state: TestServices, views: dict[str, object], size: int, bookmark_every: int
 ) -> None:
     partner = views["partner"]
     assert isinstance(partner, Account)
@@ -95,7 +95,7 @@ def test_pages_concatenated_are_the_whole_view(
 
 
 def test_pages_beyond_the_end_are_empty_with_the_exact_total(
-    state: AppState, views: dict[str, object], bookmark_every: int
+    state: TestServices, views: dict[str, object], bookmark_every: int
 ) -> None:
     partner = views["partner"]
     assert isinstance(partner, Account)
@@ -109,7 +109,7 @@ def test_pages_beyond_the_end_are_empty_with_the_exact_total(
 
 
 def test_first_page_total_is_always_counted_afresh(
-    state: AppState, views: dict[str, object], bookmark_every: int
+    state: TestServices, views: dict[str, object], bookmark_every: int
 ) -> None:
     partner, a1 = views["partner"], views["a1"]
     assert isinstance(partner, Account) and isinstance(a1, Account)

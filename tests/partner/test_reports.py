@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from didstore.clock import FixedClock
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
-from didstore.services.reports import renewals_due, store_weekly_renewals
+from didstore.services.reports import renewals_due
 from tests.conftest import IN_NUMBERS, T0, make_account, stock
 from tests.partner.test_partner_api import buy, make_partner
+from tests.support import TestServices
 
 
 def test_renewals_due_counts_each_anchor_date_in_the_window() -> None:
@@ -26,7 +26,7 @@ def test_renewals_due_counts_each_anchor_date_in_the_window() -> None:
 
 
 def test_renewal_report_flags_accounts_that_cannot_cover_the_window(
-    client: TestClient, state: AppState, clock: FixedClock
+    client: TestClient, state: TestServices, clock: FixedClock
 ) -> None:
     pa = make_partner(state)
     poor = make_account(state, balance=1200, partner_id=pa.auth_id)
@@ -51,7 +51,7 @@ def test_renewal_report_flags_accounts_that_cannot_cover_the_window(
 
 
 def test_routing_report_lists_active_numbers_with_nowhere_to_route(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     pa = make_partner(state)
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id)
@@ -73,7 +73,7 @@ def test_routing_report_lists_active_numbers_with_nowhere_to_route(
 
 
 def test_costs_report_equals_the_ledger(
-    client: TestClient, state: AppState, clock: FixedClock
+    client: TestClient, state: TestServices, clock: FixedClock
 ) -> None:
     pa = make_partner(state)
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id, release_fee=50)
@@ -120,20 +120,20 @@ def test_costs_report_equals_the_ledger(
 
 
 def test_weekly_job_keeps_one_renewal_report_per_partner_and_week(
-    client: TestClient, state: AppState, clock: FixedClock
+    client: TestClient, state: TestServices, clock: FixedClock
 ) -> None:
     pa = make_partner(state)
     make_partner(state)
-    assert store_weekly_renewals(state.db, clock) == 2
-    assert store_weekly_renewals(state.db, clock) == 0  # same ISO week: nothing new
+    assert state.reports.store_weekly_renewals(clock.now()) == 2
+    assert state.reports.store_weekly_renewals(clock.now()) == 0  # same ISO week: nothing new
     clock.set(clock.now() + timedelta(days=7))
-    assert store_weekly_renewals(state.db, clock) == 2
+    assert state.reports.store_weekly_renewals(clock.now()) == 2
     kept = client.get("/api/v1/partner/reports/renewals/kept", headers=pa.headers).json()["reports"]
     assert len(kept) == 2 and kept[0]["period"] > kept[1]["period"]
 
 
 def test_page_walk_stays_well_formed_while_numbers_are_bought_and_released(
-    client: TestClient, state: AppState
+    client: TestClient, state: TestServices
 ) -> None:
     pa = make_partner(state)
     acct = make_account(state, balance=1_000_000, partner_id=pa.auth_id)
@@ -181,9 +181,8 @@ def test_page_walk_stays_well_formed_while_numbers_are_bought_and_released(
     assert state.wallet.verify() == []
 
 
-def test_the_reports_job_is_part_of_all(state: AppState, clock: FixedClock) -> None:
-    from didstore.services.jobs import run_job
+def test_the_reports_job_is_part_of_all(state: TestServices, clock: FixedClock) -> None:
 
     make_partner(state)
-    assert run_job("reports", state.db, clock).partner_reports == 1
-    assert run_job("all", state.db, clock).partner_reports == 0  # already kept this week
+    assert state.jobs.run("reports", clock.now()).partner_reports == 1
+    assert state.jobs.run("all", clock.now()).partner_reports == 0  # already kept this week

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from tests.conftest import (
     IN_NUMBERS,
     AccountHandle,
@@ -17,12 +16,13 @@ from tests.conftest import (
     make_sub_account,
     stock,
 )
+from tests.support import TestServices
 
 
 @dataclass
 class World:
     client: TestClient
-    state: AppState
+    state: TestServices
     main: AccountHandle
     sub: AccountHandle
     other: AccountHandle
@@ -70,7 +70,7 @@ class World:
 
 
 @pytest.fixture
-def world(client: TestClient, state: AppState) -> World:
+def world(client: TestClient, state: TestServices) -> World:
     main = make_account(state, balance=100_000)
     other = make_account(state, balance=100_000)
     sub = make_sub_account(state, main)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from didstore.api.state import AppState
 from didstore.domain.e164 import E164
 from didstore.domain.errors import DomainError
 from didstore.services.models import CLI
 from tests.conftest import admin_headers
 from tests.routing.conftest import World
+from tests.support import TestServices
 
 
 def _assign(world: World, n: str, tid: str, who=None):  # type: ignore[no-untyped-def]
@@ -132,7 +132,9 @@ def test_route_reason_after_the_24h_release_window_without_the_job(
     assert world.route(n)["reason"] == "released"
 
 
-def test_two_concurrent_trunk_assignments_exactly_one_wins(state: AppState, world: World) -> None:
+def test_two_concurrent_trunk_assignments_exactly_one_wins(
+    state: TestServices, racers: list[TestServices], world: World
+) -> None:
     n = world.numbers[0]
     world.buy(world.main, n)
     account = state.accounts.get(world.main.auth_id)
@@ -141,17 +143,20 @@ def test_two_concurrent_trunk_assignments_exactly_one_wins(state: AppState, worl
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def attempt(tid: str) -> None:
+    def attempt(tid: str, racer: TestServices) -> None:
         barrier.wait()
         try:
-            state.routing.assign_trunk(CLI, account, E164(n), tid)
+            racer.routing.assign_trunk(CLI, account, E164(n), tid)
             result = "won:" + tid
         except DomainError as exc:
             result = exc.code
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt, args=(t,)) for t in trunks]
+    threads = [
+        threading.Thread(target=attempt, args=(t, racers[i % len(racers)]))
+        for i, t in enumerate(trunks)
+    ]
     for t in threads:
         t.start()
     for t in threads:

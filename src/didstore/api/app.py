@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import __version__
 from didstore.api import errors
-from didstore.api.fast_routes import FastOwnedList, FastRouteLookup
 from didstore.api.idempotency import IdempotencyMiddleware
 from didstore.api.responses import JSON
 from didstore.api.routes import (
@@ -28,14 +25,11 @@ from didstore.api.routes import (
     routing_admin,
     trunks,
 )
-from didstore.api.state import AppState
-from didstore.clock import Clock, SystemClock, TestClock
+from didstore.bootstrap import build
+from didstore.clock import Clock
 from didstore.config import Settings
-from didstore.db.engine import Database, make_engine
-from didstore.db.migrate import upgrade
-from didstore.services.jobs import run_job
-
-log = logging.getLogger("didstore")
+from didstore.db.migrate import migrate
+from didstore.worker import JobThread
 
 
 def canonical_path(path: str) -> str:
@@ -81,43 +75,20 @@ class CanonicalPaths:
         await self.app(scope, receive, send_with_id)
 
 
-class _JobLoop:
-    """Runs the lifecycle sweep in the server process until stopped (``--no-jobs`` disables)."""
-
-    def __init__(self, db: Database, clock: Clock, interval: float) -> None:
-        self.db, self.clock, self.interval = db, clock, interval
-        self.grace = Settings().grace
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="didstore-jobs", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                run_job("all", self.db, self.clock, grace=self.grace)
-            except Exception:  # keep serving; the next tick retries
-                log.exception("background jobs failed")
-
-
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The application with its services built once (``bootstrap.build``); migrations run,
+    the database opens and the in-process jobs start in the lifespan."""
     settings = settings or Settings()
-    clock = clock or (TestClock() if settings.test_clock else SystemClock())
-    db = Database(make_engine(settings.database_url))
-    state = AppState.build(settings, clock, db)
+    svc = build(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upgrade(db.engine)
-        token = state.operator.ensure()
+        migrate(settings.database_url)
+        await svc.open()
+        token = await svc.operator.ensure()
         if token:
             print(f"didstore: generated operator token (shown once): {token}", flush=True)
-        jobs = _JobLoop(db, clock, settings.job_interval) if settings.run_jobs else None
+        jobs = JobThread(settings, svc.clock, settings.job_interval) if settings.run_jobs else None
         if jobs:
             jobs.start()
         app.state.ready = True
@@ -126,9 +97,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             if jobs:
                 jobs.stop()
-            await state.route_lookup.close()
-            await state.owned_list.close()
-            db.dispose()
+            await svc.close()
 
     app = FastAPI(
         title="didstore",
@@ -137,36 +106,37 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    app.state.didstore = state
+    app.state.services = svc
     app.state.ready = False
     errors.install(app)
-    app.include_router(numbers.router)
-    app.include_router(accounts.router)
-    app.include_router(admin.router)
-    app.include_router(partner.router)
-    app.include_router(trunks.router)
-    app.include_router(routing.router)
-    app.include_router(routing_admin.router)
-    app.include_router(operations.router)
-    if settings.test_clock:
-        app.include_router(admin.clock_router)
 
+    # Routes are matched in the order they are added, one after another: the hottest first
+    # (health checks, the owned list and one number, the route lookup once per call).
     @app.get("/healthz", tags=["ops"], summary="200 once migrations ran and the server is ready")
-    def healthz() -> Response:
+    async def healthz() -> Response:
         if not app.state.ready:
             return JSON({"status": "starting"}, 503)
         return JSON(
             {
                 "status": "ok",
                 "version": __version__,
-                "database": db.dialect,
+                "database": svc.db.dialect,
                 "test_clock": settings.test_clock,
             }
         )
 
+    app.include_router(numbers.router)
+    app.include_router(routing_admin.router)
+    app.include_router(routing.router)
+    app.include_router(accounts.router)
+    app.include_router(trunks.router)
+    app.include_router(partner.router)
+    app.include_router(admin.router)
+    app.include_router(operations.router)
+    if settings.test_clock:
+        app.include_router(admin.clock_router)
+
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(FastOwnedList, state=state, lister=state.owned_list)  # ADR 0009
-    app.add_middleware(FastRouteLookup, state=state, lookup=state.route_lookup)  # ADR 0009
     app.add_middleware(CanonicalPaths)
     return app
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from didstore.api.state import AppState
+from didstore.api.deps import services
 from didstore.domain.errors import AccountMismatch, AuthenticationFailed, Forbidden, NotFound
 from didstore.services.models import Account, Actor
 
@@ -51,12 +51,13 @@ def _account_principal(request: Request, account: Account, credential: str) -> P
     return Principal(_actor(request, kind, account.auth_id, credential, account), account)
 
 
-def authenticate(request: Request) -> Principal:
-    state: AppState = request.app.state.didstore
+async def authenticate(request: Request) -> Principal:
+    """The one implementation of the authentication rules (module docstring)."""
+    state = services(request)
     auth_id = request.headers.get("x-auth-id")
     token = request.headers.get("x-auth-token")
     if auth_id and token:
-        account = state.accounts.authenticate(auth_id.strip(), token.strip())
+        account = await state.accounts.authenticate(auth_id.strip(), token.strip())
         if account is None:
             raise AuthenticationFailed("Invalid token")
         return _account_principal(request, account, "x-auth")
@@ -64,9 +65,9 @@ def authenticate(request: Request) -> Principal:
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and value:
-        if state.operator.verify(value):
+        if await state.operator.verify(value):
             return Principal(_actor(request, "operator", "operator", "admin-token", None), None)
-        account = state.accounts.authenticate_token(value)
+        account = await state.accounts.authenticate_token(value)
         if account is None:
             raise AuthenticationFailed("Invalid token")
         return _account_principal(request, account, "bearer")
@@ -75,15 +76,15 @@ def authenticate(request: Request) -> Principal:
             user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise AuthenticationFailed("Invalid token") from exc
-        account = state.accounts.authenticate(user, secret)
+        account = await state.accounts.authenticate(user, secret)
         if account is None:
             raise AuthenticationFailed("Invalid token")
         return _account_principal(request, account, "basic")
     raise AuthenticationFailed("Missing authentication credentials")
 
 
-def require_operator(request: Request) -> Principal:
-    principal = authenticate(request)
+async def require_operator(request: Request) -> Principal:
+    principal = await authenticate(request)
     if not principal.is_operator:
         raise Forbidden("operator token required")
     return principal
@@ -97,12 +98,12 @@ class Scope:
     account: Account
 
 
-def account_scope(request: Request, auth_id: str) -> Scope:
-    principal = authenticate(request)
-    state: AppState = request.app.state.didstore
+async def account_scope(request: Request, auth_id: str) -> Scope:
+    principal = await authenticate(request)
+    state = services(request)
     if principal.is_operator:
         try:
-            return Scope(principal.actor, state.accounts.get(auth_id))
+            return Scope(principal.actor, await state.accounts.get(auth_id))
         except NotFound:
             raise NotFound(f"account {auth_id} not found") from None
     caller = principal.account
@@ -111,7 +112,7 @@ def account_scope(request: Request, auth_id: str) -> Scope:
         return Scope(principal.actor, caller)
     if caller.kind == "main" and auth_id.startswith("SA_"):
         try:
-            target = state.accounts.get(auth_id)
+            target = await state.accounts.get(auth_id)
         except NotFound:
             target = None
         if target is not None and target.parent_id == caller.id and not target.deleted:

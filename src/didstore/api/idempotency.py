@@ -11,19 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore.api.auth import authenticate
+from didstore.api.deps import services
 from didstore.api.errors import error_body
 from didstore.domain.errors import DomainError
-from didstore.services.idempotency import (
-    IdempotencyService,
-    StoredResponse,
-    fingerprint,
-    should_store,
-)
+from didstore.services.idempotency import StoredResponse, fingerprint, should_store
 
 METHODS = ("POST", "DELETE")
 HEADER = b"idempotency-key"
@@ -90,26 +85,24 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        state = scope["app"].state.didstore
+        request = Request(scope, replay_receive)
         try:
-            principal = await run_in_threadpool(authenticate, Request(scope, replay_receive))
+            principal = await authenticate(request)
         except DomainError:
             sent_body = False
             await self.app(scope, replay_receive, send)
             return
         caller = "operator" if principal.account is None else principal.account.auth_id
-        service = IdempotencyService(state.db, state.clock)
+        service = services(request).idempotency
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
         try:
-            stored = await run_in_threadpool(
-                lambda: service.begin(
-                    caller,
-                    key,
-                    method=method,
-                    path=path,
-                    fingerprint=fingerprint(method, path, query, body),
-                )
+            stored = await service.begin(
+                caller,
+                key,
+                method=method,
+                path=path,
+                fingerprint=fingerprint(method, path, query, body),
             )
         except DomainError as exc:
             await _error(send, exc)
@@ -137,13 +130,13 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         except BaseException:
-            await run_in_threadpool(service.abandon, caller, key)
+            await service.abandon(caller, key)
             raise
         if should_store(status):
             response = StoredResponse(status, b"".join(out), content_type)
-            await run_in_threadpool(service.finish, caller, key, response)
+            await service.finish(caller, key, response)
         else:
-            await run_in_threadpool(service.abandon, caller, key)
+            await service.abandon(caller, key)
 
 
 async def _send_stored(send: Send, stored: StoredResponse) -> None:

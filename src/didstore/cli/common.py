@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,7 +13,9 @@ from rich.console import Console
 from didstore.domain.errors import DomainError
 
 if TYPE_CHECKING:  # the server stack is imported by the operator commands only (start-up time)
-    from didstore.api.state import AppState
+    from didstore.bootstrap import Services
+
+T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True)
@@ -26,18 +29,18 @@ DatabaseUrl = typer.Option(
 JsonFlag = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
-def open_state(database_url: str | None) -> AppState:
-    """In-process services for operator commands (migrations applied first)."""
-    from didstore.api.state import AppState
-    from didstore.clock import SystemClock
+def in_process(
+    database_url: str | None, work: Callable[[Services], Awaitable[T]], **settings: Any
+) -> T:
+    """Run ``work`` on in-process services for an operator command (migrations first)."""
+    from didstore.bootstrap import run
     from didstore.config import Settings
-    from didstore.db.engine import Database, default_database_url, make_engine
-    from didstore.db.migrate import upgrade
+    from didstore.db.engine import default_database_url
+    from didstore.db.migrate import migrate
 
-    settings = Settings(database_url=database_url or default_database_url())
-    db = Database(make_engine(settings.database_url, pool_size=2))
-    upgrade(db.engine)
-    return AppState.build(settings, SystemClock(), db)
+    config = Settings(database_url=database_url or default_database_url(), **settings)
+    migrate(config.database_url)
+    return run(config, work)
 
 
 def emit_json(data: Any) -> None:

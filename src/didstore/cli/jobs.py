@@ -9,23 +9,21 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, open_state, out
-from didstore.clock import Clock, FixedClock, SystemClock
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, in_process, out
 from didstore.services.job_names import JOB_NAMES
 
 jobs_app = typer.Typer(help="Background jobs (renewals, lifecycle, reports).", no_args_is_help=True)
 log = logging.getLogger("didstore.worker")
 
 
-def _parse_now(value: str | None, allow_future: bool) -> Clock:
+def _parse_now(value: str | None, allow_future: bool) -> datetime | None:
     if value is None:
-        return SystemClock()
+        return None
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -39,7 +37,7 @@ def _parse_now(value: str | None, allow_future: bool) -> Clock:
             " (pass --allow-future on a test database)"
         )
         raise typer.Exit(code=2)
-    return FixedClock(when)
+    return when
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -66,12 +64,13 @@ def jobs_run(
     if name not in JOB_NAMES:
         err.print(f"[red]error:[/red] unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
         raise typer.Exit(code=2)
-    clock = _parse_now(now, allow_future)
-    state = open_state(database_url)
-    from didstore.services.jobs import run_job  # the server stack, only when a job runs
+    when = _parse_now(now, allow_future)
+    from didstore.bootstrap import Services  # the server stack, only when a job runs
 
-    report = run_job(name, state.db, clock, grace=state.settings.grace).as_dict()
-    state.db.dispose()
+    async def work(state: Services) -> dict[str, Any]:
+        return (await state.jobs.run(name, when)).as_dict()
+
+    report = in_process(database_url, work)
     if json_out:
         emit_json(report)
     else:
@@ -87,22 +86,28 @@ def worker(
 ) -> None:
     """Run every job (renewals, lifecycle, reports) on a schedule until stopped
     (SIGINT/SIGTERM). Safe to run several at once against one PostgreSQL database."""
-    from didstore.services.jobs import run_job
+    import asyncio
+
+    from didstore.config import Settings
+    from didstore.db.engine import default_database_url
+    from didstore.db.migrate import migrate
+    from didstore.worker import run_every
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    state = open_state(database_url)
+    settings = Settings(database_url=database_url or default_database_url())
+    migrate(settings.database_url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    err.print(f"didstore worker: every {interval:g}s on {state.db.dialect}")
-    while not stop.is_set():
-        started = time.monotonic()
-        try:
-            report = run_job("all", state.db, SystemClock(), grace=state.settings.grace)
-            log.info("jobs: %s", report.as_dict())
-        except Exception:  # keep going: the next run retries what this one could not do
-            log.exception("jobs failed")
-        if once:
-            break
-        stop.wait(max(0.0, interval - (time.monotonic() - started)))
-    state.db.dispose()
+    err.print(f"didstore worker: every {interval:g}s")
+    asyncio.run(
+        run_every(
+            settings,
+            None,
+            interval,
+            stop,
+            lambda report: log.info("jobs: %s", report.as_dict()),
+            first_delay=0.0,
+            once=once,
+        )
+    )

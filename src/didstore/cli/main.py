@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import Progress
 
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, open_state, out
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, in_process, out
 from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
 from didstore.domain.errors import DomainError
@@ -63,41 +63,36 @@ def serve(
 
     from didstore.api.app import create_app
     from didstore.config import Settings
-    from didstore.db.engine import default_database_url, make_engine
-    from didstore.db.migrate import upgrade
+    from didstore.db.engine import default_database_url
 
     settings = Settings(
         database_url=database_url or default_database_url(), test_clock=test_clock, run_jobs=jobs
     )
-    engine = make_engine(settings.database_url, pool_size=2)
-    upgrade(engine)
-    engine.dispose()
-    application = create_app(settings)
     if demo:
         _seed_demo(settings, host, port)
+    application = create_app(settings)
     err.print(
-        f"didstore listening on http://{host}:{port} ({application.state.didstore.db.dialect})"
+        f"didstore listening on http://{host}:{port} ({application.state.services.db.dialect})"
     )
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 def _seed_demo(settings: Settings, host: str, port: int) -> None:
-    from didstore.demo import DEMO_MARKER, seed
+    from didstore.bootstrap import Services
+    from didstore.demo import DEMO_MARKER, DemoData, seed
 
-    state = open_state(settings.database_url)
-    token = state.operator.ensure()
+    async def work(state: Services) -> tuple[str | None, DemoData | None]:
+        token = await state.operator.ensure()
+        if await state.accounts.exists_named(DEMO_MARKER):
+            return token, None
+        return token, await seed(state)
+
+    token, data = in_process(settings.database_url, work, admin_token=settings.admin_token)
     if token:
         err.print(f"operator token (shown once): {token}")
-    with state.db.read() as conn:
-        from sqlalchemy import select
-
-        from didstore.db.tables import accounts
-
-        seeded = conn.execute(select(accounts.c.id).where(accounts.c.name == DEMO_MARKER)).first()
-    if seeded:
+    if data is None:
         err.print("demo data already present (credentials were printed when it was created)")
         return
-    data = seed(state)
     base = f"http://{host}:{port}"
     a, s, p = data.account, data.sub_account, data.partner
     banner = f"""
@@ -111,17 +106,15 @@ Try:
     '{base}/api/v1/Account/{a.account.auth_id}/inventory/numbers?country=IN&per_page=5'
 """
     err.print(banner, soft_wrap=True, highlight=False, markup=False)
-    state.db.dispose()
 
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
     """Apply migrations up to the latest revision."""
-    from didstore.db.engine import default_database_url, make_engine
-    from didstore.db.migrate import upgrade
+    from didstore.db.engine import default_database_url
+    from didstore.db.migrate import migrate
 
-    engine = make_engine(database_url or default_database_url(), pool_size=1)
-    upgrade(engine)
+    migrate(database_url or default_database_url())
     err.print("database is up to date")
 
 
@@ -138,20 +131,23 @@ def accounts_create(
 ) -> None:
     """Create a main account (or, with --partner, a partner) and print its credentials once."""
     from didstore.api import wire
+    from didstore.bootstrap import Services
+    from didstore.services.accounts import Credentials
 
-    state = open_state(database_url)
-    try:
+    async def work(state: Services) -> Credentials:
         if partner:
-            creds = state.accounts.create_partner(CLI, name=name, currency_code=currency_code)
-        else:
-            creds = state.accounts.create_main_account(
-                CLI,
-                name=name,
-                currency_code=currency_code,
-                partner_id=partner_id,
-                release_fee=release_fee,
-                email=email,
-            )
+            return await state.accounts.create_partner(CLI, name=name, currency_code=currency_code)
+        return await state.accounts.create_main_account(
+            CLI,
+            name=name,
+            currency_code=currency_code,
+            partner_id=partner_id,
+            release_fee=release_fee,
+            email=email,
+        )
+
+    try:
+        creds = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
     data = wire.account_credentials(creds.account, creds.auth_token)
@@ -173,14 +169,18 @@ def accounts_credit(
 ) -> None:
     """Credit a wallet (a ledger row of type payment)."""
     from didstore.api import wire
+    from didstore.bootstrap import Services
     from didstore.domain.money import currency, to_units
+    from didstore.services.wallet import CreditResult
 
-    state = open_state(database_url)
-    try:
-        account = state.accounts.get(auth_id)
-        result = state.wallet.credit(
+    async def work(state: Services) -> CreditResult:
+        account = await state.accounts.get(auth_id)
+        return await state.wallet.credit(
             CLI, account, amount=amount, currency_code=currency_code, description=description
         )
+
+    try:
+        result = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
     balance = to_units(result.balance_minor, currency(result.entry.currency))
@@ -205,9 +205,9 @@ def inventory_import(
 ) -> None:
     """Stock numbers from a CSV file (columns: e164, region, setup_fee, monthly_fee, currency,
     country, capabilities, aadhaar_verification_required, tags)."""
-    from didstore.services.inventory import read_csv
+    from didstore.bootstrap import Services
+    from didstore.services.inventory import ImportReport, read_csv
 
-    state = open_state(database_url)
     try:
         rows = read_csv(file.read_bytes())
     except DomainError as exc:
@@ -215,9 +215,13 @@ def inventory_import(
     show = err.is_terminal and not json_out
     with Progress(console=err, disable=not show, transient=True) as progress:
         task = progress.add_task("importing", total=len(rows))
-        report = state.inventory.import_rows(
-            CLI, rows, dry_run=dry_run, progress=lambda n: progress.advance(task, n)
-        )
+
+        async def work(state: Services) -> ImportReport:
+            return await state.inventory.import_rows(
+                CLI, rows, dry_run=dry_run, progress=lambda n: progress.advance(task, n)
+            )
+
+        report = in_process(database_url, work)
     data = {
         "created": report.created,
         "skipped": report.skipped,
@@ -238,8 +242,13 @@ def inventory_import(
 @ledger_app.command("verify")
 def ledger_verify(database_url: str | None = DatabaseUrl, json_out: bool = JsonFlag) -> None:
     """Prove every wallet balance equals its ledger sum and none is negative (exit 1 if not)."""
-    state = open_state(database_url)
-    problems = state.wallet.verify()
+    from didstore.bootstrap import Services
+    from didstore.services.wallet import LedgerProblem
+
+    async def work(state: Services) -> list[LedgerProblem]:
+        return await state.wallet.verify()
+
+    problems = in_process(database_url, work)
     if json_out:
         emit_json({"ok": not problems, "problems": [asdict(p) for p in problems]})
     elif problems:

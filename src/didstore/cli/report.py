@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, fail, open_state, out
+from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, fail, in_process, out
 from didstore.domain.errors import DomainError, InvalidInput
 from didstore.services.models import Account, Number
 
@@ -21,11 +21,11 @@ PartnerOpt = typer.Option(..., "--partner", help="The partner (PA_...).")
 CsvFlag = typer.Option(False, "--csv", help="Print CSV.")
 
 
-def _partner(state: Any, auth_id: str) -> Account:
-    partner = state.accounts.get(auth_id)
+async def _partner(state: Any, auth_id: str) -> Account:
+    partner: Account = await state.accounts.get(auth_id)
     if partner.kind != "partner":
         raise InvalidInput(f"{auth_id} is not a partner")
-    return partner  # type: ignore[no-any-return]
+    return partner
 
 
 def _emit(
@@ -69,9 +69,11 @@ def renewals(
     """Numbers renewing soon whose account cannot cover every rental due."""
     from didstore.api import wire_partner
 
-    state = open_state(database_url)
+    async def work(state: Any) -> Any:
+        return await state.reports.renewals(await _partner(state, partner), within_days)
+
     try:
-        risks = state.reports.renewals(_partner(state, partner), within_days)
+        risks = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
     _emit(
@@ -91,9 +93,12 @@ def routing(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Active numbers with neither trunk nor application."""
-    state = open_state(database_url)
+
+    async def work(state: Any) -> Any:
+        return await state.reports.routing(await _partner(state, partner))
+
     try:
-        items = state.reports.routing(_partner(state, partner))
+        items = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
     _emit(_numbers(items), _number_columns(), json_out, csv_out, "Numbers with nowhere to route")
@@ -107,9 +112,12 @@ def kyc(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Numbers restricted until Aadhaar KYC completes."""
-    state = open_state(database_url)
+
+    async def work(state: Any) -> Any:
+        return await state.reports.kyc(await _partner(state, partner))
+
     try:
-        items = state.reports.kyc(_partner(state, partner))
+        items = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
     _emit(_numbers(items), _number_columns(), json_out, csv_out, "Restricted by Aadhaar KYC")
@@ -127,11 +135,14 @@ def costs(
     """Per customer: what the ledger charged for numbers in the period."""
     from didstore.api import wire_partner
 
-    state = open_state(database_url)
     try:
         lo = datetime.combine(date.fromisoformat(start), time.min, tzinfo=UTC)
         hi = datetime.combine(date.fromisoformat(end), time.min, tzinfo=UTC) + timedelta(days=1)
-        lines = state.reports.costs(_partner(state, partner), lo, hi)
+
+        async def work(state: Any) -> Any:
+            return await state.reports.costs(await _partner(state, partner), lo, hi)
+
+        lines = in_process(database_url, work)
     except ValueError as exc:
         raise fail(InvalidInput(f"dates must look like 2026-03-01 ({exc})")) from exc
     except DomainError as exc:

@@ -25,3 +25,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def migrate(database_url: str) -> None:
+    """Bring the database at ``database_url`` to the newest schema (server start, CLI)."""
+    from didstore.db.engine import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()

@@ -162,8 +162,9 @@ numbers = Table(
     # trap of the performance notes: a filter with no match must not scan the table).
     Index("ix_numbers_state_country_e164", "state", "country", "e164"),
     Index("ix_numbers_state_e164", "state", "e164"),
-    # Owned lists: a page walks (account, e164); on PostgreSQL the included state columns let
-    # the exact total be an index-only count (ADR 0009 §8).
+    # Owned lists: a page walks (account, e164) and skips rows from the index alone: the state
+    # columns are INCLUDEd on PostgreSQL and (SQLite has no INCLUDE) trailing key columns on
+    # SQLite (migration 0008).
     Index(
         "ix_numbers_billing_e164",
         "billing_account_id",
@@ -325,6 +326,22 @@ __all__ = [
 # quarantine when ``grace_ends_at`` passes unless the wallet is credited first.
 numbers.append_column(Column("suspended_at", UTCDateTime, nullable=True))
 numbers.append_column(Column("grace_ends_at", UTCDateTime, nullable=True))
+# The numbers counted in ``number_counts`` that a list may no longer show (a release or a grace
+# period already over, not yet moved by the job): few, counted from these partial indexes
+# alone (the state is a key column, so SQLite's planner picks them too).
+for _name, _holder in (
+    ("ix_numbers_owner_transient", numbers.c.owner_account_id),
+    ("ix_numbers_billing_transient", numbers.c.billing_account_id),
+):
+    Index(
+        _name,
+        _holder,
+        numbers.c.state,
+        numbers.c.cooldown_ends_at,
+        numbers.c.grace_ends_at,
+        sqlite_where=text("state IN ('pending_release', 'suspended')"),
+        postgresql_where=text("state IN ('pending_release', 'suspended')"),
+    )
 
 # The renewal queue: one row per number that has a ``next_billing_date`` (owned: active,
 # suspended or pending release), ``due_at`` equal to it. Renewals find due numbers here, so
@@ -381,3 +398,14 @@ idempotency_keys = Table(
 )
 
 __all__ += ["idempotency_keys", "renewal_charges"]
+
+
+# How many numbers each account owns and pays for in an owned state: kept by triggers on
+# ``numbers`` (migration 0008), read by the owned list for its exact total.
+number_counts = Table(
+    "number_counts",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("owned", Integer, nullable=False, server_default="0"),
+    Column("paid", Integer, nullable=False, server_default="0"),
+)

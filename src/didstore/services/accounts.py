@@ -6,14 +6,20 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, func, insert, select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
+from didstore.db.errors import IntegrityViolation
+from didstore.db.queries import (
+    ACCOUNT_BY_AUTH_ID,
+    ACCOUNT_BY_ID,
+    ACCOUNT_BY_TOKEN,
+    ACCOUNT_VIEW,
+    LIVE_ACCOUNT,
+)
 from didstore.db.tables import accounts, numbers, operator_tokens
-from didstore.domain.errors import Conflict, InvalidInput, NotFound
+from didstore.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from didstore.domain.fields import no_nul
 from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid
 from didstore.domain.lifecycle import OWNED_STATES
@@ -24,19 +30,39 @@ from didstore.services.models import Account, Actor, Page
 from didstore.services.ttl_cache import TTLCache
 
 KYC_MODES = ("personal_use", "customer_use")
-_parent = aliased(accounts)
+_LOCK_ACCOUNT = (
+    select(accounts.c.id).where(accounts.c.id == bindparam("account_id")).with_for_update()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """The main account that pays for an acting account's changes, as locked by a write."""
+
+    id: int
+    partner_id: int | None
+    aadhaar_verified: bool
+
+
+async def require_live(conn: Connection, account: Account) -> Payer:
+    """Inside a write acting for ``account``: refuse (401) when it, or the main account that
+    pays for it, was disabled or deleted after the request authenticated, and keep both rows
+    share-locked until the transaction ends, so a concurrent deletion either waits for this
+    change or is seen by it (authentication may come from a cache; writes never do)."""
+    payer = None
+    for account_id in dict.fromkeys((account.id, account.payer_id)):
+        found = (await conn.execute(LIVE_ACCOUNT, {"account_id": account_id})).first()
+        if found is None:
+            raise AuthenticationFailed("account disabled")
+        payer = found
+    assert payer is not None
+    return Payer(int(payer.id), payer.partner_id, bool(payer.aadhaar_verified))
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
     account: Account
     auth_token: str  # shown once; only its hash is stored
-
-
-def _account_query() -> Any:
-    return select(accounts, _parent.c.auth_id.label("parent_auth_id")).outerjoin(
-        _parent, _parent.c.id == accounts.c.parent_id
-    )
 
 
 def _to_account(row: Any) -> Account:
@@ -69,22 +95,28 @@ class AccountService:
         self._auth_cache: TTLCache[tuple[str, str], Account] = TTLCache(auth_cache_seconds)
 
     # -- lookup -----------------------------------------------------------------------------
-    def get(self, auth_id: str, conn: Connection | None = None) -> Account:
-        query = _account_query().where(accounts.c.auth_id == auth_id)
+    async def get(self, auth_id: str, conn: Connection | None = None) -> Account:
+        params = {"auth_id": auth_id}
         if conn is not None:
-            row = conn.execute(query).first()
+            row = (await conn.execute(ACCOUNT_BY_AUTH_ID, params)).first()
         else:
-            with self.db.read() as c:
-                row = c.execute(query).first()
+            async with self.db.read() as c:
+                row = (await c.execute(ACCOUNT_BY_AUTH_ID, params)).first()
         if row is None:
             raise NotFound(f"account {auth_id} not found")
         return _to_account(row)
 
-    def get_by_id(self, conn: Connection, account_id: int) -> Account:
-        row = conn.execute(_account_query().where(accounts.c.id == account_id)).one()
+    async def exists_named(self, name: str) -> bool:
+        """Whether any account has this exact name (``serve --demo`` seeds once)."""
+        async with self.db.read() as conn:
+            found = await conn.execute(select(accounts.c.id).where(accounts.c.name == name))
+        return found.first() is not None
+
+    async def get_by_id(self, conn: Connection, account_id: int) -> Account:
+        row = (await conn.execute(ACCOUNT_BY_ID, {"account_id": account_id})).one()
         return _to_account(row)
 
-    def authenticate(self, auth_id: str, token: str) -> Account | None:
+    async def authenticate(self, auth_id: str, token: str) -> Account | None:
         """The account whose id and token match, compared in constant time.
 
         A match is remembered for ``AUTH_CACHE_SECONDS`` under (auth_id, token hash): the
@@ -93,8 +125,8 @@ class AccountService:
         cached = self._auth_cache.get((auth_id, token_hash))
         if cached is not None:
             return cached
-        with self.db.read() as conn:
-            row = conn.execute(_account_query().where(accounts.c.auth_id == auth_id)).first()
+        async with self.db.read() as conn:
+            row = (await conn.execute(ACCOUNT_BY_AUTH_ID, {"auth_id": auth_id})).first()
         if row is None:
             return None
         if not hmac.compare_digest(row._mapping["token_hash"], token_hash):
@@ -103,25 +135,18 @@ class AccountService:
         self._auth_cache.put((auth_id, token_hash), account)
         return account
 
-    def cached(self, auth_id: str, token: str) -> Account | None:
-        """The account ``authenticate`` would answer from memory, without the database; None
-        when it would have to ask the database (not cached, or a wrong token)."""
-        return self._auth_cache.get((auth_id, hash_token(token)))
-
     def forget(self, auth_id: str) -> None:
         """Drop cached authentications of ``auth_id`` (after its row changed)."""
         self._auth_cache.discard_where(lambda key: key[0] == auth_id)
 
-    def authenticate_token(self, token: str) -> Account | None:
+    async def authenticate_token(self, token: str) -> Account | None:
         """An account's own token used as ``Authorization: Bearer``."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                _account_query().where(accounts.c.token_hash == hash_token(token))
-            ).first()
+        async with self.db.read() as conn:
+            row = (await conn.execute(ACCOUNT_BY_TOKEN, {"token_hash": hash_token(token)})).first()
         return None if row is None else _to_account(row)
 
     # -- creation ---------------------------------------------------------------------------
-    def _insert(
+    async def _insert(
         self,
         conn: Connection,
         *,
@@ -142,42 +167,46 @@ class AccountService:
         for _ in range(5):  # ids are random: retry the rare collision
             auth_id = new_auth_id(prefix)
             try:
-                with conn.begin_nested():
-                    account_id = conn.execute(
-                        insert(accounts)
-                        .values(
-                            auth_id=auth_id,
-                            kind=kind,
-                            parent_id=parent_id,
-                            partner_id=partner_id,
-                            name=name,
-                            email=email,
-                            currency=currency_code,
-                            token_hash=hash_token(token),
-                            api_id=new_uuid(),
-                            release_fee_minor=release_fee_minor,
-                            enabled=enabled,
-                            kyc_mode=kyc_mode,
-                            aadhaar_verified=False,
-                            **(profile or {}),
-                            created_at=now,
-                            updated_at=now,
+                async with conn.savepoint():
+                    account_id = (
+                        await conn.execute(
+                            insert(accounts)
+                            .values(
+                                auth_id=auth_id,
+                                kind=kind,
+                                parent_id=parent_id,
+                                partner_id=partner_id,
+                                name=name,
+                                email=email,
+                                currency=currency_code,
+                                token_hash=hash_token(token),
+                                api_id=new_uuid(),
+                                release_fee_minor=release_fee_minor,
+                                enabled=enabled,
+                                kyc_mode=kyc_mode,
+                                aadhaar_verified=False,
+                                **(profile or {}),
+                                created_at=now,
+                                updated_at=now,
+                            )
+                            .returning(accounts.c.id)
                         )
-                        .returning(accounts.c.id)
                     ).scalar_one()
                 return int(account_id), auth_id, token
-            except IntegrityError:
+            except IntegrityViolation:
                 continue
         raise Conflict("could not allocate a unique account id; try again")
 
-    def create_partner(self, actor: Actor, *, name: object, currency_code: object) -> Credentials:
+    async def create_partner(
+        self, actor: Actor, *, name: object, currency_code: object
+    ) -> Credentials:
         cur = currency(currency_code)
-        with self.db.write() as conn:
-            account_id, auth_id, token = self._insert(
+        async with self.db.write() as conn:
+            account_id, auth_id, token = await self._insert(
                 conn, prefix="PA_", kind="partner", name=_name(name), currency_code=cur.code
             )
-            ensure_wallet(conn, account_id, cur.code, self.clock.now())
-            audit.record(
+            await ensure_wallet(conn, account_id, cur.code, self.clock.now())
+            await audit.record(
                 conn,
                 actor,
                 self.clock.now(),
@@ -187,10 +216,10 @@ class AccountService:
                 account_id=auth_id,
                 after={"name": _name(name), "currency": cur.code},
             )
-            account = self.get_by_id(conn, account_id)
+            account = await self.get_by_id(conn, account_id)
         return Credentials(account, token)
 
-    def create_main_account(
+    async def create_main_account(
         self,
         actor: Actor,
         *,
@@ -205,14 +234,14 @@ class AccountService:
         fee = whole_units_to_minor(
             release_fee if release_fee is not None else 0, cur, "release_fee"
         )
-        with self.db.write() as conn:
+        async with self.db.write() as conn:
             partner_pk = None
             if partner_id:
-                partner = self.get(partner_id, conn)
+                partner = await self.get(partner_id, conn)
                 if partner.kind != "partner":
                     raise InvalidInput(f"{partner_id} is not a partner", field="partner_id")
                 partner_pk = partner.id
-            account_id, auth_id, token = self._insert(
+            account_id, auth_id, token = await self._insert(
                 conn,
                 prefix="MA_",
                 kind="main",
@@ -223,8 +252,8 @@ class AccountService:
                 release_fee_minor=fee,
                 profile=profile,
             )
-            ensure_wallet(conn, account_id, cur.code, self.clock.now())
-            audit.record(
+            await ensure_wallet(conn, account_id, cur.code, self.clock.now())
+            await audit.record(
                 conn,
                 actor,
                 self.clock.now(),
@@ -239,10 +268,10 @@ class AccountService:
                     "release_fee_minor": fee,
                 },
             )
-            account = self.get_by_id(conn, account_id)
+            account = await self.get_by_id(conn, account_id)
         return Credentials(account, token)
 
-    def set_kyc(self, actor: Actor, account: Account, *, aadhaar_verified: object) -> Account:
+    async def set_kyc(self, actor: Actor, account: Account, *, aadhaar_verified: object) -> Account:
         """Record an account's Aadhaar KYC outcome; its numbers (and those of its
         ``personal_use`` sub-accounts) show it as ``aadhaar_verified``."""
         if not isinstance(aadhaar_verified, bool):
@@ -250,13 +279,13 @@ class AccountService:
         if account.kind == "partner":
             raise InvalidInput("KYC applies to customer accounts, not partners")
         now = self.clock.now()
-        with self.db.write() as conn:
-            conn.execute(
+        async with self.db.write() as conn:
+            await conn.execute(
                 update(accounts)
                 .where(accounts.c.id == account.id)
                 .values(aadhaar_verified=aadhaar_verified, updated_at=now)
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -267,12 +296,12 @@ class AccountService:
                 before={"aadhaar_verified": account.aadhaar_verified},
                 after={"aadhaar_verified": aadhaar_verified},
             )
-            updated = self.get_by_id(conn, account.id)
+            updated = await self.get_by_id(conn, account.id)
         self.forget(account.auth_id)
         return updated
 
     # -- sub-accounts -----------------------------------------------------------------------
-    def create_sub_account(
+    async def create_sub_account(
         self,
         actor: Actor,
         parent: Account,
@@ -293,8 +322,8 @@ class AccountService:
             raise InvalidInput("email is required when kyc_mode is customer_use", field="email")
         if enabled is not None and not isinstance(enabled, bool):
             raise InvalidInput("enabled must be a boolean", field="enabled")
-        with self.db.write() as conn:
-            account_id, auth_id, token = self._insert(
+        async with self.db.write() as conn:
+            account_id, auth_id, token = await self._insert(
                 conn,
                 prefix="SA_",
                 kind="sub",
@@ -305,7 +334,7 @@ class AccountService:
                 enabled=True if enabled is None else bool(enabled),
                 kyc_mode=str(mode),
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 self.clock.now(),
@@ -315,38 +344,39 @@ class AccountService:
                 account_id=parent.auth_id,
                 after={"name": _name(name), "kyc_mode": mode},
             )
-            account = self.get_by_id(conn, account_id)
+            account = await self.get_by_id(conn, account_id)
         return Credentials(account, token)
 
-    def get_sub_account(self, parent: Account, sub_auth_id: str) -> Account:
-        sub = self.get(sub_auth_id) if sub_auth_id.startswith("SA_") else None
+    async def get_sub_account(self, parent: Account, sub_auth_id: str) -> Account:
+        sub = await self.get(sub_auth_id) if sub_auth_id.startswith("SA_") else None
         if sub is None or sub.parent_id != parent.id or sub.deleted:
             raise NotFound(f"sub-account {sub_auth_id} not found")
         return sub
 
-    def list_sub_accounts(self, parent: Account, page: int, size: int) -> Page[Account]:
+    async def list_sub_accounts(self, parent: Account, page: int, size: int) -> Page[Account]:
         where = (
             accounts.c.parent_id == parent.id,
             accounts.c.kind == "sub",
             accounts.c.deleted_at.is_(None),
         )
-        with self.db.read() as conn:
-            total = conn.execute(
-                select(func.count()).select_from(accounts).where(*where)
+        async with self.db.read() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(accounts).where(*where))
             ).scalar_one()
-            rows = conn.execute(
-                _account_query()
-                .where(*where)
-                .order_by(accounts.c.id)
-                .limit(size)
-                .offset((page - 1) * size)
+            rows = (
+                await conn.execute(
+                    ACCOUNT_VIEW.where(*where)
+                    .order_by(accounts.c.id)
+                    .limit(size)
+                    .offset((page - 1) * size)
+                )
             ).all()
         return Page([_to_account(r) for r in rows], page, size, int(total))
 
-    def update_sub_account(
+    async def update_sub_account(
         self, actor: Actor, parent: Account, sub_auth_id: str, changes: dict[str, Any]
     ) -> Account:
-        sub = self.get_sub_account(parent, sub_auth_id)
+        sub = await self.get_sub_account(parent, sub_auth_id)
         values: dict[str, Any] = {}
         if "name" in changes and changes["name"] is not None:
             values["name"] = _name(changes["name"])
@@ -369,11 +399,11 @@ class AccountService:
         if not values:
             return sub
         now = self.clock.now()
-        with self.db.write() as conn:
-            conn.execute(
+        async with self.db.write() as conn:
+            await conn.execute(
                 update(accounts).where(accounts.c.id == sub.id).values(**values, updated_at=now)
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -384,21 +414,27 @@ class AccountService:
                 before={k: getattr(sub, k) for k in values},
                 after=values,
             )
-            updated = self.get_by_id(conn, sub.id)
+            updated = await self.get_by_id(conn, sub.id)
         self.forget(sub.auth_id)
         return updated
 
-    def delete_sub_account(self, actor: Actor, parent: Account, sub_auth_id: str) -> None:
+    async def delete_sub_account(self, actor: Actor, parent: Account, sub_auth_id: str) -> None:
         """A sub-account that still holds numbers cannot be deleted: they would be orphaned."""
-        sub = self.get_sub_account(parent, sub_auth_id)
+        sub = await self.get_sub_account(parent, sub_auth_id)
         now = self.clock.now()
-        with self.db.write() as conn:
-            held = conn.execute(
-                select(func.count())
-                .select_from(numbers)
-                .where(
-                    numbers.c.owner_account_id == sub.id,
-                    numbers.c.state.in_([s.value for s in OWNED_STATES]),
+        async with self.db.write() as conn:
+            # The row lock orders this against the sub-account's own writes (each holds a
+            # shared lock on it, ``require_live``): a purchase either lands first and is
+            # counted below, or waits and then finds the sub-account deleted.
+            await conn.execute(_LOCK_ACCOUNT, {"account_id": sub.id})
+            held = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(numbers)
+                    .where(
+                        numbers.c.owner_account_id == sub.id,
+                        numbers.c.state.in_([s.value for s in OWNED_STATES]),
+                    )
                 )
             ).scalar_one()
             if held:
@@ -406,7 +442,7 @@ class AccountService:
                     f"sub-account {sub.auth_id} still holds {held} number(s); move them back"
                     " to the parent account first"
                 )
-            conn.execute(
+            await conn.execute(
                 update(accounts)
                 .where(accounts.c.id == sub.id)
                 .values(
@@ -416,7 +452,7 @@ class AccountService:
                     token_hash=hash_token(new_token()),  # its credentials stop working
                 )
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -437,43 +473,39 @@ class OperatorTokens:
         self.env_token = env_token
         self._verified: TTLCache[str, bool] = TTLCache(AUTH_CACHE_SECONDS)
 
-    def ensure(self) -> str | None:
+    async def ensure(self) -> str | None:
         """Create the token on first start; return it (to print) only when newly created."""
         if self.env_token:
             return None
-        with self.db.write() as conn:
-            exists = conn.execute(select(func.count()).select_from(operator_tokens)).scalar_one()
+        async with self.db.write() as conn:
+            exists = (
+                await conn.execute(select(func.count()).select_from(operator_tokens))
+            ).scalar_one()
             if exists:
                 return None
             token = new_token()
-            conn.execute(
+            await conn.execute(
                 insert(operator_tokens).values(
                     token_hash=hash_token(token), created_at=self.clock.now()
                 )
             )
             return token
 
-    def verify(self, token: str) -> bool:
+    async def verify(self, token: str) -> bool:
         """The env token is an in-memory compare; a stored token is a database read whose
         success is remembered for ``AUTH_CACHE_SECONDS`` under the token's SHA-256 (a wrong
         token is never cached; a token deleted by hand stops working within that time)."""
-        if self.known(token):
-            return True
         if self.env_token:
-            return False
+            return hmac.compare_digest(self.env_token.encode(), token.encode())
         token_hash = hash_token(token)
-        with self.db.read() as conn:
-            found = conn.execute(
-                select(operator_tokens.c.id).where(operator_tokens.c.token_hash == token_hash)
+        if self._verified.get(token_hash) is not None:
+            return True
+        async with self.db.read() as conn:
+            found = (
+                await conn.execute(
+                    select(operator_tokens.c.id).where(operator_tokens.c.token_hash == token_hash)
+                )
             ).first()
         if found is not None:
             self._verified.put(token_hash, True)
         return found is not None
-
-    def known(self, token: str) -> bool:
-        """True when ``token`` is the operator's without a database read: the env token, or
-        a stored token verified within the last ``AUTH_CACHE_SECONDS``. False means "ask
-        ``verify``", not "wrong" (the route-lookup fast path falls back to the full path)."""
-        if self.env_token:
-            return hmac.compare_digest(self.env_token.encode(), token.encode())
-        return self._verified.get(hash_token(token)) is not None

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
 from didstore.db.tables import accounts, applications, numbers
 from didstore.domain import fields
 from didstore.domain.errors import Conflict, NotFound
@@ -81,16 +81,18 @@ def _snapshot(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in ("created_at", "updated_at")}
 
 
-def default_number_app_id(conn: Connection, buyer: Account) -> str | None:
+async def default_number_app_id(conn: Connection, buyer: Account) -> str | None:
     """The app a newly purchased number attaches to: the buyer's ``default_number_app``, else
     (for a sub-account) its parent's."""
     owners = [buyer.id] if buyer.parent_id is None else [buyer.id, buyer.parent_id]
     for owner in owners:
-        found = conn.execute(
-            select(applications.c.id)
-            .where(applications.c.account_id == owner, applications.c.default_number_app)
-            .order_by(applications.c.created_at)
-            .limit(1)
+        found = (
+            await conn.execute(
+                select(applications.c.id)
+                .where(applications.c.account_id == owner, applications.c.default_number_app)
+                .order_by(applications.c.created_at)
+                .limit(1)
+            )
         ).scalar()
         if found is not None:
             return str(found)
@@ -102,18 +104,20 @@ class ApplicationService:
         self.db = db
         self.clock = clock
 
-    def _get(self, conn: Connection, account: Account, app_id: str) -> AppRecord:
-        row = conn.execute(
-            select(applications, accounts.c.auth_id.label("account_auth_id"))
-            .join(accounts, accounts.c.id == applications.c.account_id)
-            .where(applications.c.id == app_id, applications.c.account_id == account.id)
+    async def _get(self, conn: Connection, account: Account, app_id: str) -> AppRecord:
+        row = (
+            await conn.execute(
+                select(applications, accounts.c.auth_id.label("account_auth_id"))
+                .join(accounts, accounts.c.id == applications.c.account_id)
+                .where(applications.c.id == app_id, applications.c.account_id == account.id)
+            )
         ).first()
         if row is None:
             raise NotFound("Application not found", app_id=app_id)
         return dict(row._mapping)
 
-    def _clear_other_defaults(self, conn: Connection, account: Account, app_id: str) -> None:
-        conn.execute(
+    async def _clear_other_defaults(self, conn: Connection, account: Account, app_id: str) -> None:
+        await conn.execute(
             update(applications)
             .where(
                 applications.c.account_id == account.id,
@@ -123,7 +127,7 @@ class ApplicationService:
             .values(default_number_app=False)
         )
 
-    def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> AppRecord:
+    async def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> AppRecord:
         values = _changes(body, creating=True)
         now = self.clock.now()
         app_id = new_app_id()
@@ -139,12 +143,12 @@ class ApplicationService:
             "updated_at": now,
             **{k: v for k, v in values.items() if not (k == "hangup_url" and v is None)},
         }
-        with self.db.write() as conn:
-            conn.execute(insert(applications).values(**row))
+        async with self.db.write() as conn:
+            await conn.execute(insert(applications).values(**row))
             if row.get("default_number_app"):
-                self._clear_other_defaults(conn, account, app_id)
-            record = self._get(conn, account, app_id)
-            audit.record(
+                await self._clear_other_defaults(conn, account, app_id)
+            record = await self._get(conn, account, app_id)
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -156,31 +160,35 @@ class ApplicationService:
             )
         return record
 
-    def get(self, account: Account, raw_id: str) -> AppRecord:
-        with self.db.read() as conn:
-            return self._get(conn, account, parse_app_id(raw_id))
+    async def get(self, account: Account, raw_id: str) -> AppRecord:
+        async with self.db.read() as conn:
+            return await self._get(conn, account, parse_app_id(raw_id))
 
-    def get_in(self, conn: Connection, account: Account, app_id: str) -> AppRecord:
-        return self._get(conn, account, app_id)
+    async def get_in(self, conn: Connection, account: Account, app_id: str) -> AppRecord:
+        return await self._get(conn, account, app_id)
 
-    def list(self, account: Account, *, limit: int, offset: int) -> Page[AppRecord]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(applications, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == applications.c.account_id)
-                .where(applications.c.account_id == account.id)
-                .order_by(applications.c.created_at, applications.c.id)
-                .limit(limit)
-                .offset(offset)
+    async def list(self, account: Account, *, limit: int, offset: int) -> Page[AppRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(applications, accounts.c.auth_id.label("account_auth_id"))
+                    .join(accounts, accounts.c.id == applications.c.account_id)
+                    .where(applications.c.account_id == account.id)
+                    .order_by(applications.c.created_at, applications.c.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
             ).all()
-            total = conn.execute(
-                select(func.count())
-                .select_from(applications)
-                .where(applications.c.account_id == account.id)
+            total = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(applications)
+                    .where(applications.c.account_id == account.id)
+                )
             ).scalar_one()
         return Page([dict(r._mapping) for r in rows], offset // limit + 1, limit, int(total))
 
-    def update(
+    async def update(
         self, actor: Actor, account: Account, raw_id: str, body: Mapping[str, Any]
     ) -> AppRecord:
         """Partial update; ``hangup_url`` may not become empty (it is required on the wire)."""
@@ -191,18 +199,18 @@ class ApplicationService:
         if values.get("answer_url", "") is None:
             values.pop("answer_url")
         now = self.clock.now()
-        with self.db.write() as conn:
-            before = self._get(conn, account, app_id)
+        async with self.db.write() as conn:
+            before = await self._get(conn, account, app_id)
             if values:
-                conn.execute(
+                await conn.execute(
                     update(applications)
                     .where(applications.c.id == app_id)
                     .values(**values, updated_at=now)
                 )
             if values.get("default_number_app"):
-                self._clear_other_defaults(conn, account, app_id)
-            after = self._get(conn, account, app_id)
-            audit.record(
+                await self._clear_other_defaults(conn, account, app_id)
+            after = await self._get(conn, account, app_id)
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -215,29 +223,35 @@ class ApplicationService:
             )
         return after
 
-    def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
+    async def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
         """Refused (409) while numbers are attached; locks the app row like trunk delete."""
         app_id = parse_app_id(raw_id)
         now = self.clock.now()
-        with self.db.write() as conn:
-            locked = conn.execute(
-                select(applications.c.id)
-                .where(applications.c.id == app_id, applications.c.account_id == account.id)
-                .with_for_update()
+        async with self.db.write() as conn:
+            locked = (
+                await conn.execute(
+                    select(applications.c.id)
+                    .where(applications.c.id == app_id, applications.c.account_id == account.id)
+                    .with_for_update()
+                )
             ).first()
             if locked is None:
                 raise NotFound("Application not found", app_id=app_id)
-            before = self._get(conn, account, app_id)
-            in_use = conn.execute(
-                select(func.count()).select_from(numbers).where(numbers.c.application_id == app_id)
+            before = await self._get(conn, account, app_id)
+            in_use = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(numbers)
+                    .where(numbers.c.application_id == app_id)
+                )
             ).scalar_one()
             if in_use:
                 raise Conflict(
                     f"Application is currently in use by {in_use} phone numbers",
                     numbers=int(in_use),
                 )
-            conn.execute(delete(applications).where(applications.c.id == app_id))
-            audit.record(
+            await conn.execute(delete(applications).where(applications.c.id == app_id))
+            await audit.record(
                 conn,
                 actor,
                 now,

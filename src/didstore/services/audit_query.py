@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Database
 from didstore.db.tables import accounts, audit_log, ledger_entries, numbers
 from didstore.domain.errors import NotFound
 from didstore.services.models import Page
@@ -61,7 +61,7 @@ class AuditQueries:
         self.db = db
         self.clock = clock
 
-    def list(self, f: AuditFilters, page: int, per_page: int) -> Page[dict[str, Any]]:
+    async def list(self, f: AuditFilters, page: int, per_page: int) -> Page[dict[str, Any]]:
         """Newest first; ``from`` inclusive, ``to`` exclusive."""
         conds = []
         if f.e164:
@@ -72,39 +72,47 @@ class AuditQueries:
             conds.append(audit_log.c.at >= f.from_at)
         if f.to_at is not None:
             conds.append(audit_log.c.at < f.to_at)
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(audit_log)
-                .where(*conds)
-                .order_by(audit_log.c.id.desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(audit_log)
+                    .where(*conds)
+                    .order_by(audit_log.c.id.desc())
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                )
             ).all()
-            total = conn.execute(
-                select(func.count()).select_from(audit_log).where(*conds)
+            total = (
+                await conn.execute(select(func.count()).select_from(audit_log).where(*conds))
             ).scalar_one()
         return Page([audit_entry(r._mapping) for r in rows], page, per_page, int(total))
 
-    def timeline(self, e164: str) -> dict[str, Any]:
+    async def timeline(self, e164: str) -> dict[str, Any]:
         """Every audit and ledger event of one number, oldest first."""
-        with self.db.read() as conn:
-            number = conn.execute(
-                select(numbers.c.id, numbers.c.state).where(numbers.c.e164 == e164)
+        async with self.db.read() as conn:
+            number = (
+                await conn.execute(
+                    select(numbers.c.id, numbers.c.state).where(numbers.c.e164 == e164)
+                )
             ).first()
             if number is None:
                 raise NotFound(f"number {e164} not found")
-            audits = conn.execute(
-                select(audit_log)
-                .where(audit_log.c.e164 == e164)
-                .order_by(audit_log.c.id)
-                .limit(TIMELINE_LIMIT)
+            audits = (
+                await conn.execute(
+                    select(audit_log)
+                    .where(audit_log.c.e164 == e164)
+                    .order_by(audit_log.c.id)
+                    .limit(TIMELINE_LIMIT)
+                )
             ).all()
-            money = conn.execute(
-                select(ledger_entries, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == ledger_entries.c.account_id)
-                .where(ledger_entries.c.number_id == number.id)
-                .order_by(ledger_entries.c.seq)
-                .limit(TIMELINE_LIMIT)
+            money = (
+                await conn.execute(
+                    select(ledger_entries, accounts.c.auth_id.label("account_auth_id"))
+                    .join(accounts, accounts.c.id == ledger_entries.c.account_id)
+                    .where(ledger_entries.c.number_id == number.id)
+                    .order_by(ledger_entries.c.seq)
+                    .limit(TIMELINE_LIMIT)
+                )
             ).all()
         events: list[tuple[datetime, int, int, dict[str, Any]]] = []
         for r in audits:

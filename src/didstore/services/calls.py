@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
 from didstore.db.tables import number_call_stats, numbers
 from didstore.domain import call_stats
 from didstore.domain.e164 import E164
@@ -31,7 +31,6 @@ from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.lifecycle import NumberState, wire_status
 from didstore.services import audit
 from didstore.services.models import Account, Actor
-from didstore.services.routing import may_manage
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,9 @@ class Health:
     snapshots: list[Snapshot]
 
 
-def _upsert(conn: Connection, number_id: str, hour: datetime, answered: bool, secs: int) -> None:
+async def _upsert(
+    conn: Connection, number_id: str, hour: datetime, answered: bool, secs: int
+) -> None:
     values = {
         "number_id": number_id,
         "hour": hour,
@@ -73,7 +74,7 @@ def _upsert(conn: Connection, number_id: str, hour: datetime, answered: bool, se
         "answered_calls": 1 if answered else 0,
         "total_duration_seconds": secs,
     }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if conn.dialect == "postgresql" else sqlite_insert
     stmt = insert(number_call_stats).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["number_id", "hour"],
@@ -83,7 +84,7 @@ def _upsert(conn: Connection, number_id: str, hour: datetime, answered: bool, se
             "total_duration_seconds": number_call_stats.c.total_duration_seconds + secs,
         },
     )
-    conn.execute(stmt)
+    await conn.execute(stmt)
 
 
 class CallActivity:
@@ -91,13 +92,13 @@ class CallActivity:
         self.db = db
         self.clock = clock
 
-    def record(self, actor: Actor, events: list[CallEvent], *, strict: bool) -> IngestReport:
+    async def record(self, actor: Actor, events: list[CallEvent], *, strict: bool) -> IngestReport:
         """Record calls; with ``strict`` (the single-call form) any problem is an error."""
         now = self.clock.now()
         errors: list[dict[str, Any]] = []
         recorded = 0
         last: datetime | None = None
-        with self.db.write() as conn:
+        async with self.db.write() as conn:
             for index, event in enumerate(events):
                 started = event.started_at or now
                 if started > now:
@@ -105,16 +106,20 @@ class CallActivity:
                         "started_at is in the future", field="started_at"
                     )
                 else:
-                    row = conn.execute(
-                        select(numbers.c.id, numbers.c.purchased_at).where(
-                            numbers.c.e164 == event.e164.value
+                    row = (
+                        await conn.execute(
+                            select(numbers.c.id, numbers.c.purchased_at).where(
+                                numbers.c.e164 == event.e164.value
+                            )
                         )
                     ).first()
                     if row is not None:
-                        self._apply(conn, row.id, started, event, now)
+                        await self._apply(conn, row.id, started, event, now)
                         recorded += 1
-                        last = conn.execute(
-                            select(numbers.c.last_call_at).where(numbers.c.id == row.id)
+                        last = (
+                            await conn.execute(
+                                select(numbers.c.last_call_at).where(numbers.c.id == row.id)
+                            )
                         ).scalar()
                         continue
                     problem = NotFound("number not found")
@@ -122,7 +127,7 @@ class CallActivity:
                     raise problem
                 errors.append({"index": index, "e164": event.e164.value, "error": str(problem)})
             if recorded:
-                audit.record(
+                await audit.record(
                     conn,
                     actor,
                     now,
@@ -133,10 +138,10 @@ class CallActivity:
                 )
         return IngestReport(recorded, errors, last)
 
-    def _apply(
+    async def _apply(
         self, conn: Connection, number_id: str, started: datetime, e: CallEvent, now: datetime
     ) -> None:
-        conn.execute(
+        await conn.execute(
             update(numbers)
             .where(
                 numbers.c.id == number_id,
@@ -145,18 +150,18 @@ class CallActivity:
             )
             .values(last_call_at=started)
         )
-        _upsert(conn, number_id, call_stats.hour_of(started), e.answered, e.duration_seconds)
+        await _upsert(conn, number_id, call_stats.hour_of(started), e.answered, e.duration_seconds)
 
-    def health(self, account: Account, e164: E164, *, granularity: str, days: int) -> Health:
+    async def health(self, account: Account, e164: E164, *, granularity: str, days: int) -> Health:
         if granularity not in call_stats.GRANULARITIES:
             raise InvalidInput("granularity must be daily or hourly", field="granularity")
         if not 1 <= days <= call_stats.MAX_DAYS:
             raise InvalidInput(f"days must be between 1 and {call_stats.MAX_DAYS}", field="days")
         now = self.clock.now()
         start, end = call_stats.period(now, granularity, days)
-        with self.db.read() as conn:
-            row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
-            if row is None or not may_manage(account, row._mapping):
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(numbers).where(numbers.c.e164 == e164.value))).first()
+            if row is None or not account.may_manage(row._mapping):
                 raise NotFound("number not found")
             m = row._mapping
             gone = m["state"] in (NumberState.AVAILABLE.value, NumberState.QUARANTINED.value) or (
@@ -167,16 +172,18 @@ class CallActivity:
             if gone:
                 raise NotFound("number not found")
             since = max(start, call_stats.hour_of(m["purchased_at"] or start))
-            rows = conn.execute(
-                select(
-                    number_call_stats.c.hour,
-                    number_call_stats.c.total_calls,
-                    number_call_stats.c.answered_calls,
-                    number_call_stats.c.total_duration_seconds,
-                ).where(
-                    number_call_stats.c.number_id == m["id"],
-                    number_call_stats.c.hour >= since,
-                    number_call_stats.c.hour < end,
+            rows = (
+                await conn.execute(
+                    select(
+                        number_call_stats.c.hour,
+                        number_call_stats.c.total_calls,
+                        number_call_stats.c.answered_calls,
+                        number_call_stats.c.total_duration_seconds,
+                    ).where(
+                        number_call_stats.c.number_id == m["id"],
+                        number_call_stats.c.hour >= since,
+                        number_call_stats.c.hour < end,
+                    )
                 )
             ).all()
         items = call_stats.buckets(

@@ -9,44 +9,48 @@ negative (see docs/billing.md).
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
-from didstore.db.tables import accounts, audit_log, numbers
+from didstore.db.database import Database
+from didstore.db.tables import accounts, numbers
 from didstore.domain.lifecycle import NumberState, quarantine_ends
+from didstore.services import audit
+from didstore.services.lifecycle import LIFECYCLE
 from didstore.services.schedule import unschedule
 
 CHUNK_SIZE = 10_000
 
 
-def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SIZE) -> int:
+async def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SIZE) -> int:
     """Release every suspended number whose grace ended by ``clock.now()``; returns the count."""
     now = clock.now()
     released = 0
     while True:
-        with db.write() as conn:
-            rows = conn.execute(
-                select(
-                    numbers.c.id,
-                    numbers.c.e164,
-                    numbers.c.grace_ends_at,
-                    numbers.c.trunk_id,
-                    numbers.c.application_id,
-                    accounts.c.auth_id,
+        async with db.write() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        numbers.c.id,
+                        numbers.c.e164,
+                        numbers.c.grace_ends_at,
+                        numbers.c.trunk_id,
+                        numbers.c.application_id,
+                        accounts.c.auth_id,
+                    )
+                    .join(accounts, accounts.c.id == numbers.c.owner_account_id)
+                    .where(
+                        numbers.c.state == NumberState.SUSPENDED.value,
+                        numbers.c.grace_ends_at <= now,
+                    )
+                    .order_by(numbers.c.grace_ends_at, numbers.c.id)
+                    .limit(chunk_size)
+                    .with_for_update(skip_locked=True, of=numbers)
                 )
-                .join(accounts, accounts.c.id == numbers.c.owner_account_id)
-                .where(
-                    numbers.c.state == NumberState.SUSPENDED.value,
-                    numbers.c.grace_ends_at <= now,
-                )
-                .order_by(numbers.c.grace_ends_at, numbers.c.id)
-                .limit(chunk_size)
-                .with_for_update(skip_locked=True, of=numbers)
             ).all()
             if not rows:
                 break
-            conn.execute(
+            await conn.execute_many(
                 update(numbers)
                 .where(
                     numbers.c.id == bindparam("nid"),
@@ -75,31 +79,29 @@ def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SIZE) ->
                     for r in rows
                 ],
             )
-            unschedule(conn, [r.id for r in rows])
-            conn.execute(
-                insert(audit_log),
+            await unschedule(conn, [r.id for r in rows])
+            await audit.record_many(
+                conn,
                 [
-                    {
-                        "at": now,
-                        "actor_type": "system",
-                        "actor_id": "lifecycle",
-                        "credential": "system",
-                        "account_id": r.auth_id,
-                        "action": "number.released_unpaid",
-                        "entity_type": "number",
-                        "entity_id": r.id,
-                        "e164": r.e164,
-                        "before": {
+                    audit.entry(
+                        LIFECYCLE,
+                        now,
+                        account_id=r.auth_id,
+                        action="number.released_unpaid",
+                        entity_type="number",
+                        entity_id=r.id,
+                        e164=r.e164,
+                        before={
                             "state": NumberState.SUSPENDED.value,
                             "owner": r.auth_id,
                             "trunk_id": r.trunk_id,
                             "application_id": r.application_id,
                         },
-                        "after": {
+                        after={
                             "state": NumberState.QUARANTINED.value,
                             "grace_ended_at": r.grace_ends_at.isoformat(),
                         },
-                    }
+                    )
                     for r in rows
                 ],
             )

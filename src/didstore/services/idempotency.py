@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Database
+from didstore.db.errors import IntegrityViolation
 from didstore.db.tables import idempotency_keys
 from didstore.domain.errors import Conflict, IdempotencyKeyReused
 
@@ -56,7 +56,7 @@ class IdempotencyService:
         self.db = db
         self.clock = clock
 
-    def begin(
+    async def begin(
         self, scope: str, key: str, *, method: str, path: str, fingerprint: str
     ) -> StoredResponse | None:
         """``None``: the caller runs the request now. Otherwise the stored answer to replay.
@@ -65,15 +65,17 @@ class IdempotencyService:
         for _attempt in range(3):
             now = self.clock.now()
             try:
-                with self.db.write() as conn:
-                    row = conn.execute(
-                        select(t).where(t.c.scope == scope, t.c.key == key).with_for_update()
+                async with self.db.write() as conn:
+                    row = (
+                        await conn.execute(
+                            select(t).where(t.c.scope == scope, t.c.key == key).with_for_update()
+                        )
                     ).first()
                     if row is not None and row.expires_at <= now:
-                        conn.execute(delete(t).where(t.c.scope == scope, t.c.key == key))
+                        await conn.execute(delete(t).where(t.c.scope == scope, t.c.key == key))
                         row = None
                     if row is None:
-                        conn.execute(
+                        await conn.execute(
                             insert(t).values(
                                 scope=scope,
                                 key=key,
@@ -97,7 +99,7 @@ class IdempotencyService:
                                 "a request with this Idempotency-Key is still in progress;"
                                 " retry later"
                             )
-                        conn.execute(  # its process died: take the key over
+                        await conn.execute(  # its process died: take the key over
                             update(t)
                             .where(t.c.scope == scope, t.c.key == key)
                             .values(locked_until=now + IN_FLIGHT_LOCK)
@@ -108,14 +110,14 @@ class IdempotencyService:
                         bytes(row.response_body or b""),
                         str(row.response_content_type or ""),
                     )
-            except IntegrityError:  # another request inserted the key first: look again
+            except IntegrityViolation:  # another request inserted the key first: look again
                 continue
         raise Conflict("a request with this Idempotency-Key is still in progress; retry later")
 
-    def finish(self, scope: str, key: str, response: StoredResponse) -> None:
+    async def finish(self, scope: str, key: str, response: StoredResponse) -> None:
         t = idempotency_keys
-        with self.db.write() as conn:
-            conn.execute(
+        async with self.db.write() as conn:
+            await conn.execute(
                 update(t)
                 .where(t.c.scope == scope, t.c.key == key, t.c.state == "in_flight")
                 .values(
@@ -126,16 +128,16 @@ class IdempotencyService:
                 )
             )
 
-    def abandon(self, scope: str, key: str) -> None:
+    async def abandon(self, scope: str, key: str) -> None:
         """Free a key whose request failed in a retryable way (it left no effect)."""
         t = idempotency_keys
-        with self.db.write() as conn:
-            conn.execute(
+        async with self.db.write() as conn:
+            await conn.execute(
                 delete(t).where(t.c.scope == scope, t.c.key == key, t.c.state == "in_flight")
             )
 
-    def expire(self) -> int:
+    async def expire(self, now: datetime) -> int:
         """Delete keys older than 24 h (the lifecycle job); returns how many."""
         t = idempotency_keys
-        with self.db.write() as conn:
-            return int(conn.execute(delete(t).where(t.c.expires_at <= self.clock.now())).rowcount)
+        async with self.db.write() as conn:
+            return int((await conn.execute(delete(t).where(t.c.expires_at <= now))).rowcount)

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phonenumbers import geocoder, parse
-from sqlalchemy import Connection, Select, func, not_, select
+from sqlalchemy import Select, func, not_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
 from didstore.domain.e164 import search_digits, validate_real_number
 from didstore.domain.errors import DomainError, InvalidInput
@@ -202,7 +202,7 @@ class InventoryService:
             total_cache_seconds, max_entries=4096
         )
 
-    def import_rows(
+    async def import_rows(
         self,
         actor: Actor,
         rows: Iterable[Mapping[str, Any]],
@@ -220,10 +220,10 @@ class InventoryService:
         batch: list[dict[str, Any]] = []
         now = self.clock.now()
 
-        def flush() -> None:
+        async def flush() -> None:
             if not batch:
                 return
-            created = self._insert(batch, now, actor, dry_run)
+            created = await self._insert(batch, now, actor, dry_run)
             report.created += created
             report.skipped += len(batch) - created
             if progress is not None:
@@ -245,15 +245,19 @@ class InventoryService:
             seen.add(values["e164"])
             batch.append(values)
             if len(batch) >= CHUNK:
-                flush()
-        flush()
+                await flush()
+        await flush()
         return report
 
-    def _insert(self, batch: list[dict[str, Any]], now: Any, actor: Actor, dry_run: bool) -> int:
-        with self.db.write() as conn:
+    async def _insert(
+        self, batch: list[dict[str, Any]], now: Any, actor: Actor, dry_run: bool
+    ) -> int:
+        async with self.db.write() as conn:
             existing = set(
-                conn.execute(
-                    select(numbers.c.e164).where(numbers.c.e164.in_([b["e164"] for b in batch]))
+                (
+                    await conn.execute(
+                        select(numbers.c.e164).where(numbers.c.e164.in_([b["e164"] for b in batch]))
+                    )
                 ).scalars()
             )
             fresh = [
@@ -270,8 +274,8 @@ class InventoryService:
             ]
             if not fresh or dry_run:
                 return len(fresh)
-            created = self._insert_ignoring_duplicates(conn, fresh)
-            audit.record(
+            created = await self._insert_ignoring_duplicates(conn, fresh)
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -281,20 +285,21 @@ class InventoryService:
             )
             return created
 
-    def _insert_ignoring_duplicates(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+    async def _insert_ignoring_duplicates(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> int:
         """ON CONFLICT DO NOTHING: a concurrent import of one number is a skip, not an error.
 
         Rows go in sorted by number, so concurrent imports of overlapping files take the
         unique-key locks in one order: otherwise PostgreSQL can deadlock two of them (each
         waiting on a number the other inserted first) and one import fails.
         """
-        insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert_fn = pg_insert if conn.dialect == "postgresql" else sqlite_insert
         stmt = insert_fn(numbers).on_conflict_do_nothing(index_elements=["e164"])
         ordered = sorted(rows, key=lambda r: str(r["e164"]))
-        result = conn.execute(stmt.returning(numbers.c.id), ordered)
-        return len(result.all())
+        return await conn.execute_many(stmt, ordered)
 
-    def search(self, filters: SearchFilters, page: int, per_page: int) -> Page[Number]:
+    async def search(self, filters: SearchFilters, page: int, per_page: int) -> Page[Number]:
         """Available, unowned numbers (Vobiz §4.1): ``search`` is a substring of the digits,
         ``exclude`` prefixes are ANDed with everything else, ``total`` counts the filtered set.
 
@@ -304,11 +309,13 @@ class InventoryService:
         """
         conds = self._conditions(filters)
         offset = (page - 1) * per_page
-        with self.db.read() as conn:
+        async with self.db.read() as conn:
             # A bounded probe: one scan that stops after EXACT_TOTAL_LIMIT + 1 matches.
             found = list(
-                conn.execute(
-                    select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
+                (
+                    await conn.execute(
+                        select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
+                    )
                 ).scalars()
             )
             if len(found) <= EXACT_TOTAL_LIMIT:
@@ -316,10 +323,12 @@ class InventoryService:
                 # slice of them (rows re-checked against the filter: reads are not one snapshot).
                 wanted = sorted(found)[offset : offset + per_page]
                 rows = (
-                    conn.execute(
-                        select(numbers)
-                        .where(numbers.c.e164.in_(wanted), *conds)
-                        .order_by(numbers.c.e164)
+                    (
+                        await conn.execute(
+                            select(numbers)
+                            .where(numbers.c.e164.in_(wanted), *conds)
+                            .order_by(numbers.c.e164)
+                        )
                     ).all()
                     if wanted
                     else []
@@ -327,24 +336,29 @@ class InventoryService:
                 total = len(found)
             elif offset >= REVERSE_SCAN_FROM:
                 # Deep page: with the total known, walk whichever end of the index is nearer.
-                total = self._cached_total(conn, filters, conds)
+                total = await self._cached_total(conn, filters, conds)
                 from_end = total - offset - per_page
                 if offset >= total:
                     rows = []
                 elif from_end < offset:
-                    rows = conn.execute(
-                        _page_query(
-                            conds, per_page + min(0, from_end), max(0, from_end), descending=True
+                    rows = (
+                        await conn.execute(
+                            _page_query(
+                                conds,
+                                per_page + min(0, from_end),
+                                max(0, from_end),
+                                descending=True,
+                            )
                         )
                     ).all()[::-1]
                 else:
-                    rows = conn.execute(_page_query(conds, per_page, offset)).all()
+                    rows = (await conn.execute(_page_query(conds, per_page, offset))).all()
             else:
-                rows = conn.execute(_page_query(conds, per_page, offset)).all()
+                rows = (await conn.execute(_page_query(conds, per_page, offset))).all()
                 if rows and len(rows) < per_page:
                     total = offset + len(rows)  # this page holds the end of the list: exact
                 else:
-                    total = self._cached_total(conn, filters, conds)
+                    total = await self._cached_total(conn, filters, conds)
         return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
 
     @staticmethod
@@ -360,14 +374,18 @@ class InventoryService:
             conds.append(not_(numbers.c.e164.like(f"+{prefix}%")))
         return conds
 
-    def _cached_total(self, conn: Connection, filters: SearchFilters, conds: list[Any]) -> int:
+    async def _cached_total(
+        self, conn: Connection, filters: SearchFilters, conds: list[Any]
+    ) -> int:
         """The exact count of a non-selective filter, reused for ``TOTAL_CACHE_SECONDS``."""
         key = _cache_key(filters)
         cached = self._totals.get(key)
         if cached is not None:
             return cached
         total = int(
-            conn.execute(select(func.count()).select_from(numbers).where(*conds)).scalar_one()
+            (
+                await conn.execute(select(func.count()).select_from(numbers).where(*conds))
+            ).scalar_one()
         )
         self._totals.put(key, total)
         return total

@@ -19,15 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from didstore.clock import Clock, FixedClock
-from didstore.config import grace_from_env
-from didstore.db.engine import Database
+from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
+from didstore.services import audit
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.job_names import JOB_NAMES
 from didstore.services.lifecycle import run_lifecycle
+from didstore.services.models import Actor
 from didstore.services.renewals import run_renewals
-from didstore.services.reports import store_weekly_renewals
+from didstore.services.reports import ReportService
 
 
 @dataclass
@@ -62,25 +63,72 @@ class JobReport:
         }
 
 
-def run_job(name: str, db: Database, clock: Clock, *, grace: timedelta | None = None) -> JobReport:
-    if name not in JOB_NAMES:
-        raise InvalidInput(f"unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
-    fixed = FixedClock(clock.now())  # one "now" for every step of this run
-    report = JobReport(job=name, now=fixed.now())
-    if name in ("renewals", "all"):
-        r = run_renewals(db, fixed, grace=grace if grace is not None else grace_from_env())
-        report.charged, report.suspended = r.charged, r.suspended
-        report.reactivated, report.failed = r.reactivated, r.failed
-        report.charged_minor = r.charged_minor
-    if name in ("lifecycle", "all"):
-        lc = run_lifecycle(db, fixed)
-        report.grace_expired = expire_grace(db, fixed)
-        report.released = lc.released + report.grace_expired
-        report.returned_to_inventory = lc.returned_to_inventory
-        # a number released from grace today reaches inventory 45 days later; run again so a
-        # clock moved far forward in one step is fully applied
-        report.returned_to_inventory += run_lifecycle(db, fixed).returned_to_inventory
-        report.idempotency_keys_expired = IdempotencyService(db, fixed).expire()
-    if name in ("reports", "all"):
-        report.partner_reports = store_weekly_renewals(db, fixed)
-    return report
+class Jobs:
+    """Runs the background jobs by name, with the services they need."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        grace: timedelta,
+        reports: ReportService,
+        idempotency: IdempotencyService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.grace = grace
+        self.reports = reports
+        self.idempotency = idempotency
+
+    async def run(self, name: str, now: datetime | None = None) -> JobReport:
+        """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
+        step of the run."""
+        if name not in JOB_NAMES:
+            raise InvalidInput(f"unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
+        fixed = FixedClock(now or self.clock.now())
+        report = JobReport(job=name, now=fixed.now())
+        if name in ("renewals", "all"):
+            r = await run_renewals(self.db, fixed, grace=self.grace)
+            report.charged, report.suspended = r.charged, r.suspended
+            report.reactivated, report.failed = r.reactivated, r.failed
+            report.charged_minor = r.charged_minor
+        if name in ("lifecycle", "all"):
+            lc = await run_lifecycle(self.db, fixed)
+            report.grace_expired = await expire_grace(self.db, fixed)
+            report.released = lc.released + report.grace_expired
+            report.returned_to_inventory = lc.returned_to_inventory
+            # a number released from grace today reaches inventory 45 days later; run again so
+            # a clock moved far forward in one step is fully applied
+            report.returned_to_inventory += (
+                await run_lifecycle(self.db, fixed)
+            ).returned_to_inventory
+            report.idempotency_keys_expired = await self.idempotency.expire(fixed.now())
+        if name in ("reports", "all"):
+            report.partner_reports = await self.reports.store_weekly_renewals(fixed.now())
+        return report
+
+    async def run_by(
+        self, actor: Actor, name: str, now: datetime | None = None, *, allow_future: bool = False
+    ) -> JobReport:
+        """A job run asked for by someone (the operator API): ``now`` may only be in the past
+        unless ``allow_future`` (a test clock); the run is recorded in the audit log."""
+        if name not in JOB_NAMES:
+            raise InvalidInput(f"unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
+        if now is not None:
+            if now.tzinfo is None:
+                raise InvalidInput("now needs a time zone, e.g. 2026-12-01T00:00:00Z", field="now")
+            if now > self.clock.now() and not allow_future:
+                raise InvalidInput("now must not be in the future", field="now")
+        report = await self.run(name, now)
+        async with self.db.write() as conn:
+            await audit.record(
+                conn,
+                actor,
+                self.clock.now(),
+                action="job.run",
+                entity_type="job",
+                entity_id=name,
+                after=report.as_dict(),
+            )
+        return report

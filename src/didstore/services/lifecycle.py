@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
-from didstore.db.tables import audit_log, numbers
+from didstore.db.database import Connection, Database
+from didstore.db.tables import numbers
 from didstore.domain.lifecycle import NumberState
+from didstore.services import audit
+from didstore.services.models import Actor
 from didstore.services.schedule import unschedule
+
+LIFECYCLE = Actor(kind="system", auth_id="lifecycle", credential="system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,38 +34,33 @@ class LifecycleReport:
     returned_to_inventory: int
 
 
-def _move(
+async def _move(
     conn: Connection, conds: list[Any], values: dict[str, Any], action: str, now: datetime
 ) -> int:
-    moved = conn.execute(
-        update(numbers).where(*conds).values(**values).returning(numbers.c.id, numbers.c.e164)
+    moved = (
+        await conn.execute(
+            update(numbers).where(*conds).values(**values).returning(numbers.c.id, numbers.c.e164)
+        )
     ).all()
     if moved and "next_billing_date" in values and values["next_billing_date"] is None:
-        unschedule(conn, [number_id for number_id, _ in moved])
+        await unschedule(conn, [number_id for number_id, _ in moved])
     if moved:
-        conn.execute(
-            insert(audit_log),
+        await audit.record_many(
+            conn,
             [
-                {
-                    "at": now,
-                    "actor_type": "system",
-                    "actor_id": "lifecycle",
-                    "credential": "system",
-                    "action": action,
-                    "entity_type": "number",
-                    "entity_id": number_id,
-                    "e164": e164,
-                }
-                for number_id, e164 in moved
+                audit.entry(
+                    LIFECYCLE, now, action=action, entity_type="number", entity_id=nid, e164=e164
+                )
+                for nid, e164 in moved
             ],
         )
     return len(moved)
 
 
-def run_lifecycle(db: Database, clock: Clock) -> LifecycleReport:
+async def run_lifecycle(db: Database, clock: Clock) -> LifecycleReport:
     now = clock.now()
-    with db.write() as conn:
-        released = _move(
+    async with db.write() as conn:
+        released = await _move(
             conn,
             [
                 numbers.c.state == NumberState.PENDING_RELEASE.value,
@@ -80,8 +79,8 @@ def run_lifecycle(db: Database, clock: Clock) -> LifecycleReport:
             "number.released",
             now,
         )
-    with db.write() as conn:
-        returned = _move(
+    async with db.write() as conn:
+        returned = await _move(
             conn,
             [numbers.c.state == NumberState.QUARANTINED.value, numbers.c.available_at <= now],
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +37,14 @@ class Account:
             assert self.parent_id is not None
             return self.parent_id
         return self.id
+
+    def may_manage(self, number: Mapping[str, Any]) -> bool:
+        """A number row this account may act on: its owner's, or (for a main account) one of
+        its sub-accounts', which it pays for."""
+        return bool(
+            number["owner_account_id"] == self.id
+            or (self.kind == "main" and number["billing_account_id"] == self.id)
+        )
 
     @staticmethod
     def from_row(row: Mapping[Any, Any], parent_auth_id: str | None = None) -> Account:
@@ -94,9 +102,15 @@ class Number:
     updated_at: datetime
 
     @staticmethod
+    def from_view(row: Sequence[Any]) -> Number:
+        """A row of ``db.queries.NUMBER_VIEW`` (its columns are this class's fields, in order;
+        anything after them, such as a list's total, is ignored)."""
+        return Number(*row[:_NUMBER_FIELDS])
+
+    @staticmethod
     def from_row(row: Mapping[Any, Any]) -> Number:
-        """``row`` is a numbers row, optionally joined with ``owner_auth_id`` and
-        ``owner_aadhaar_verified`` (the owner's KYC state)."""
+        """``row`` is a plain numbers row (no owner columns: ``owner_auth_id`` is None and
+        ``aadhaar_verified`` False unless given)."""
         tags = row["tags"]
         return Number(
             id=row["id"],
@@ -125,10 +139,13 @@ class Number:
             next_billing_date=row["next_billing_date"],
             cooldown_ends_at=row["cooldown_ends_at"],
             released_at=row["released_at"],
-            aadhaar_verified=bool(row.get("owner_aadhaar_verified") or False),
+            aadhaar_verified=bool(row.get("aadhaar_verified") or False),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
+
+
+_NUMBER_FIELDS = len(fields(Number))
 
 
 @dataclass(frozen=True, slots=True)

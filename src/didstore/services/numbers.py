@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, case, select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
-from didstore.db.tables import accounts, numbers
+from didstore.db.database import Connection, Database
+from didstore.db.queries import (
+    NOW,
+    NUMBER_BY_ID,
+    NUMBER_ROW_BY_E164,
+    OWNED_NUMBER_BY_E164,
+)
+from didstore.db.tables import accounts, applications, numbers
+from didstore.db.types import UTCDateTime
 from didstore.domain.billing import add_months
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
@@ -37,9 +43,9 @@ from didstore.domain.lifecycle import (
 from didstore.domain.money import currency
 from didstore.domain.renewal import early_release_fee
 from didstore.services import audit, ledger
-from didstore.services.applications import default_number_app_id
+from didstore.services.accounts import require_live
 from didstore.services.models import Account, Actor, Number, Page
-from didstore.services.owned_list import list_owned_numbers, owned_pattern
+from didstore.services.owned_list import list_owned_numbers
 from didstore.services.schedule import schedule, unschedule
 
 
@@ -66,74 +72,68 @@ class CancelRelease:
     currency: str
 
 
-_owner_parent = aliased(accounts)
+_ACCOUNT_ROW = select(accounts).where(accounts.c.id == bindparam("account_id"))
+_AUTH_ID = select(accounts.c.auth_id).where(accounts.c.id == bindparam("account_id"))
 
-
-def aadhaar_verified_expr() -> Any:
-    """A number's Aadhaar state is its holder's KYC: a main account's own, a ``customer_use``
-    sub-account's own, and a ``personal_use`` sub-account's parent's (spec §10.14)."""
-    return case(
-        (
-            and_(accounts.c.kind == "sub", accounts.c.kyc_mode == "personal_use"),
-            func.coalesce(_owner_parent.c.aadhaar_verified, False),
-        ),
-        else_=func.coalesce(accounts.c.aadhaar_verified, False),
+#: The default application of the buyer, else (for a sub-account) of its parent: a number
+#: bought attaches to it (spec 4.7).
+_DEFAULT_APP = (
+    select(applications.c.id)
+    .where(
+        applications.c.account_id.in_([bindparam("owner"), bindparam("parent")]),
+        applications.c.default_number_app.is_(True),
     )
+    .order_by(
+        case((applications.c.account_id == bindparam("owner"), 0), else_=1),
+        applications.c.created_at,
+    )
+    .limit(1)
+    .scalar_subquery()
+)
 
 
-def number_query() -> Select[Any]:
-    """Numbers with their owner's public id and effective KYC state (for the wire object)."""
+def _claim(with_currency: bool) -> Any:
+    conds = [
+        numbers.c.e164 == bindparam("number_e164"),
+        numbers.c.state == NumberState.AVAILABLE.value,
+    ]
+    if with_currency:
+        conds.append(numbers.c.currency == bindparam("cur"))
     return (
-        select(
-            numbers,
-            accounts.c.auth_id.label("owner_auth_id"),
-            aadhaar_verified_expr().label("owner_aadhaar_verified"),
+        update(numbers)
+        .where(*conds)
+        .values(
+            state=NumberState.ACTIVE.value,
+            owner_account_id=bindparam("owner"),
+            billing_account_id=bindparam("payer"),
+            partner_id=bindparam("partner"),
+            source="purchased",
+            purchased_at=NOW,
+            last_billing_date=NOW,
+            next_billing_date=bindparam("next_billing", type_=UTCDateTime),
+            release_requested_at=None,
+            cooldown_ends_at=None,
+            release_fee_minor=None,
+            release_fee_currency=None,
+            released_at=None,
+            available_at=None,
+            last_call_at=None,
+            trunk_id=None,
+            application_id=_DEFAULT_APP,
+            updated_at=NOW,
         )
-        .outerjoin(accounts, accounts.c.id == numbers.c.owner_account_id)
-        .outerjoin(_owner_parent, _owner_parent.c.id == accounts.c.parent_id)
+        .returning(*numbers.c)
     )
 
 
-def visible_owned(now: datetime) -> Any:
-    """Owned states as the customer sees them at ``now``: a pending release whose 24 h have
-    passed, or a suspension whose grace period has ended, is released, whether or not the
-    job that records it has run yet."""
-    return or_(
-        numbers.c.state.in_([NumberState.ACTIVE.value, NumberState.BLOCKED.value]),
-        and_(
-            numbers.c.state == NumberState.PENDING_RELEASE.value,
-            numbers.c.cooldown_ends_at > now,
-        ),
-        and_(
-            numbers.c.state == NumberState.SUSPENDED.value,
-            or_(numbers.c.grace_ends_at.is_(None), numbers.c.grace_ends_at > now),
-        ),
-    )
-
-
-def visible_owned_unindexed(now: datetime) -> Any:
-    """The same rows as :func:`visible_owned` (every row has one of the six states; a test
-    checks every state and boundary on both databases), written as exclusions that no index
-    can serve. For lists that already pin one account through its own index: with the
-    indexable form, PostgreSQL under-estimates the correlated ``account AND state``
-    conditions and prefers a bitmap scan of every owned row plus a sort over walking the
-    account's ``(account, e164)`` index for one page (ADR 0009 §8)."""
-    return and_(
-        numbers.c.state.not_in([NumberState.AVAILABLE.value, NumberState.QUARANTINED.value]),
-        not_(
-            and_(
-                numbers.c.state == NumberState.PENDING_RELEASE.value,
-                or_(numbers.c.cooldown_ends_at.is_(None), numbers.c.cooldown_ends_at <= now),
-            )
-        ),
-        not_(
-            and_(
-                numbers.c.state == NumberState.SUSPENDED.value,
-                numbers.c.grace_ends_at.is_not(None),
-                numbers.c.grace_ends_at <= now,
-            )
-        ),
-    )
+#: The purchase's claim, without and with the requested currency as a condition.
+_CLAIM = {False: _claim(False), True: _claim(True)}
+_AVAILABLE_SNAPSHOT = {
+    "state": NumberState.AVAILABLE.value,
+    "owner_account_id": None,
+    "trunk_id": None,
+    "application_id": None,
+}
 
 
 def _snapshot(row: Any) -> dict[str, Any]:
@@ -151,76 +151,64 @@ class NumberService:
         self.db = db
         self.clock = clock
 
-    def _load(self, conn: Connection, number_id: str) -> Number:
-        row = conn.execute(number_query().where(numbers.c.id == number_id)).one()
-        return Number.from_row(row._mapping)
+    async def _load(self, conn: Connection, number_id: str) -> Number:
+        row = (await conn.execute(NUMBER_BY_ID, {"number_id": number_id})).one()
+        return Number.from_view(row)
 
     # -- purchase ---------------------------------------------------------------------------
-    def purchase(
+    async def purchase(
         self, actor: Actor, buyer: Account, e164: E164, currency_code: object = None
     ) -> Purchase:
         """Claim an available number and debit ``setup_fee + monthly_fee`` from the paying
-        main account (a sub-account's parent), in one transaction."""
+        main account (a sub-account's parent), in one transaction.
+
+        The claim is the first write (a conditional UPDATE), so whoever loses a race for the
+        number waits on its row lock and then sees the winner's committed state: the buyer
+        who already owns it (a retried purchase) gets the number back, charged nothing; anyone
+        else gets 404. The wallet is debited last, so its row lock, which serialises every
+        purchase from one wallet, is held for as short a time as possible."""
         if buyer.kind not in ("main", "sub"):
             raise Forbidden("only main accounts and sub-accounts can buy numbers")
+        requested = None if currency_code in (None, "") else currency(currency_code).code
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
+        async with self.db.write() as conn:
+            payer = await require_live(conn, buyer)
+            claim = {
+                "number_e164": e164.value,
+                "owner": buyer.id,
+                "parent": buyer.payer_id,
+                "payer": buyer.payer_id,
+                "partner": payer.partner_id,
+                "now": now,
+                "next_billing": add_months(now, 1),
+            }
+            if requested is not None:
+                claim["cur"] = requested
+            row = (await conn.execute(_CLAIM[requested is not None], claim)).first()
             if row is None:
-                raise NotFound("number not found in inventory")
+                return await self._not_claimed(conn, buyer, e164, requested)
             m = row._mapping
-            if currency_code not in (None, ""):
-                requested = currency(currency_code)
-                if requested.code != m["currency"]:
-                    raise InvalidInput(
-                        f"{e164} is priced in {m['currency']}, not {requested.code}",
-                        field="currency",
-                    )
-            if m["state"] == NumberState.ACTIVE.value and m["owner_account_id"] == buyer.id:
-                # A retry of a purchase that already succeeded (the newer SDK retries 5xx and
-                # timeouts by itself): answer as the first call did, charge nothing.
-                return Purchase(self._load(conn, m["id"]), 0, replayed=True)
-            partner_id = conn.execute(
-                select(accounts.c.partner_id).where(accounts.c.id == buyer.payer_id)
-            ).scalar_one()
-            claimed = conn.execute(
-                update(numbers)
-                .where(numbers.c.id == m["id"], numbers.c.state == NumberState.AVAILABLE.value)
-                .values(
-                    state=NumberState.ACTIVE.value,
-                    owner_account_id=buyer.id,
-                    billing_account_id=buyer.payer_id,
-                    partner_id=partner_id,
-                    source="purchased",
-                    purchased_at=now,
-                    last_billing_date=now,
-                    next_billing_date=add_months(now, 1),
-                    release_requested_at=None,
-                    cooldown_ends_at=None,
-                    release_fee_minor=None,
-                    release_fee_currency=None,
-                    released_at=None,
-                    available_at=None,
-                    last_call_at=None,
-                    trunk_id=None,
-                    application_id=None,
-                    updated_at=now,
-                )
-                .returning(numbers.c.id)
-            ).first()
-            if claimed is None:
-                raise NotFound("number not found in inventory")
-            schedule(conn, m["id"], add_months(now, 1))
-            default_app = default_number_app_id(conn, buyer)  # routing: auto-attach (spec 4.7)
-            if default_app is not None:
-                conn.execute(
-                    update(numbers)
-                    .where(numbers.c.id == m["id"])
-                    .values(application_id=default_app)
-                )
+            await schedule(conn, m["id"], m["next_billing_date"])
             amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
+            await audit.record(
+                conn,
+                actor,
+                now,
+                action="number.purchase",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=buyer.auth_id,
+                e164=e164.value,
+                before=_AVAILABLE_SNAPSHOT,
+                after={
+                    "state": "active",
+                    "owner": buyer.auth_id,
+                    "charged_minor": amount,
+                    "currency": m["currency"],
+                },
+            )
             if amount > 0:
-                ledger.debit(
+                await ledger.debit(
                     conn,
                     account_id=buyer.payer_id,
                     currency_code=m["currency"],
@@ -232,27 +220,35 @@ class NumberService:
                     actor_account_id=buyer.id,
                     now=now,
                 )
-            audit.record(
-                conn,
-                actor,
-                now,
-                action="number.purchase",
-                entity_type="number",
-                entity_id=m["id"],
-                account_id=buyer.auth_id,
-                e164=e164.value,
-                before=_snapshot(row),
-                after={
-                    "state": "active",
-                    "owner": buyer.auth_id,
-                    "charged_minor": amount,
-                    "currency": m["currency"],
-                },
+        verified = buyer.aadhaar_verified
+        if buyer.kind == "sub" and buyer.kyc_mode == "personal_use":
+            verified = payer.aadhaar_verified
+        number = Number.from_row(
+            {**m, "owner_auth_id": buyer.auth_id, "aadhaar_verified": verified}
+        )
+        return Purchase(number, amount, replayed=False)
+
+    async def _not_claimed(
+        self, conn: Connection, buyer: Account, e164: E164, requested: str | None
+    ) -> Purchase:
+        """Why a claim changed nothing: unknown number (404), another currency (400), a retry
+        of the buyer's own successful purchase (200, nothing charged), or taken (404)."""
+        row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
+        if row is None:
+            raise NotFound("number not found in inventory")
+        m = row._mapping
+        if requested is not None and requested != m["currency"]:
+            raise InvalidInput(
+                f"{e164} is priced in {m['currency']}, not {requested}", field="currency"
             )
-            return Purchase(self._load(conn, m["id"]), amount, replayed=False)
+        if m["state"] == NumberState.ACTIVE.value and m["owner_account_id"] == buyer.id:
+            # A retry of a purchase that already succeeded (the newer SDK retries 5xx and
+            # timeouts by itself): answer as the first call did, charge nothing.
+            return Purchase(await self._load(conn, m["id"]), 0, replayed=True)
+        raise NotFound("number not found in inventory")
 
     # -- listing ----------------------------------------------------------------------------
-    def list_owned(
+    async def list_owned(
         self,
         account: Account,
         *,
@@ -263,10 +259,10 @@ class NumberService:
     ) -> Page[Number]:
         """A main account's list includes its sub-accounts' numbers unless told otherwise
         (the statement and its rules: ``services/owned_list.py``)."""
-        items, total = list_owned_numbers(
+        items, total = await list_owned_numbers(
             self.db,
             account,
-            pattern=owned_pattern(search),
+            search=search,
             include_subaccounts=include_subaccounts,
             page=page,
             per_page=per_page,
@@ -274,23 +270,27 @@ class NumberService:
         )
         return Page(items, page, per_page, total)
 
-    def get_owned(self, account: Account, e164: E164) -> Number:
+    async def get_owned(self, account: Account, e164: E164) -> Number:
         """One number the account (or, for a main account, one of its sub-accounts) holds."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                number_query().where(numbers.c.e164 == e164.value, visible_owned(self.clock.now()))
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    OWNED_NUMBER_BY_E164, {"e164": e164.value, "now": self.clock.now()}
+                )
             ).first()
-        if row is None or not _may_manage(account, row._mapping):
+        if row is None or not account.may_manage(row._mapping):
             raise NotFound("number not found")
-        return Number.from_row(row._mapping)
+        return Number.from_view(row)
 
     # -- release ----------------------------------------------------------------------------
-    def release(self, actor: Actor, account: Account, e164: E164, *, immediate: bool) -> Release:
+    async def release(
+        self, actor: Actor, account: Account, e164: E164, *, immediate: bool
+    ) -> Release:
         """Charge the account's release fee and start the 24 h cancellable cooldown (or, with
         ``immediate``, quarantine at once). Trunk and application are detached either way."""
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
+        async with self.db.write() as conn:
+            row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
             if row is None:
                 raise NotFound("number not found")
             m = row._mapping
@@ -300,17 +300,18 @@ class NumberService:
                 state == NumberState.PENDING_RELEASE.value and not pending_live
             ):
                 raise Forbidden("account does not own this number")
-            if not _may_manage(account, m):
+            if not account.may_manage(m):
                 raise Forbidden("account does not own this number")
             if state == NumberState.BLOCKED.value:
                 raise InvalidInput("number is blocked by the operator; contact support")
+            await require_live(conn, account)
             payer = (
-                conn.execute(select(accounts).where(accounts.c.id == m["billing_account_id"]))
+                (await conn.execute(_ACCOUNT_ROW, {"account_id": m["billing_account_id"]}))
                 .one()
                 ._mapping
             )
-            owner_auth_id = conn.execute(
-                select(accounts.c.auth_id).where(accounts.c.id == m["owner_account_id"])
+            owner_auth_id = (
+                await conn.execute(_AUTH_ID, {"account_id": m["owner_account_id"]})
             ).scalar_one()
 
             if state == NumberState.PENDING_RELEASE.value:
@@ -324,7 +325,7 @@ class NumberService:
             else:
                 fee, fee_currency = int(payer["release_fee_minor"]), str(payer["currency"])
                 if fee > 0:
-                    ledger.debit(
+                    await ledger.debit(
                         conn,
                         account_id=payer["id"],
                         currency_code=fee_currency,
@@ -344,7 +345,7 @@ class NumberService:
                     m["next_billing_date"] or now,
                 )
                 if early > 0 and m["currency"] == fee_currency:
-                    ledger.debit(
+                    await ledger.debit(
                         conn,
                         account_id=payer["id"],
                         currency_code=fee_currency,
@@ -385,17 +386,19 @@ class NumberService:
                     "cooldown_ends_at": cooldown,
                     "available_at": quarantine_ends(cooldown),  # if the release stands
                 }
-            done = conn.execute(
-                update(numbers)
-                .where(numbers.c.id == m["id"], numbers.c.state == state)
-                .values(**values)
-                .returning(numbers.c.id)
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(numbers.c.id == m["id"], numbers.c.state == state)
+                    .values(**values)
+                    .returning(numbers.c.id)
+                )
             ).first()
             if done is None:  # changed under us (a concurrent release or cancel): retry
                 raise Conflict("the number changed while it was being released; try again")
             if immediate:
-                unschedule(conn, [m["id"]])
-            audit.record(
+                await unschedule(conn, [m["id"]])
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -412,48 +415,51 @@ class NumberService:
                     "cooldown_ends_at": cooldown.isoformat(),
                 },
             )
-            number = self._load(conn, m["id"])
+            number = await self._load(conn, m["id"])
         return Release(number, fee, fee_currency, immediate, cooldown)
 
-    def cancel_release(self, actor: Actor, account: Account, e164: E164) -> CancelRelease:
+    async def cancel_release(self, actor: Actor, account: Account, e164: E164) -> CancelRelease:
         """Within 24 h of a release: back to ``active``, fee refunded in full; the trunk and
         application are not re-attached (Vobiz §4.5)."""
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
+        async with self.db.write() as conn:
+            row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
             if row is None:
                 raise NotFound("number not found")
             m = row._mapping
             if m["owner_account_id"] is None:
                 raise NotPendingRelease("number is not pending release")
-            if not _may_manage(account, m):
+            if not account.may_manage(m):
                 raise Forbidden("access denied")
+            await require_live(conn, account)
             if not is_release_cancellable(m["state"], m["cooldown_ends_at"], now):
                 raise NotPendingRelease("number is not pending release")
-            done = conn.execute(
-                update(numbers)
-                .where(
-                    numbers.c.id == m["id"],
-                    numbers.c.state == NumberState.PENDING_RELEASE.value,
-                    numbers.c.cooldown_ends_at > now,
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.state == NumberState.PENDING_RELEASE.value,
+                        numbers.c.cooldown_ends_at > now,
+                    )
+                    .values(
+                        state=NumberState.ACTIVE.value,
+                        cooldown_ends_at=None,
+                        release_requested_at=None,
+                        release_fee_minor=None,
+                        release_fee_currency=None,
+                        available_at=None,
+                        updated_at=now,
+                    )
+                    .returning(numbers.c.id)
                 )
-                .values(
-                    state=NumberState.ACTIVE.value,
-                    cooldown_ends_at=None,
-                    release_requested_at=None,
-                    release_fee_minor=None,
-                    release_fee_currency=None,
-                    available_at=None,
-                    updated_at=now,
-                )
-                .returning(numbers.c.id)
             ).first()
             if done is None:
                 raise NotPendingRelease("number is not pending release")
             fee = int(m["release_fee_minor"] or 0)
             fee_currency = str(m["release_fee_currency"] or "")
             if fee > 0:
-                ledger.credit(
+                await ledger.credit(
                     conn,
                     account_id=m["billing_account_id"],
                     currency_code=fee_currency,
@@ -465,7 +471,7 @@ class NumberService:
                     actor_account_id=account.id,
                     now=now,
                 )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -477,15 +483,7 @@ class NumberService:
                 before=_snapshot(row),
                 after={"state": "active", "refund_minor": fee},
             )
-            number = self._load(conn, m["id"])
+            number = await self._load(conn, m["id"])
         if not fee_currency:
             fee_currency = number.currency
         return CancelRelease(number, fee, fee_currency)
-
-
-def _may_manage(account: Account, m: Any) -> bool:
-    """The owner, or the main account that pays for it (a parent acting for its sub-account)."""
-    return bool(
-        m["owner_account_id"] == account.id
-        or (account.kind == "main" and m["billing_account_id"] == account.id)
-    )

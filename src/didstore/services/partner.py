@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import func, or_, select
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
+from didstore.db.queries import NUMBER_VIEW, VISIBLE_OWNED
 from didstore.db.tables import accounts, numbers, wallets
 from didstore.domain import fields
 from didstore.domain.e164 import from_body
@@ -28,7 +29,6 @@ from didstore.domain.money import currency, to_minor, to_units
 from didstore.services import audit, ledger
 from didstore.services.accounts import AccountService, Credentials
 from didstore.services.models import Account, Actor, Number, Page
-from didstore.services.numbers import number_query, visible_owned
 from didstore.services.ttl_cache import TTLCache
 
 #: How long the count and bookmarks of a partner view, made on one page, serve later pages.
@@ -83,38 +83,42 @@ class PartnerService:
             BOOKMARK_MAX_AGE, max_entries=1024
         )
 
-    def _balance(self, account_id: int, code: str) -> int:
-        with self.db.read() as conn:
-            value = conn.execute(
-                select(wallets.c.balance_minor).where(
-                    wallets.c.account_id == account_id, wallets.c.currency == code
+    async def _balance(self, account_id: int, code: str) -> int:
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    select(wallets.c.balance_minor).where(
+                        wallets.c.account_id == account_id, wallets.c.currency == code
+                    )
                 )
             ).scalar_one_or_none()
         return int(value or 0)
 
-    def balance(self, partner: Account) -> int:
-        return self._balance(partner.id, partner.currency)
+    async def balance(self, partner: Account) -> int:
+        return await self._balance(partner.id, partner.currency)
 
-    def customer_count(self, partner: Account) -> int:
-        with self.db.read() as conn:
+    async def customer_count(self, partner: Account) -> int:
+        async with self.db.read() as conn:
             return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(accounts)
-                    .where(accounts.c.partner_id == partner.id, accounts.c.kind == "main")
+                (
+                    await conn.execute(
+                        select(func.count())
+                        .select_from(accounts)
+                        .where(accounts.c.partner_id == partner.id, accounts.c.kind == "main")
+                    )
                 ).scalar_one()
             )
 
-    def customer(self, partner: Account, auth_id: str) -> Account:
+    async def customer(self, partner: Account, auth_id: str) -> Account:
         try:
-            account = self.accounts.get(auth_id)
+            account = await self.accounts.get(auth_id)
         except NotFound:
             account = None
         if account is None or account.kind != "main" or account.partner_id != partner.id:
             raise NotFound(f"customer {auth_id} not found")
         return account
 
-    def list_customers(
+    async def list_customers(
         self, partner: Account, *, search: str | None, page: int, per_page: int
     ) -> Page[Customer]:
         conds = [accounts.c.partner_id == partner.id, accounts.c.kind == "main"]
@@ -131,21 +135,25 @@ class PartnerService:
             .where(wallets.c.account_id == accounts.c.id, wallets.c.currency == accounts.c.currency)
             .scalar_subquery()
         )
-        with self.db.read() as conn:
-            total = conn.execute(
-                select(func.count()).select_from(accounts).where(*conds)
+        async with self.db.read() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(accounts).where(*conds))
             ).scalar_one()
-            rows = conn.execute(
-                select(accounts.c.auth_id, func.coalesce(balance, 0))
-                .where(*conds)
-                .order_by(accounts.c.id)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
+            rows = (
+                await conn.execute(
+                    select(accounts.c.auth_id, func.coalesce(balance, 0))
+                    .where(*conds)
+                    .order_by(accounts.c.id)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                )
             ).all()
-        items = [Customer(self.accounts.get(str(r[0])), int(r[1])) for r in rows]
+        items = [Customer(await self.accounts.get(str(r[0])), int(r[1])) for r in rows]
         return Page(items, page, per_page, int(total))
 
-    def create_customer(self, actor: Actor, partner: Account, body: dict[str, Any]) -> Credentials:
+    async def create_customer(
+        self, actor: Actor, partner: Account, body: dict[str, Any]
+    ) -> Credentials:
         """Partner-created customers: name, email, phone (E.164), password (8+ characters
         with a digit and a special character) and country (ISO-2) are required."""
         missing = [k for k in ("name", "email", "phone", "password", "country") if not body.get(k)]
@@ -166,7 +174,7 @@ class PartnerService:
         if len(country) != 2 or not country.isalpha():
             raise InvalidInput("country must be an ISO 3166 alpha-2 code", field="country")
         company = fields.text(body.get("company"), "company", max_len=200) or ""
-        return self.accounts.create_main_account(
+        return await self.accounts.create_main_account(
             actor,
             name=body["name"],
             currency_code=partner.currency,
@@ -180,7 +188,7 @@ class PartnerService:
             },
         )
 
-    def transfer(
+    async def transfer(
         self,
         actor: Actor,
         partner: Account,
@@ -191,7 +199,7 @@ class PartnerService:
         description: object = None,
     ) -> Transfer:
         """Atomic, permanent, same currency only; the partner's balance never goes negative."""
-        customer = self.customer(partner, customer_auth_id)
+        customer = await self.customer(partner, customer_auth_id)
         if amount is None:
             raise InvalidInput("amount is required", field="amount")
         if currency_code is None:
@@ -209,9 +217,9 @@ class PartnerService:
         text = note or f"Transfer from {partner.auth_id}"
         now = self.clock.now()
         reference = f"ptc:{new_uuid()}:{customer.auth_id}:{int(now.timestamp())}"
-        with self.db.write() as conn:
+        async with self.db.write() as conn:
             try:
-                out = ledger.debit(
+                out = await ledger.debit(
                     conn,
                     account_id=partner.id,
                     currency_code=cur.code,
@@ -227,7 +235,7 @@ class PartnerService:
                     current_balance=exc.extra.get("available"),
                     requested_amount=to_units(amount_minor, cur),
                 ) from exc
-            into = ledger.credit(
+            into = await ledger.credit(
                 conn,
                 account_id=customer.id,
                 currency_code=cur.code,
@@ -237,7 +245,7 @@ class PartnerService:
                 description=text,
                 now=now,
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -259,7 +267,7 @@ class PartnerService:
             now,
         )
 
-    def numbers(
+    async def numbers(
         self,
         partner: Account,
         *,
@@ -277,40 +285,40 @@ class PartnerService:
         and start from the bookmark before them, so a walk that starts at page 1 sees one
         total and every page costs the same, however deep (docs/adr/0008-partner-views.md).
         """
-        now = self.clock.now()
-        conds: list[Any] = [numbers.c.partner_id == partner.id, visible_owned(now)]
+        now_ = {"now": self.clock.now()}
+        conds: list[Any] = [numbers.c.partner_id == partner.id, VISIBLE_OWNED]
         if customer is not None:
             conds.append(numbers.c.billing_account_id == customer.id)
         if search:
             conds.append(numbers.c.e164.like(f"%{search}%"))
         key = (partner.id, customer.id if customer is not None else 0, search or "")
         offset = (page - 1) * per_page
-        with self.db.read() as conn:
+        async with self.db.read() as conn:
             stored = self._marks.get(key)  # bookmarks live up to BOOKMARK_MAX_AGE
             clock = time.monotonic()
             marks = stored
             if offset == 0 or (marks is not None and clock - marks.made >= TOTAL_CACHE_SECONDS):
                 marks = None  # page 1 always counts; a later page reuses a count for 10 s
             if offset == 0:
-                rows = conn.execute(_page_query(conds, per_page)).all()
+                rows = (await conn.execute(_page_query(conds, per_page), now_)).all()
                 total = len(rows)
                 if len(rows) == per_page:  # more may follow: count them
-                    marks = _recount(conn, conds, stored, clock)
+                    marks = await _recount(conn, conds, now_, stored, clock)
                     total = marks.total
                     self._marks.put(key, marks)
             else:
                 if marks is None or offset >= marks.total:
-                    marks = _recount(conn, conds, stored, clock)
+                    marks = await _recount(conn, conds, now_, stored, clock)
                 total = marks.total
                 wanted = offset // BOOKMARK_EVERY
                 if wanted > 0 and len(marks.keys) <= wanted and offset < total:
-                    marks = _extend(conn, conds, marks, wanted)
+                    marks = await _extend(conn, conds, now_, marks, wanted)
                 self._marks.put(key, marks)
                 start = min(wanted, len(marks.keys) - 1)
                 after = marks.keys[start] if start > 0 else None
                 skip = offset - start * BOOKMARK_EVERY if start > 0 else offset
-                rows = conn.execute(_page_query(conds, per_page, skip, after)).all()
-        return Page([Number.from_row(r._mapping) for r in rows], page, per_page, int(total))
+                rows = (await conn.execute(_page_query(conds, per_page, skip, after), now_)).all()
+        return Page([Number.from_view(r) for r in rows], page, per_page, int(total))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,23 +333,30 @@ class _Bookmarks:
     keys_made: float
 
 
-def _recount(
-    conn: Connection, conds: list[Any], stored: _Bookmarks | None, clock: float
+async def _recount(
+    conn: Connection,
+    conds: list[Any],
+    params: dict[str, Any],
+    stored: _Bookmarks | None,
+    clock: float,
 ) -> _Bookmarks:
     """A fresh exact count. The bookmarks found so far are kept when the count did not change
     and they are younger than ``BOOKMARK_MAX_AGE`` (finding them again costs one scan as deep
     as the walk has gone)."""
-    total = _count(conn, conds)
+    total = await _count(conn, conds, params)
     if stored is not None and stored.total == total and clock - stored.keys_made < BOOKMARK_MAX_AGE:
         return _Bookmarks(total, stored.keys, clock, stored.keys_made)
     return _Bookmarks(total, (), clock, clock)
 
 
-def _count(conn: Connection, conds: list[Any]) -> int:
-    return int(conn.execute(select(func.count()).select_from(numbers).where(*conds)).scalar_one())
+async def _count(conn: Connection, conds: list[Any], params: dict[str, Any]) -> int:
+    stmt = select(func.count()).select_from(numbers).where(*conds)
+    return int((await conn.execute(stmt, params)).scalar_one())
 
 
-def _extend(conn: Connection, conds: list[Any], marks: _Bookmarks, wanted: int) -> _Bookmarks:
+async def _extend(
+    conn: Connection, conds: list[Any], params: dict[str, Any], marks: _Bookmarks, wanted: int
+) -> _Bookmarks:
     """Bookmarks up to index ``wanted``, found by one ordered index scan from the last one
     known: a walk page by page extends them by one at a time (a scan of BOOKMARK_EVERY
     entries); a jump deep into the view scans as far as a plain OFFSET would, once."""
@@ -354,8 +369,13 @@ def _extend(conn: Connection, conds: list[Any], marks: _Bookmarks, wanted: int) 
         .limit((wanted - known) * BOOKMARK_EVERY + 1)
         .subquery()
     )
-    found = conn.execute(
-        select(ranked.c.e164).where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0).order_by(ranked.c.pos)
+    found = (
+        await conn.execute(
+            select(ranked.c.e164)
+            .where((ranked.c.pos - 1) % BOOKMARK_EVERY == 0)
+            .order_by(ranked.c.pos),
+            params,
+        )
     ).scalars()
     keys = [str(k) for k in found]
     return _Bookmarks(marks.total, (*marks.keys[:known], *keys), marks.made, marks.keys_made)
@@ -368,7 +388,7 @@ def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None
     joins of the wire object are made for the page's rows alone."""
     where = [*conds] if after is None else [*conds, numbers.c.e164 >= after]
     if offset == 0 and after is None:
-        return number_query().where(*where).order_by(numbers.c.e164).limit(limit)
+        return NUMBER_VIEW.where(*where).order_by(numbers.c.e164).limit(limit)
     keys = (
         select(numbers.c.e164.label("page_e164"))
         .where(*where)
@@ -377,4 +397,4 @@ def _page_query(conds: list[Any], limit: int, offset: int = 0, after: str | None
         .offset(offset)
         .subquery()
     )
-    return number_query().join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)
+    return NUMBER_VIEW.join(keys, keys.c.page_e164 == numbers.c.e164).order_by(numbers.c.e164)

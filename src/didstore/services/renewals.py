@@ -26,33 +26,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    Connection,
     String,
-    Table,
     and_,
     any_,
     bindparam,
-    insert,
     literal,
     or_,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
+from didstore.db.errors import DatabaseError
 from didstore.db.tables import (
     accounts,
-    audit_log,
     billing_schedule,
-    ledger_entries,
     numbers,
     renewal_charges,
     wallets,
@@ -60,6 +55,8 @@ from didstore.db.tables import (
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.renewal import DEFAULT_GRACE, grace_ends, next_period_start
+from didstore.services import audit, ledger
+from didstore.services.models import Actor
 
 log = logging.getLogger("didstore.renewals")
 
@@ -111,7 +108,7 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _settle(
+async def _settle(
     conn: Connection, rows: Sequence[Any], now: datetime, grace: timedelta, actor_id: str
 ) -> RenewalReport:
     """Charge, suspend or leave suspended each (locked, due) number of ``rows``, in order."""
@@ -120,7 +117,7 @@ def _settle(
         return report
     account_ids = sorted({int(r.billing_account_id) for r in rows})
     balances: dict[tuple[int, str], list[Any]] = {}
-    for w in conn.execute(
+    for w in await conn.execute(
         select(wallets.c.id, wallets.c.account_id, wallets.c.currency, wallets.c.balance_minor)
         .where(wallets.c.account_id.in_(account_ids))
         .order_by(wallets.c.id)
@@ -164,18 +161,20 @@ def _settle(
         if r.state == SUSPENDED:
             reactivated.append(r)
     if charges:
-        _write_charges(conn, charges, charged_e164, batch, now, balances)
+        await _write_charges(conn, charges, charged_e164, batch, now, balances)
     if suspend:
-        _suspend(conn, suspend, now, grace, actor_id)
+        await _suspend(conn, suspend, now, grace, actor_id)
     if reactivated:
-        _audit_numbers(conn, reactivated, now, actor_id, "number.reactivated", {"state": ACTIVE})
+        await _audit_numbers(
+            conn, reactivated, now, actor_id, "number.reactivated", {"state": ACTIVE}
+        )
     report.charged = len(charges)
     report.suspended = len(suspend)
     report.reactivated = len(reactivated)
     return report
 
 
-def _write_charges(
+async def _write_charges(
     conn: Connection,
     charges: list[dict[str, Any]],
     charged_e164: list[str],
@@ -184,31 +183,31 @@ def _write_charges(
     balances: dict[tuple[int, str], list[Any]],
 ) -> None:
     rc = renewal_charges
-    _bulk_insert(conn, renewal_charges, charges)  # the unique key: no period charged twice
-    _bulk_insert(
+    # the unique key: no period charged twice
+    await conn.insert_rows(renewal_charges, charges)
+    await ledger.append_entries(
         conn,
-        ledger_entries,
         [
-            {
-                "id": c["ledger_entry_id"],
-                "wallet_id": c["wallet_id"],
-                "account_id": c["account_id"],
-                "type": "debit",
-                "amount_minor": c["amount_minor"],
-                "balance_after_minor": c["balance_after_minor"],
-                "currency": c["currency"],
-                "reference_type": "did_rental",
-                "reference": f"did:{e164}",
-                "description": f"Monthly rental of {e164}",
-                "number_id": c["number_id"],
-                "status": "completed",
-                "created_at": c["charged_at"],
-            }
+            ledger.entry(
+                kind="debit",
+                entry_id=c["ledger_entry_id"],
+                wallet_id=c["wallet_id"],
+                account_id=c["account_id"],
+                amount_minor=c["amount_minor"],
+                balance_after=c["balance_after_minor"],
+                currency_code=c["currency"],
+                reference_type="did_rental",
+                reference=f"did:{e164}",
+                description=f"Monthly rental of {e164}",
+                number_id=c["number_id"],
+                actor_account_id=None,
+                now=c["charged_at"],
+            )
             for c, e164 in zip(charges, charged_e164, strict=True)
             if c["amount_minor"] > 0
         ],
     )
-    conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
+    await conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
         update(numbers)
         .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
         .values(
@@ -220,7 +219,7 @@ def _write_charges(
             updated_at=now,
         )
     )
-    conn.execute(  # the queue follows the number's new date
+    await conn.execute(  # the queue follows the number's new date
         update(billing_schedule)
         .where(billing_schedule.c.number_id == rc.c.number_id, rc.c.batch_id == batch)
         .values(due_at=rc.c.next_period_start)
@@ -231,79 +230,58 @@ def _write_charges(
         if w[2] > 0
     ]
     if debits:
-        conn.execute(
+        await conn.execute_many(
             update(wallets)
             .where(wallets.c.id == bindparam("wid"))
             .values(balance_minor=wallets.c.balance_minor - bindparam("amt"), updated_at=now),
             [{"wid": d["wid"], "amt": d["amt"]} for d in debits],
         )
-        auth_ids = dict(
-            conn.execute(
-                select(accounts.c.id, accounts.c.auth_id).where(
-                    accounts.c.id.in_({d["account_id"] for d in debits})
+        auth_ids: dict[int, str] = dict(
+            (
+                await conn.execute(
+                    select(accounts.c.id, accounts.c.auth_id).where(
+                        accounts.c.id.in_({d["account_id"] for d in debits})
+                    )
                 )
             ).all()
         )
-        conn.execute(
-            insert(audit_log),
+        renewals_actor = Actor(kind="system", auth_id="renewals", credential="system")
+        await audit.record_many(
+            conn,
             [
-                {
-                    "at": now,
-                    "actor_type": "system",
-                    "actor_id": "renewals",
-                    "credential": "system",
-                    "account_id": auth_ids.get(d["account_id"]),
-                    "action": "wallet.renewals_charged",
-                    "entity_type": "wallet",
-                    "entity_id": d["wid"],
-                    "before": {"balance_minor": d["after"] + d["amt"]},
-                    "after": {
+                audit.entry(
+                    renewals_actor,
+                    now,
+                    account_id=auth_ids.get(d["account_id"]),
+                    action="wallet.renewals_charged",
+                    entity_type="wallet",
+                    entity_id=d["wid"],
+                    before={"balance_minor": d["after"] + d["amt"]},
+                    after={
                         "balance_minor": d["after"],
                         "charged_minor": d["amt"],
                         "currency": d["currency"],
                         "batch_id": batch,
                     },
-                }
+                )
                 for d in debits
             ],
         )
 
 
-def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) in this transaction; on PostgreSQL through
-    COPY, several times faster than row-by-row parameters, constraints enforced all the
-    same. Timestamps are UTC-aware and stored naive (``UTCDateTime``)."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(
-                [
-                    v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
-                    for v in row.values()
-                ]
-            )
-
-
-def _suspend(
+async def _suspend(
     conn: Connection, rows: list[Any], now: datetime, grace: timedelta, actor_id: str
 ) -> None:
-    conn.execute(
+    await conn.execute_many(
         update(numbers)
         .where(numbers.c.id == bindparam("nid"), numbers.c.state == ACTIVE)
         .values(state=SUSPENDED, suspended_at=now, grace_ends_at=bindparam("ge"), updated_at=now),
         [{"nid": r.id, "ge": grace_ends(r.next_billing_date, grace)} for r in rows],
     )
-    _audit_numbers(conn, rows, now, actor_id, "number.suspended", {"state": SUSPENDED})
+    await _audit_numbers(conn, rows, now, actor_id, "number.suspended", {"state": SUSPENDED})
 
 
-def _audit_numbers(
+async def _audit_numbers(
     conn: Connection,
     rows: list[Any],
     now: datetime,
@@ -311,28 +289,26 @@ def _audit_numbers(
     action: str,
     after: dict[str, Any],
 ) -> None:
-    conn.execute(
-        insert(audit_log),
+    actor = Actor(kind="system", auth_id=actor_id, credential="system")
+    await audit.record_many(
+        conn,
         [
-            {
-                "at": now,
-                "actor_type": "system",
-                "actor_id": actor_id,
-                "credential": "system",
-                "account_id": None,
-                "action": action,
-                "entity_type": "number",
-                "entity_id": r.id,
-                "e164": r.e164,
-                "before": {"state": r.state, "period_start": r.next_billing_date.isoformat()},
-                "after": {**after, "fee_minor": int(r.monthly_fee_minor), "currency": r.currency},
-            }
+            audit.entry(
+                actor,
+                now,
+                action=action,
+                entity_type="number",
+                entity_id=r.id,
+                e164=r.e164,
+                before={"state": r.state, "period_start": r.next_billing_date.isoformat()},
+                after={**after, "fee_minor": int(r.monthly_fee_minor), "currency": r.currency},
+            )
             for r in rows
         ],
     )
 
 
-def run_renewals(
+async def run_renewals(
     db: Database,
     clock: Clock,
     *,
@@ -348,14 +324,14 @@ def run_renewals(
     while True:
         rows: Sequence[Any] = ()
         try:
-            with db.write() as conn:
-                candidates = conn.execute(_candidates(now, cursor, chunk_size)).all()
+            async with db.write() as conn:
+                candidates = (await conn.execute(_candidates(now, cursor, chunk_size))).all()
                 if not candidates:
                     break
                 last = (candidates[-1].due_at, candidates[-1].number_id)
-                rows = _lock_due(conn, now, [c.number_id for c in candidates])
-                done = _settle(conn, rows, now, grace, "renewals")
-        except DBAPIError:
+                rows = await _lock_due(conn, now, [c.number_id for c in candidates])
+                done = await _settle(conn, rows, now, grace, "renewals")
+        except DatabaseError:
             if not rows:  # could not even read the chunk: nothing to skip past
                 raise
             # Rolled back as a whole: nothing of this chunk was charged. Skip past it; the
@@ -389,35 +365,39 @@ def _candidates(now: datetime, cursor: tuple[datetime, str] | None, limit: int) 
     )
 
 
-def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence[Any]:
+async def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence[Any]:
     """Lock those of ``ids`` that are really due (their own state and date, re-checked under
     the lock), oldest period first; numbers another worker holds are skipped."""
-    if conn.dialect.name == "postgresql":  # one array parameter: planned as 10k PK probes
+    if conn.dialect == "postgresql":  # one array parameter: planned as 10k PK probes
         wanted = numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
     else:
         wanted = numbers.c.id.in_(ids)
-    return conn.execute(
-        select(*_COLUMNS)
-        .where(wanted, _due(now))
-        .order_by(numbers.c.next_billing_date, numbers.c.id)
-        .with_for_update(skip_locked=True, of=numbers)
+    return (
+        await conn.execute(
+            select(*_COLUMNS)
+            .where(wanted, _due(now))
+            .order_by(numbers.c.next_billing_date, numbers.c.id)
+            .with_for_update(skip_locked=True, of=numbers)
+        )
     ).all()
 
 
-def retry_suspended(
+async def retry_suspended(
     conn: Connection, *, account_id: int, currency_code: str, now: datetime
 ) -> RenewalReport:
     """Inside a credit's transaction: charge the account's suspended numbers (oldest unpaid
     period first) that the new balance covers, and put them back to ``active``."""
-    rows = conn.execute(
-        select(*_COLUMNS)
-        .where(
-            numbers.c.billing_account_id == account_id,
-            numbers.c.currency == currency_code,
-            numbers.c.state == SUSPENDED,
-            numbers.c.grace_ends_at > now,
+    rows = (
+        await conn.execute(
+            select(*_COLUMNS)
+            .where(
+                numbers.c.billing_account_id == account_id,
+                numbers.c.currency == currency_code,
+                numbers.c.state == SUSPENDED,
+                numbers.c.grace_ends_at > now,
+            )
+            .order_by(numbers.c.next_billing_date, numbers.c.id)
+            .with_for_update(skip_locked=True, of=numbers)
         )
-        .order_by(numbers.c.next_billing_date, numbers.c.id)
-        .with_for_update(skip_locked=True, of=numbers)
     ).all()
-    return _settle(conn, rows, now, DEFAULT_GRACE, "wallet-credit")
+    return await _settle(conn, rows, now, DEFAULT_GRACE, "wallet-credit")

@@ -15,17 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Database
+from didstore.db.errors import IntegrityViolation
+from didstore.db.queries import NUMBER_VIEW, VISIBLE_OWNED
 from didstore.db.tables import accounts, ledger_entries, numbers, partner_reports, wallets
 from didstore.domain.billing import add_months
 from didstore.domain.errors import InvalidInput
 from didstore.domain.lifecycle import NumberState
 from didstore.services.accounts import AccountService
 from didstore.services.models import Account, Number
-from didstore.services.numbers import number_query, visible_owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,42 +75,49 @@ def renewals_due(anchor: datetime, next_billing: datetime, until: datetime) -> i
 
 
 class ReportService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, accounts_: AccountService) -> None:
         self.db = db
         self.clock = clock
+        self.accounts = accounts_
 
-    def renewals(self, partner: Account, within_days: int) -> list[RenewalRisk]:
+    async def renewals(
+        self, partner: Account, within_days: int, *, now: datetime | None = None
+    ) -> list[RenewalRisk]:
         if not 1 <= within_days <= 366:
             raise InvalidInput("within_days must be between 1 and 366", field="within_days")
-        now = self.clock.now()
+        now = now or self.clock.now()
         until = now + timedelta(days=within_days)
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    numbers.c.e164,
-                    numbers.c.purchased_at,
-                    numbers.c.next_billing_date,
-                    numbers.c.monthly_fee_minor,
-                    numbers.c.currency,
-                    accounts.c.auth_id,
-                    accounts.c.name,
-                    accounts.c.id,
-                    func.coalesce(wallets.c.balance_minor, 0),
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        numbers.c.e164,
+                        numbers.c.purchased_at,
+                        numbers.c.next_billing_date,
+                        numbers.c.monthly_fee_minor,
+                        numbers.c.currency,
+                        accounts.c.auth_id,
+                        accounts.c.name,
+                        accounts.c.id,
+                        func.coalesce(wallets.c.balance_minor, 0),
+                    )
+                    .join(accounts, accounts.c.id == numbers.c.billing_account_id)
+                    .outerjoin(
+                        wallets,
+                        and_(
+                            wallets.c.account_id == accounts.c.id,
+                            wallets.c.currency == numbers.c.currency,
+                        ),
+                    )
+                    .where(
+                        numbers.c.partner_id == partner.id,
+                        numbers.c.state.in_(
+                            [NumberState.ACTIVE.value, NumberState.SUSPENDED.value]
+                        ),
+                        numbers.c.next_billing_date <= until,
+                    )
+                    .order_by(accounts.c.auth_id, numbers.c.next_billing_date, numbers.c.e164)
                 )
-                .join(accounts, accounts.c.id == numbers.c.billing_account_id)
-                .outerjoin(
-                    wallets,
-                    and_(
-                        wallets.c.account_id == accounts.c.id,
-                        wallets.c.currency == numbers.c.currency,
-                    ),
-                )
-                .where(
-                    numbers.c.partner_id == partner.id,
-                    numbers.c.state.in_([NumberState.ACTIVE.value, NumberState.SUSPENDED.value]),
-                    numbers.c.next_billing_date <= until,
-                )
-                .order_by(accounts.c.auth_id, numbers.c.next_billing_date, numbers.c.e164)
             ).all()
         risks: dict[tuple[str, str], RenewalRisk] = {}
         for e164, anchor, nxt, fee, cur, auth_id, name, _pk, balance in rows:
@@ -122,36 +129,37 @@ class ReportService:
             risk.numbers.append(DueNumber(e164, times, nxt, int(fee)))
         return [r for r in risks.values() if r.shortfall_minor > 0 and r.due_minor > 0]
 
-    def routing(self, partner: Account) -> list[Number]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                number_query()
-                .where(
-                    numbers.c.partner_id == partner.id,
-                    numbers.c.state == NumberState.ACTIVE.value,
-                    numbers.c.trunk_id.is_(None),
-                    numbers.c.application_id.is_(None),
+    async def routing(self, partner: Account) -> list[Number]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    NUMBER_VIEW.where(
+                        numbers.c.partner_id == partner.id,
+                        numbers.c.state == NumberState.ACTIVE.value,
+                        numbers.c.trunk_id.is_(None),
+                        numbers.c.application_id.is_(None),
+                    ).order_by(numbers.c.e164)
                 )
-                .order_by(numbers.c.e164)
             ).all()
-        return [Number.from_row(r._mapping) for r in rows]
+        return [Number.from_view(r) for r in rows]
 
-    def kyc(self, partner: Account) -> list[Number]:
+    async def kyc(self, partner: Account) -> list[Number]:
         now = self.clock.now()
-        with self.db.read() as conn:
-            rows = conn.execute(
-                number_query()
-                .where(
-                    numbers.c.partner_id == partner.id,
-                    visible_owned(now),
-                    numbers.c.aadhaar_verification_required.is_(True),
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    NUMBER_VIEW.where(
+                        numbers.c.partner_id == partner.id,
+                        VISIBLE_OWNED,
+                        numbers.c.aadhaar_verification_required.is_(True),
+                    ).order_by(numbers.c.e164),
+                    {"now": now},
                 )
-                .order_by(numbers.c.e164)
             ).all()
-        found = [Number.from_row(r._mapping) for r in rows]
+        found = [Number.from_view(r) for r in rows]
         return [n for n in found if not n.aadhaar_verified]
 
-    def costs(self, partner: Account, start: datetime, end: datetime) -> list[CostLine]:
+    async def costs(self, partner: Account, start: datetime, end: datetime) -> list[CostLine]:
         if end <= start:
             raise InvalidInput("to must be after from")
 
@@ -172,29 +180,31 @@ class ReportService:
                 0,
             )
 
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    accounts.c.auth_id,
-                    accounts.c.name,
-                    ledger_entries.c.currency,
-                    total("did_purchase", "debit"),
-                    total("did_rental", "debit"),
-                    total("did_release", "debit"),
-                    total("refund", "credit"),
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        accounts.c.auth_id,
+                        accounts.c.name,
+                        ledger_entries.c.currency,
+                        total("did_purchase", "debit"),
+                        total("did_rental", "debit"),
+                        total("did_release", "debit"),
+                        total("refund", "credit"),
+                    )
+                    .join(accounts, accounts.c.id == ledger_entries.c.account_id)
+                    .where(
+                        accounts.c.partner_id == partner.id,
+                        accounts.c.kind == "main",
+                        ledger_entries.c.created_at >= start,
+                        ledger_entries.c.created_at < end,
+                        ledger_entries.c.reference_type.in_(
+                            ["did_purchase", "did_rental", "did_release", "refund"]
+                        ),
+                    )
+                    .group_by(accounts.c.auth_id, accounts.c.name, ledger_entries.c.currency)
+                    .order_by(accounts.c.auth_id, ledger_entries.c.currency)
                 )
-                .join(accounts, accounts.c.id == ledger_entries.c.account_id)
-                .where(
-                    accounts.c.partner_id == partner.id,
-                    accounts.c.kind == "main",
-                    ledger_entries.c.created_at >= start,
-                    ledger_entries.c.created_at < end,
-                    ledger_entries.c.reference_type.in_(
-                        ["did_purchase", "did_rental", "did_release", "refund"]
-                    ),
-                )
-                .group_by(accounts.c.auth_id, accounts.c.name, ledger_entries.c.currency)
-                .order_by(accounts.c.auth_id, ledger_entries.c.currency)
             ).all()
         return [
             CostLine(
@@ -210,71 +220,77 @@ class ReportService:
             for a, n, c, p, r, rel, ref in rows
         ]
 
-
-def kept_reports(
-    db: Database, partner: Account, kind: str, limit: int = 10
-) -> list[dict[str, Any]]:
-    """Reports the weekly job kept for a partner, newest first."""
-    with db.read() as conn:
-        rows = conn.execute(
-            select(partner_reports.c.period, partner_reports.c.generated_at, partner_reports.c.body)
-            .where(partner_reports.c.partner_id == partner.id, partner_reports.c.kind == kind)
-            .order_by(partner_reports.c.id.desc())
-            .limit(limit)
-        ).all()
-    return [{"period": r[0], "generated_at": r[1], "report": r[2]} for r in rows]
-
-
-def store_weekly_renewals(db: Database, clock: Clock, within_days: int = 14) -> int:
-    """The weekly job: compute every partner's renewal report and keep it, once per ISO week
-    (a unique key makes a second run in the same week a no-op). Returns reports stored."""
-    now = clock.now()
-    year, week, _ = now.isocalendar()
-    period = f"{year}-W{week:02d}"
-    reports = ReportService(db, clock)
-    kept = (
-        select(partner_reports.c.id)
-        .where(
-            partner_reports.c.partner_id == accounts.c.id,
-            partner_reports.c.kind == "renewals",
-            partner_reports.c.period == period,
-        )
-        .exists()
-    )
-    with db.read() as conn:  # only partners without this week's report: cheap when run often
-        partner_ids = [
-            r[0]
-            for r in conn.execute(
-                select(accounts.c.auth_id).where(accounts.c.kind == "partner", ~kept)
-            ).all()
-        ]
-    account_service = AccountService(db, clock)
-    stored = 0
-    for auth_id in partner_ids:
-        partner = account_service.get(str(auth_id))
-        body = [
-            {
-                "account_id": r.account_auth_id,
-                "currency": r.currency,
-                "balance_minor": r.balance_minor,
-                "due_minor": r.due_minor,
-                "shortfall_minor": r.shortfall_minor,
-                "numbers": [n.e164 for n in r.numbers],
-            }
-            for r in reports.renewals(partner, within_days)
-        ]
-        try:
-            with db.write() as conn:
-                conn.execute(
-                    insert(partner_reports).values(
-                        partner_id=partner.id,
-                        kind="renewals",
-                        period=period,
-                        generated_at=now,
-                        body={"within_days": within_days, "accounts": body},
+    async def kept(self, partner: Account, kind: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Reports the weekly job kept for a partner, newest first."""
+        pr = partner_reports
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        partner_reports.c.period,
+                        partner_reports.c.generated_at,
+                        partner_reports.c.body,
                     )
+                    .where(
+                        partner_reports.c.partner_id == partner.id, partner_reports.c.kind == kind
+                    )
+                    .order_by(pr.c.id.desc())
+                    .limit(limit)
                 )
-            stored += 1
-        except IntegrityError:
-            continue  # already kept for this week
-    return stored
+            ).all()
+        return [{"period": r[0], "generated_at": r[1], "report": r[2]} for r in rows]
+
+    async def store_weekly_renewals(self, now: datetime, within_days: int = 14) -> int:
+        """The weekly job: compute every partner's renewal report and keep it, once per ISO week
+        (a unique key makes a second run in the same week a no-op). Returns reports stored."""
+        year, week, _ = now.isocalendar()
+        period = f"{year}-W{week:02d}"
+        kept = (
+            select(partner_reports.c.id)
+            .where(
+                partner_reports.c.partner_id == accounts.c.id,
+                partner_reports.c.kind == "renewals",
+                partner_reports.c.period == period,
+            )
+            .exists()
+        )
+        async with (
+            self.db.read() as conn
+        ):  # only partners without this week's report: cheap when run often
+            partner_ids = [
+                r[0]
+                for r in (
+                    await conn.execute(
+                        select(accounts.c.auth_id).where(accounts.c.kind == "partner", ~kept)
+                    )
+                ).all()
+            ]
+        stored = 0
+        for auth_id in partner_ids:
+            partner = await self.accounts.get(str(auth_id))
+            body = [
+                {
+                    "account_id": r.account_auth_id,
+                    "currency": r.currency,
+                    "balance_minor": r.balance_minor,
+                    "due_minor": r.due_minor,
+                    "shortfall_minor": r.shortfall_minor,
+                    "numbers": [n.e164 for n in r.numbers],
+                }
+                for r in await self.renewals(partner, within_days, now=now)
+            ]
+            try:
+                async with self.db.write() as conn:
+                    await conn.execute(
+                        insert(partner_reports).values(
+                            partner_id=partner.id,
+                            kind="renewals",
+                            period=period,
+                            generated_at=now,
+                            body={"within_days": within_days, "accounts": body},
+                        )
+                    )
+                stored += 1
+            except IntegrityViolation:
+                continue  # already kept for this week
+        return stored

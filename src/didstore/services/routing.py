@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, select, update
+from sqlalchemy import select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
+from didstore.db.plans import Row
+from didstore.db.queries import NUMBER_ROW_BY_E164, ROUTE
 from didstore.db.tables import accounts, applications, numbers, trunks
 from didstore.domain.e164 import E164
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import RouteReason, route_reason
 from didstore.services import audit
+from didstore.services.accounts import require_live
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
-from didstore.services.numbers import aadhaar_verified_expr, number_query
 from didstore.services.trunks import parse_trunk_id
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
@@ -64,17 +66,11 @@ def routing_family(account: Account) -> tuple[int, ...]:
     return (account.id,) if account.parent_id is None else (account.id, account.parent_id)
 
 
-def may_manage(account: Account, m: Any) -> bool:
-    return bool(
-        m["owner_account_id"] == account.id
-        or (account.kind == "main" and m["billing_account_id"] == account.id)
-    )
-
-
-def held_number(conn: Connection, account: Account, e164: E164, now: datetime) -> Row[Any]:
-    """The number as ``account`` holds it, or 404. Pending release is 400 (not routable)."""
-    row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
-    if row is None or not may_manage(account, row._mapping):
+async def held_number(conn: Connection, account: Account, e164: E164, now: datetime) -> Row:
+    """The number as ``account`` holds it, or 404. Pending release is 400 (not routable).
+    Also checks, inside the write, that the account is still live (``require_live``)."""
+    row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
+    if row is None or not account.may_manage(row._mapping):
         raise NotFound(NUMBER_NOT_FOUND)
     m = row._mapping
     if m["state"] == NumberState.PENDING_RELEASE.value:
@@ -83,6 +79,7 @@ def held_number(conn: Connection, account: Account, e164: E164, now: datetime) -
         raise InvalidInput("number is pending release; cancel the release first")
     if m["state"] not in _HELD:
         raise NotFound(NUMBER_NOT_FOUND)
+    await require_live(conn, account)
     return row
 
 
@@ -94,21 +91,6 @@ def _routing_snapshot(m: Any) -> dict[str, Any]:
     }
 
 
-# The hot path: one indexed read (numbers.e164 is unique) joined to the owner's public id.
-_ROUTE_SELECT = (
-    select(
-        numbers.c.e164,
-        numbers.c.state,
-        numbers.c.cooldown_ends_at,
-        numbers.c.trunk_id,
-        numbers.c.application_id,
-        accounts.c.auth_id,
-        numbers.c.aadhaar_verification_required,
-        aadhaar_verified_expr(),
-    )
-    .select_from(number_query().get_final_froms()[0])
-    .where(numbers.c.e164 == bindparam("e164"))
-)
 _UNHELD = (RouteReason.UNOWNED, RouteReason.RELEASED)
 
 
@@ -118,45 +100,48 @@ class RoutingService:
         self.clock = clock
         self.apps = apps
 
-    def _lookup(self) -> Engine:
-        """PostgreSQL: the autocommit pool without pre-ping (``Database.autocommit_engine``):
-        one query per call, no BEGIN/COMMIT or ping round trips."""
-        return self.db.autocommit_engine()
-
     # -- trunks ------------------------------------------------------------------------------
-    def assign_trunk(self, actor: Actor, account: Account, e164: E164, raw_trunk: object) -> None:
+    async def assign_trunk(
+        self, actor: Actor, account: Account, e164: E164, raw_trunk: object
+    ) -> None:
         if not isinstance(raw_trunk, str) or not raw_trunk.strip():
             raise InvalidInput("trunk_group_id is required", field="trunk_group_id")
         trunk_id = parse_trunk_id(raw_trunk.strip())
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = held_number(conn, account, e164, now)
+        async with self.db.write() as conn:
+            row = await held_number(conn, account, e164, now)
             m = row._mapping
             # A shared lock on the trunk: a concurrent delete waits for us, then sees the
             # assignment and refuses; if the delete won, the trunk is gone and we 404.
-            trunk = conn.execute(
-                select(trunks.c.id)
-                .where(trunks.c.id == trunk_id, trunks.c.account_id.in_(routing_family(account)))
-                .with_for_update(read=True)
+            trunk = (
+                await conn.execute(
+                    select(trunks.c.id)
+                    .where(
+                        trunks.c.id == trunk_id, trunks.c.account_id.in_(routing_family(account))
+                    )
+                    .with_for_update(read=True)
+                )
             ).first()
             if trunk is None:
                 raise NotFound(f"trunk {trunk_id} not found")
             already = InvalidInput("This number is already assigned to a trunk.")
             if m["trunk_id"] is not None:
                 raise already
-            done = conn.execute(
-                update(numbers)
-                .where(
-                    numbers.c.id == m["id"],
-                    numbers.c.trunk_id.is_(None),
-                    numbers.c.state.in_(_HELD),
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.trunk_id.is_(None),
+                        numbers.c.state.in_(_HELD),
+                    )
+                    .values(trunk_id=trunk_id, updated_at=now)
+                    .returning(numbers.c.id)
                 )
-                .values(trunk_id=trunk_id, updated_at=now)
-                .returning(numbers.c.id)
             ).first()
             if done is None:
                 raise already
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -169,25 +154,27 @@ class RoutingService:
                 after={"trunk_id": trunk_id},
             )
 
-    def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
+    async def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = held_number(conn, account, e164, now)
+        async with self.db.write() as conn:
+            row = await held_number(conn, account, e164, now)
             m = row._mapping
             missing = NotFound(
                 "The phone number could not be found or is not assigned to any trunk."
             )
             if m["trunk_id"] is None:
                 raise missing
-            done = conn.execute(
-                update(numbers)
-                .where(numbers.c.id == m["id"], numbers.c.trunk_id == m["trunk_id"])
-                .values(trunk_id=None, updated_at=now)
-                .returning(numbers.c.id)
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(numbers.c.id == m["id"], numbers.c.trunk_id == m["trunk_id"])
+                    .values(trunk_id=None, updated_at=now)
+                    .returning(numbers.c.id)
+                )
             ).first()
             if done is None:
                 raise missing
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -201,7 +188,7 @@ class RoutingService:
             )
 
     # -- applications --------------------------------------------------------------------------
-    def attach_application(
+    async def attach_application(
         self, actor: Actor, account: Account, e164: E164, raw_app: object
     ) -> AppBinding:
         if isinstance(raw_app, int) and not isinstance(raw_app, bool):
@@ -210,25 +197,27 @@ class RoutingService:
             raise InvalidInput("application_id is required", field="application_id")
         app_id = parse_app_id(raw_app)
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = held_number(conn, account, e164, now)
+        async with self.db.write() as conn:
+            row = await held_number(conn, account, e164, now)
             m = row._mapping
-            app = conn.execute(
-                select(applications.c.id, applications.c.account_id)
-                .where(
-                    applications.c.id == app_id,
-                    applications.c.account_id.in_(routing_family(account)),
+            app = (
+                await conn.execute(
+                    select(applications.c.id, applications.c.account_id)
+                    .where(
+                        applications.c.id == app_id,
+                        applications.c.account_id.in_(routing_family(account)),
+                    )
+                    .with_for_update(read=True)
                 )
-                .with_for_update(read=True)
             ).first()
             if app is None:
                 raise NotFound("Application not found", app_id=app_id)
-            conn.execute(
+            await conn.execute(
                 update(numbers)
                 .where(numbers.c.id == m["id"])
                 .values(application_id=app_id, updated_at=now)
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -241,30 +230,34 @@ class RoutingService:
                 after={"application_id": app_id},
             )
             owner = (
-                conn.execute(select(accounts).where(accounts.c.id == app.account_id)).one()._mapping
+                (await conn.execute(select(accounts).where(accounts.c.id == app.account_id)))
+                .one()
+                ._mapping
             )
-            record = self.apps.get_in(conn, _owner_stub(account, owner), app_id)
+            record = await self.apps.get_in(conn, _owner_stub(account, owner), app_id)
         return AppBinding(e164.value, record)
 
-    def detach_application(self, actor: Actor, account: Account, e164: E164) -> AppBinding:
+    async def detach_application(self, actor: Actor, account: Account, e164: E164) -> AppBinding:
         now = self.clock.now()
-        with self.db.write() as conn:
-            row = held_number(conn, account, e164, now)
+        async with self.db.write() as conn:
+            row = await held_number(conn, account, e164, now)
             m = row._mapping
             app_id = m["application_id"]
             if app_id is None:
                 return AppBinding(e164.value, None)
-            record_row = conn.execute(
-                select(applications, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == applications.c.account_id)
-                .where(applications.c.id == app_id)
+            record_row = (
+                await conn.execute(
+                    select(applications, accounts.c.auth_id.label("account_auth_id"))
+                    .join(accounts, accounts.c.id == applications.c.account_id)
+                    .where(applications.c.id == app_id)
+                )
             ).first()
-            conn.execute(
+            await conn.execute(
                 update(numbers)
                 .where(numbers.c.id == m["id"])
                 .values(application_id=None, updated_at=now)
             )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -279,41 +272,32 @@ class RoutingService:
         return AppBinding(e164.value, None if record_row is None else dict(record_row._mapping))
 
     # -- the hot path --------------------------------------------------------------------------
-    def route(self, e164: E164) -> Route:
-        """Where a call to ``e164`` goes. One primary-key-like read, no ORM."""
-        if self.db.dialect == "postgresql":
-            with self._lookup().connect() as conn:
-                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
-        else:
-            with self.db.read() as conn:
-                row = conn.execute(_ROUTE_SELECT, {"e164": e164.value}).first()
+    async def route(self, e164: E164) -> Route:
+        """Where a call to ``e164`` goes (the SIP router asks once per inbound call): one
+        indexed read; the answer applies ``domain.routing.route_reason`` and hides the holder
+        of a number nobody holds."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(ROUTE, {"e164": e164.value})).first()
         if row is None:
             raise NotFound("number not found")
-        return route_from_row(tuple(row), self.clock.now())
-
-
-def route_from_row(row: tuple[Any, ...], now: datetime) -> Route:
-    """The answer for one ``_ROUTE_SELECT`` row (``cooldown_ends_at`` timezone-aware): the
-    single place the lookup applies ``route_reason`` and hides the holder of an unheld
-    number. Shared by the sync path and the async fast path (ADR 0009)."""
-    value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
-    reason = route_reason(
-        state,
-        cooldown_ends_at,
-        trunk_id,
-        app_id,
-        now,
-        kyc_restricted=bool(kyc_needed) and not bool(verified),
-    )
-    routing = reason is None
-    return Route(
-        e164=value,
-        account_id=None if reason in _UNHELD else owner,
-        routable=routing,
-        trunk_group_id=trunk_id if routing else None,
-        application_id=app_id if routing else None,
-        reason=None if reason is None else reason.value,
-    )
+        value, state, cooldown_ends_at, trunk_id, app_id, owner, kyc_needed, verified = row
+        reason = route_reason(
+            state,
+            cooldown_ends_at,
+            trunk_id,
+            app_id,
+            self.clock.now(),
+            kyc_restricted=bool(kyc_needed) and not bool(verified),
+        )
+        routing = reason is None
+        return Route(
+            e164=value,
+            account_id=None if reason in _UNHELD else owner,
+            routable=routing,
+            trunk_group_id=trunk_id if routing else None,
+            application_id=app_id if routing else None,
+            reason=None if reason is None else reason.value,
+        )
 
 
 def _owner_stub(account: Account, owner: Any) -> Account:

@@ -11,23 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert
+from sqlalchemy import bindparam, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from didstore.db.database import Connection
 from didstore.db.tables import billing_schedule
 
+_DELETE = delete(billing_schedule).where(billing_schedule.c.number_id == bindparam("nid"))
+_UPSERT: dict[str, Any] = {}
+for _dialect, _insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
+    _stmt = _insert(billing_schedule)
+    _UPSERT[_dialect] = _stmt.on_conflict_do_update(
+        index_elements=["number_id"], set_={"due_at": _stmt.excluded.due_at}
+    )
 
-def schedule(conn: Connection, number_id: str, due_at: datetime) -> None:
+
+async def schedule(conn: Connection, number_id: str, due_at: datetime) -> None:
     """Put a number in the queue (replacing any row it had)."""
-    conn.execute(delete(billing_schedule).where(billing_schedule.c.number_id == number_id))
-    conn.execute(insert(billing_schedule).values(number_id=number_id, due_at=due_at))
+    await conn.execute(_UPSERT[conn.dialect], {"number_id": number_id, "due_at": due_at})
 
 
-def unschedule(conn: Connection, number_ids: Iterable[str]) -> None:
+async def unschedule(conn: Connection, number_ids: Iterable[str]) -> None:
     """Take numbers out of the queue (those not in it are ignored)."""
-    params = [{"nid": nid} for nid in number_ids]
-    if params:
-        conn.execute(
-            delete(billing_schedule).where(billing_schedule.c.number_id == bindparam("nid")),
-            params,
-        )
+    await conn.execute_many(_DELETE, [{"nid": nid} for nid in number_ids])

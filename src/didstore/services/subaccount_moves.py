@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
 from didstore.db.tables import accounts, applications, numbers, trunks
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
@@ -51,23 +51,25 @@ class SubaccountMoves:
         self.db = db
         self.clock = clock
 
-    def _sub(self, conn: Connection, parent: Account, sub_auth_id: object) -> Any:
+    async def _sub(self, conn: Connection, parent: Account, sub_auth_id: object) -> Any:
         if not isinstance(sub_auth_id, str) or not sub_auth_id.strip():
             raise InvalidInput("sub_account_id is required", field="sub_account_id")
-        row = conn.execute(
-            select(accounts).where(
-                accounts.c.auth_id == sub_auth_id.strip(),
-                accounts.c.parent_id == parent.id,
-                accounts.c.kind == "sub",
-                accounts.c.deleted_at.is_(None),
+        row = (
+            await conn.execute(
+                select(accounts).where(
+                    accounts.c.auth_id == sub_auth_id.strip(),
+                    accounts.c.parent_id == parent.id,
+                    accounts.c.kind == "sub",
+                    accounts.c.deleted_at.is_(None),
+                )
             )
         ).first()
         if row is None:
             raise NotFound(f"sub-account {sub_auth_id} not found")
         return row._mapping
 
-    def _number(self, conn: Connection, parent: Account, e164: E164, now: datetime) -> Any:
-        row = conn.execute(select(numbers).where(numbers.c.e164 == e164.value)).first()
+    async def _number(self, conn: Connection, parent: Account, e164: E164, now: datetime) -> Any:
+        row = (await conn.execute(select(numbers).where(numbers.c.e164 == e164.value))).first()
         if row is None or row._mapping["billing_account_id"] != parent.id:
             raise NotFound("number not found")
         m = row._mapping
@@ -79,37 +81,45 @@ class SubaccountMoves:
             raise NotFound("number not found")
         return m
 
-    def _routing_kept(self, conn: Connection, m: Any, new_owner: Any) -> dict[str, Any]:
+    async def _routing_kept(self, conn: Connection, m: Any, new_owner: Any) -> dict[str, Any]:
         """Trunk/application values after a move: kept only if the new owner may use them."""
         family = {new_owner["id"]}
         if new_owner["parent_id"] is not None:
             family.add(new_owner["parent_id"])
         values: dict[str, Any] = {}
         if m["trunk_id"] is not None:
-            owner = conn.execute(
-                select(trunks.c.account_id).where(trunks.c.id == m["trunk_id"])
+            owner = (
+                await conn.execute(select(trunks.c.account_id).where(trunks.c.id == m["trunk_id"]))
             ).scalar()
             if owner not in family:
                 values["trunk_id"] = None
         if m["application_id"] is not None:
-            owner = conn.execute(
-                select(applications.c.account_id).where(applications.c.id == m["application_id"])
+            owner = (
+                await conn.execute(
+                    select(applications.c.account_id).where(
+                        applications.c.id == m["application_id"]
+                    )
+                )
             ).scalar()
             if owner not in family:
                 values["application_id"] = None
         return values
 
-    def _move(self, conn: Connection, m: Any, new_owner: Any, now: datetime) -> dict[str, Any]:
-        values = self._routing_kept(conn, m, new_owner)
-        done = conn.execute(
-            update(numbers)
-            .where(
-                numbers.c.id == m["id"],
-                numbers.c.owner_account_id == m["owner_account_id"],
-                numbers.c.state == m["state"],
+    async def _move(
+        self, conn: Connection, m: Any, new_owner: Any, now: datetime
+    ) -> dict[str, Any]:
+        values = await self._routing_kept(conn, m, new_owner)
+        done = (
+            await conn.execute(
+                update(numbers)
+                .where(
+                    numbers.c.id == m["id"],
+                    numbers.c.owner_account_id == m["owner_account_id"],
+                    numbers.c.state == m["state"],
+                )
+                .values(owner_account_id=new_owner["id"], updated_at=now, **values)
+                .returning(numbers.c.id)
             )
-            .values(owner_account_id=new_owner["id"], updated_at=now, **values)
-            .returning(numbers.c.id)
         ).first()
         if done is None:
             raise Conflict("the number changed while it was being moved; retry")
@@ -122,21 +132,21 @@ class SubaccountMoves:
             cool_off_remaining_seconds=cool.remaining_seconds,
         )
 
-    def assign(self, actor: Actor, parent: Account, e164: E164, sub_auth_id: object) -> None:
+    async def assign(self, actor: Actor, parent: Account, e164: E164, sub_auth_id: object) -> None:
         _require_parent(parent)
         now = self.clock.now()
-        with self.db.write() as conn:
-            sub = self._sub(conn, parent, sub_auth_id)
-            m = self._number(conn, parent, e164, now)
+        async with self.db.write() as conn:
+            sub = await self._sub(conn, parent, sub_auth_id)
+            m = await self._number(conn, parent, e164, now)
             if m["owner_account_id"] == sub["id"]:
                 return  # already there: a retried call changes nothing
             if m["owner_account_id"] != parent.id:
                 cool = cool_off_at(m["last_call_at"], now)
                 if cool is not None:
                     raise self._cool_off_error(cool)
-            detached = self._move(conn, m, sub, now)
-            from_auth = _auth_id(conn, m["owner_account_id"])
-            audit.record(
+            detached = await self._move(conn, m, sub, now)
+            from_auth = await _auth_id(conn, m["owner_account_id"])
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -149,20 +159,22 @@ class SubaccountMoves:
                 after={"owner": sub["auth_id"], "detached": sorted(detached)},
             )
 
-    def unassign(self, actor: Actor, parent: Account, e164: E164, *, force: bool) -> None:
+    async def unassign(self, actor: Actor, parent: Account, e164: E164, *, force: bool) -> None:
         if force and not actor.is_operator:
             raise Forbidden("force=true is reserved for the platform operator")
         _require_parent(parent)
         now = self.clock.now()
-        with self.db.write() as conn:
-            m = self._number(conn, parent, e164, now)
+        async with self.db.write() as conn:
+            m = await self._number(conn, parent, e164, now)
             if m["owner_account_id"] == parent.id:
                 raise NotFound("number is not assigned to a sub-account")
             cool = cool_off_at(m["last_call_at"], now)
             if cool is not None and not force:
                 raise self._cool_off_error(cool)
-            parent_row = conn.execute(select(accounts).where(accounts.c.id == parent.id)).one()
-            detached = self._move(conn, m, parent_row._mapping, now)
+            parent_row = (
+                await conn.execute(select(accounts).where(accounts.c.id == parent.id))
+            ).one()
+            detached = await self._move(conn, m, parent_row._mapping, now)
             after: dict[str, Any] = {"owner": parent.auth_id, "detached": sorted(detached)}
             if force:
                 after["forced"] = True
@@ -175,7 +187,7 @@ class SubaccountMoves:
                         "last_call_at": rfc3339(m["last_call_at"]),
                     }
                 )
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -185,7 +197,7 @@ class SubaccountMoves:
                 account_id=parent.auth_id,
                 e164=e164.value,
                 before={
-                    "owner": _auth_id(conn, m["owner_account_id"]),
+                    "owner": await _auth_id(conn, m["owner_account_id"]),
                     "trunk_id": m["trunk_id"],
                     "app": m["application_id"],
                 },
@@ -193,7 +205,9 @@ class SubaccountMoves:
             )
 
 
-def _auth_id(conn: Connection, account_id: int) -> str:
+async def _auth_id(conn: Connection, account_id: int) -> str:
     return str(
-        conn.execute(select(accounts.c.auth_id).where(accounts.c.id == account_id)).scalar_one()
+        (
+            await conn.execute(select(accounts.c.auth_id).where(accounts.c.id == account_id))
+        ).scalar_one()
     )

@@ -11,10 +11,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Connection, Database
 from didstore.db.tables import accounts, numbers, trunks
 from didstore.domain import fields
 from didstore.domain.errors import Conflict, InvalidInput, NotFound
@@ -105,7 +105,7 @@ class TrunkService:
         self.db = db
         self.clock = clock
 
-    def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> TrunkRecord:
+    async def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> TrunkRecord:
         values = _changes(body, creating=True)
         now = self.clock.now()
         trunk_id = new_uuid()
@@ -129,10 +129,10 @@ class TrunkService:
             "updated_at": now,
             **values,
         }
-        with self.db.write() as conn:
-            conn.execute(insert(trunks).values(**row))
-            record = self._get(conn, account, trunk_id)
-            audit.record(
+        async with self.db.write() as conn:
+            await conn.execute(insert(trunks).values(**row))
+            record = await self._get(conn, account, trunk_id)
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -144,51 +144,59 @@ class TrunkService:
             )
         return record
 
-    def _get(self, conn: Connection, account: Account, trunk_id: str) -> TrunkRecord:
-        row = conn.execute(
-            select(trunks, accounts.c.auth_id.label("account_auth_id"))
-            .join(accounts, accounts.c.id == trunks.c.account_id)
-            .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
+    async def _get(self, conn: Connection, account: Account, trunk_id: str) -> TrunkRecord:
+        row = (
+            await conn.execute(
+                select(trunks, accounts.c.auth_id.label("account_auth_id"))
+                .join(accounts, accounts.c.id == trunks.c.account_id)
+                .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
+            )
         ).first()
         if row is None:
             raise NotFound(f"trunk {trunk_id} not found")
         return dict(row._mapping)
 
-    def get(self, account: Account, raw_id: str) -> TrunkRecord:
-        with self.db.read() as conn:
-            return self._get(conn, account, parse_trunk_id(raw_id))
+    async def get(self, account: Account, raw_id: str) -> TrunkRecord:
+        async with self.db.read() as conn:
+            return await self._get(conn, account, parse_trunk_id(raw_id))
 
-    def list(self, account: Account, *, limit: int, offset: int) -> Page[TrunkRecord]:
+    async def list(self, account: Account, *, limit: int, offset: int) -> Page[TrunkRecord]:
         """Oldest first, so offsets stay stable while trunks are added."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(trunks, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == trunks.c.account_id)
-                .where(trunks.c.account_id == account.id)
-                .order_by(trunks.c.created_at, trunks.c.id)
-                .limit(limit)
-                .offset(offset)
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(trunks, accounts.c.auth_id.label("account_auth_id"))
+                    .join(accounts, accounts.c.id == trunks.c.account_id)
+                    .where(trunks.c.account_id == account.id)
+                    .order_by(trunks.c.created_at, trunks.c.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
             ).all()
-            total = conn.execute(
-                select(func.count()).select_from(trunks).where(trunks.c.account_id == account.id)
+            total = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(trunks)
+                    .where(trunks.c.account_id == account.id)
+                )
             ).scalar_one()
         items = [dict(r._mapping) for r in rows]
         return Page(items, offset // limit + 1, limit, int(total))
 
-    def update(
+    async def update(
         self, actor: Actor, account: Account, raw_id: str, body: Mapping[str, Any]
     ) -> TrunkRecord:
         trunk_id = parse_trunk_id(raw_id)
         values = _changes(body, creating=False)
         now = self.clock.now()
-        with self.db.write() as conn:
-            before = self._get(conn, account, trunk_id)
+        async with self.db.write() as conn:
+            before = await self._get(conn, account, trunk_id)
             if values:
-                conn.execute(
+                await conn.execute(
                     update(trunks).where(trunks.c.id == trunk_id).values(**values, updated_at=now)
                 )
-            after = self._get(conn, account, trunk_id)
-            audit.record(
+            after = await self._get(conn, account, trunk_id)
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -201,30 +209,34 @@ class TrunkService:
             )
         return after
 
-    def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
+    async def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
         """Refused (409) while any number is assigned. The trunk row is locked first, so an
         assignment racing this delete either lands before (and blocks it) or finds no trunk."""
         trunk_id = parse_trunk_id(raw_id)
         now = self.clock.now()
-        with self.db.write() as conn:
-            locked = conn.execute(
-                select(trunks.c.id)
-                .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
-                .with_for_update()
+        async with self.db.write() as conn:
+            locked = (
+                await conn.execute(
+                    select(trunks.c.id)
+                    .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
+                    .with_for_update()
+                )
             ).first()
             if locked is None:
                 raise NotFound(f"trunk {trunk_id} not found")
-            before = self._get(conn, account, trunk_id)
-            in_use = conn.execute(
-                select(func.count()).select_from(numbers).where(numbers.c.trunk_id == trunk_id)
+            before = await self._get(conn, account, trunk_id)
+            in_use = (
+                await conn.execute(
+                    select(func.count()).select_from(numbers).where(numbers.c.trunk_id == trunk_id)
+                )
             ).scalar_one()
             if in_use:
                 raise Conflict(
                     f"trunk is in use by {in_use} phone number(s); unassign them first",
                     numbers=int(in_use),
                 )
-            conn.execute(delete(trunks).where(trunks.c.id == trunk_id))
-            audit.record(
+            await conn.execute(delete(trunks).where(trunks.c.id == trunk_id))
+            await audit.record(
                 conn,
                 actor,
                 now,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 
 from didstore.clock import Clock
-from didstore.db.engine import Database
+from didstore.db.database import Database
 from didstore.db.tables import accounts, ledger_entries, wallets
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.fields import text
@@ -74,7 +74,7 @@ class WalletService:
         self.db = db
         self.clock = clock
 
-    def credit(
+    async def credit(
         self,
         actor: Actor,
         account: Account,
@@ -94,8 +94,8 @@ class WalletService:
         if description is not None:
             description = text(description, "description", max_len=500)
         now = self.clock.now()
-        with self.db.write() as conn:
-            posting = ledger.credit(
+        async with self.db.write() as conn:
+            posting = await ledger.credit(
                 conn,
                 account_id=account.id,
                 currency_code=cur.code,
@@ -106,11 +106,11 @@ class WalletService:
                 now=now,
             )
             # A credit is what an unpaid number waits for: charge its rental now, once.
-            retried = renewals.retry_suspended(
+            retried = await renewals.retry_suspended(
                 conn, account_id=account.id, currency_code=cur.code, now=now
             )
             balance_now = posting.balance_after_minor - retried.charged_minor.get(cur.code, 0)
-            audit.record(
+            await audit.record(
                 conn,
                 actor,
                 now,
@@ -124,17 +124,21 @@ class WalletService:
                     "balance_minor": posting.balance_after_minor,
                 },
             )
-            row = conn.execute(_entry_query().where(ledger_entries.c.id == posting.entry_id)).one()
+            row = (
+                await conn.execute(_entry_query().where(ledger_entries.c.id == posting.entry_id))
+            ).one()
         return CreditResult(LedgerEntry.from_row(row._mapping), balance_now)
 
-    def balance(self, account: Account, currency_code: str) -> Wallet:
+    async def balance(self, account: Account, currency_code: str) -> Wallet:
         """A sub-account sees its parent's wallet: the parent pays for everything."""
         cur = currency(currency_code)
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(wallets, accounts.c.auth_id)
-                .join(accounts, accounts.c.id == wallets.c.account_id)
-                .where(wallets.c.account_id == account.payer_id, wallets.c.currency == cur.code)
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(wallets, accounts.c.auth_id)
+                    .join(accounts, accounts.c.id == wallets.c.account_id)
+                    .where(wallets.c.account_id == account.payer_id, wallets.c.currency == cur.code)
+                )
             ).first()
         if row is None:
             raise NotFound(f"no {cur.code} balance for account {account.auth_id}")
@@ -148,13 +152,15 @@ class WalletService:
             m["updated_at"],
         )
 
-    def balances(self, account: Account) -> list[Wallet]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(wallets, accounts.c.auth_id)
-                .join(accounts, accounts.c.id == wallets.c.account_id)
-                .where(wallets.c.account_id == account.payer_id)
-                .order_by(wallets.c.currency)
+    async def balances(self, account: Account) -> list[Wallet]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(wallets, accounts.c.auth_id)
+                    .join(accounts, accounts.c.id == wallets.c.account_id)
+                    .where(wallets.c.account_id == account.payer_id)
+                    .order_by(wallets.c.currency)
+                )
             ).all()
         return [
             Wallet(
@@ -168,7 +174,7 @@ class WalletService:
             for r in rows
         ]
 
-    def transactions(
+    async def transactions(
         self, account: Account, filters: TransactionFilters, page: int, per_page: int
     ) -> tuple[Page[LedgerEntry], TransactionSummary]:
         f = filters
@@ -197,24 +203,28 @@ class WalletService:
         where = and_(*conds)
         debit = case((ledger_entries.c.type == "debit", ledger_entries.c.amount_minor), else_=0)
         credit = case((ledger_entries.c.type == "credit", ledger_entries.c.amount_minor), else_=0)
-        with self.db.read() as conn:
-            rows = conn.execute(
-                _entry_query()
-                .where(where)
-                .order_by(ledger_entries.c.seq.desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).all()
-            groups = conn.execute(
-                select(
-                    ledger_entries.c.reference_type,
-                    func.coalesce(func.sum(debit), 0),
-                    func.coalesce(func.sum(credit), 0),
-                    func.count(),
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    _entry_query()
+                    .where(where)
+                    .order_by(ledger_entries.c.seq.desc())
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
                 )
-                .where(where)
-                .group_by(ledger_entries.c.reference_type)
-                .order_by(ledger_entries.c.reference_type)
+            ).all()
+            groups = (
+                await conn.execute(
+                    select(
+                        ledger_entries.c.reference_type,
+                        func.coalesce(func.sum(debit), 0),
+                        func.coalesce(func.sum(credit), 0),
+                        func.count(),
+                    )
+                    .where(where)
+                    .group_by(ledger_entries.c.reference_type)
+                    .order_by(ledger_entries.c.reference_type)
+                )
             ).all()
         by_type = [ReferenceSummary(str(g[0]), int(g[1]), int(g[2]), int(g[3])) for g in groups]
         summary = TransactionSummary(
@@ -226,7 +236,7 @@ class WalletService:
         items = [LedgerEntry.from_row(r._mapping) for r in rows]
         return Page(items, page, per_page, summary.total_transactions), summary
 
-    def verify(self) -> list[LedgerProblem]:
+    async def verify(self) -> list[LedgerProblem]:
         """Every wallet's cached balance must equal its ledger sum, and none be negative."""
         signed = case(
             (ledger_entries.c.type == "credit", ledger_entries.c.amount_minor),
@@ -237,16 +247,18 @@ class WalletService:
             .group_by(ledger_entries.c.wallet_id)
             .subquery()
         )
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    accounts.c.auth_id,
-                    wallets.c.currency,
-                    wallets.c.balance_minor,
-                    func.coalesce(sums.c.total, 0),
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        accounts.c.auth_id,
+                        wallets.c.currency,
+                        wallets.c.balance_minor,
+                        func.coalesce(sums.c.total, 0),
+                    )
+                    .join(accounts, accounts.c.id == wallets.c.account_id)
+                    .outerjoin(sums, sums.c.wallet_id == wallets.c.id)
                 )
-                .join(accounts, accounts.c.id == wallets.c.account_id)
-                .outerjoin(sums, sums.c.wallet_id == wallets.c.id)
             ).all()
         return [
             LedgerProblem(str(r[0]), str(r[1]), int(r[2]), int(r[3]))

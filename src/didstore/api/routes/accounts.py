@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from didstore.api import wire
 from didstore.api.auth import Scope, account_scope, authenticate
+from didstore.api.deps import services
 from didstore.api.params import paging
 from didstore.api.responses import JSON, no_content
-from didstore.api.state import AppState
 from didstore.domain.errors import Forbidden, InvalidInput
 from didstore.domain.money import currency as currency_of
 from didstore.services.wallet import TransactionFilters
@@ -22,14 +22,10 @@ from didstore.services.wallet import TransactionFilters
 router = APIRouter(tags=["accounts"])
 
 
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
-
-
 @router.get("/api/v1/Account/{auth_id}/balance/{currency_code}", summary="Wallet balance")
-def get_balance(request: Request, auth_id: str, currency_code: str) -> Response:
-    scope = account_scope(request, auth_id)
-    return JSON(wire.balance(_state(request).wallet.balance(scope.account, currency_code)))
+async def get_balance(request: Request, auth_id: str, currency_code: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    return JSON(wire.balance(await services(request).wallet.balance(scope.account, currency_code)))
 
 
 def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -48,7 +44,7 @@ def _currency(value: str | None) -> str | None:
 
 
 @router.get("/api/v1/Account/{auth_id}/transactions", summary="Ledger of the paying wallet")
-def list_transactions(
+async def list_transactions(
     request: Request,
     auth_id: str,
     page: int | None = None,
@@ -65,7 +61,7 @@ def list_transactions(
     reference: str | None = None,
     transaction_id: str | None = None,
 ) -> Response:
-    scope = account_scope(request, auth_id)
+    scope = await account_scope(request, auth_id)
     if per_page is not None and per_page > 1000:
         per_page = 50  # documented Vobiz behaviour: above the maximum falls back to 50
     paged = paging(page, per_page, default=50, maximum=1000, limit=limit, offset=offset)
@@ -82,7 +78,7 @@ def list_transactions(
         description=description or None,
         status=status or None,
     )
-    result, summary = _state(request).wallet.transactions(
+    result, summary = await services(request).wallet.transactions(
         scope.account, filters, paged.page, paged.per_page
     )
     return JSON(
@@ -98,8 +94,8 @@ def list_transactions(
 
 
 @router.get("/api/v1/auth/me", summary="The calling account's profile")
-def auth_me(request: Request) -> Response:
-    principal = authenticate(request)
+async def auth_me(request: Request) -> Response:
+    principal = await authenticate(request)
     if principal.account is None:
         raise InvalidInput("the operator token has no account profile; use X-Auth headers")
     return JSON(wire.auth_me(principal.account))
@@ -116,8 +112,8 @@ class SubAccountBody(BaseModel):
     enabled: Any = None
 
 
-def _main_scope(request: Request, auth_id: str) -> Scope:
-    scope = account_scope(request, auth_id)
+async def _main_scope(request: Request, auth_id: str) -> Scope:
+    scope = await account_scope(request, auth_id)
     if scope.account.kind != "main":
         raise Forbidden("only a main account manages sub-accounts")
     return scope
@@ -127,9 +123,9 @@ SUB = "/api/v1/accounts/{auth_id}/sub-accounts"
 
 
 @router.post(SUB, summary="Create a sub-account", status_code=201)
-def create_sub_account(request: Request, auth_id: str, body: SubAccountBody) -> Response:
-    scope = _main_scope(request, auth_id)
-    creds = _state(request).accounts.create_sub_account(
+async def create_sub_account(request: Request, auth_id: str, body: SubAccountBody) -> Response:
+    scope = await _main_scope(request, auth_id)
+    creds = await services(request).accounts.create_sub_account(
         scope.actor,
         scope.account,
         name=body.name,
@@ -156,16 +152,18 @@ def create_sub_account(request: Request, auth_id: str, body: SubAccountBody) -> 
 
 
 @router.get(SUB, summary="List sub-accounts")
-def list_sub_accounts(
+async def list_sub_accounts(
     request: Request,
     auth_id: str,
     page: int | None = None,
     size: int | None = None,
     active_only: str | None = None,
 ) -> Response:
-    scope = _main_scope(request, auth_id)
+    scope = await _main_scope(request, auth_id)
     paged = paging(page, size, default=20, maximum=100)
-    result = _state(request).accounts.list_sub_accounts(scope.account, paged.page, paged.per_page)
+    result = await services(request).accounts.list_sub_accounts(
+        scope.account, paged.page, paged.per_page
+    )
     return JSON(
         {
             "sub_accounts": [wire.sub_account(s, for_list=True) for s in result.items],
@@ -177,26 +175,28 @@ def list_sub_accounts(
 
 
 @router.get(SUB + "/{sub_auth_id}", summary="Get a sub-account")
-def get_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
-    scope = _main_scope(request, auth_id)
+async def get_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
+    scope = await _main_scope(request, auth_id)
     return JSON(
-        wire.sub_account(_state(request).accounts.get_sub_account(scope.account, sub_auth_id))
+        wire.sub_account(
+            await services(request).accounts.get_sub_account(scope.account, sub_auth_id)
+        )
     )
 
 
 @router.put(SUB + "/{sub_auth_id}", summary="Update a sub-account")
-def update_sub_account(
+async def update_sub_account(
     request: Request, auth_id: str, sub_auth_id: str, body: SubAccountBody
 ) -> Response:
-    scope = _main_scope(request, auth_id)
-    updated = _state(request).accounts.update_sub_account(
+    scope = await _main_scope(request, auth_id)
+    updated = await services(request).accounts.update_sub_account(
         scope.actor, scope.account, sub_auth_id, body.model_dump(exclude_unset=True)
     )
     return JSON(wire.sub_account(updated))
 
 
 @router.delete(SUB + "/{sub_auth_id}", summary="Delete a sub-account")
-def delete_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
-    scope = _main_scope(request, auth_id)
-    _state(request).accounts.delete_sub_account(scope.actor, scope.account, sub_auth_id)
+async def delete_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
+    scope = await _main_scope(request, auth_id)
+    await services(request).accounts.delete_sub_account(scope.actor, scope.account, sub_auth_id)
     return no_content()

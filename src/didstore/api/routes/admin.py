@@ -8,24 +8,18 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from didstore.api import wire
 from didstore.api.auth import require_operator
+from didstore.api.deps import services
 from didstore.api.responses import JSON
-from didstore.api.state import AppState
 from didstore.clock import TestClock
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.money import currency, to_units
 from didstore.services.inventory import ImportReport, read_csv
-from didstore.services.jobs import run_job
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
 
 
 class PartnerBody(BaseModel):
@@ -54,22 +48,22 @@ class ClockBody(BaseModel):
 
 
 @router.post("/partners", status_code=201, summary="Create a partner (reseller)")
-def create_partner(request: Request, body: PartnerBody) -> Response:
-    principal = require_operator(request)
-    creds = _state(request).accounts.create_partner(
+async def create_partner(request: Request, body: PartnerBody) -> Response:
+    principal = await require_operator(request)
+    creds = await services(request).accounts.create_partner(
         principal.actor, name=body.name, currency_code=body.currency
     )
     return JSON(wire.account_credentials(creds.account, creds.auth_token), 201)
 
 
 @router.post("/accounts", status_code=201, summary="Create a main account")
-def create_account(request: Request, body: AccountBody) -> Response:
-    principal = require_operator(request)
+async def create_account(request: Request, body: AccountBody) -> Response:
+    principal = await require_operator(request)
     if body.partner_id is not None and not isinstance(body.partner_id, str):
         raise InvalidInput("partner_id must be a PA_ id", field="partner_id")
     if body.email is not None and not isinstance(body.email, str):
         raise InvalidInput("email must be a string", field="email")
-    creds = _state(request).accounts.create_main_account(
+    creds = await services(request).accounts.create_main_account(
         principal.actor,
         name=body.name,
         currency_code=body.currency,
@@ -81,18 +75,18 @@ def create_account(request: Request, body: AccountBody) -> Response:
 
 
 @router.post("/accounts/{auth_id}/credit", status_code=201, summary="Credit a wallet")
-def credit_account(request: Request, auth_id: str, body: CreditBody) -> Response:
-    principal = require_operator(request)
-    state = _state(request)
+async def credit_account(request: Request, auth_id: str, body: CreditBody) -> Response:
+    principal = await require_operator(request)
+    state = services(request)
     try:
-        account = state.accounts.get(auth_id)
+        account = await state.accounts.get(auth_id)
     except NotFound:
         raise NotFound(f"account {auth_id} not found") from None
     if body.amount is None:
         raise InvalidInput("amount is required", field="amount")
     if body.currency is None:
         raise InvalidInput("currency is required", field="currency")
-    result = state.wallet.credit(
+    result = await state.wallet.credit(
         principal.actor,
         account,
         amount=body.amount,
@@ -114,11 +108,11 @@ class KycBody(BaseModel):
 
 
 @router.post("/accounts/{auth_id}/kyc", summary="Record an account's Aadhaar KYC outcome")
-def set_kyc(request: Request, auth_id: str, body: KycBody) -> Response:
-    principal = require_operator(request)
-    state = _state(request)
-    account = state.accounts.set_kyc(
-        principal.actor, state.accounts.get(auth_id), aadhaar_verified=body.aadhaar_verified
+async def set_kyc(request: Request, auth_id: str, body: KycBody) -> Response:
+    principal = await require_operator(request)
+    state = services(request)
+    account = await state.accounts.set_kyc(
+        principal.actor, await state.accounts.get(auth_id), aadhaar_verified=body.aadhaar_verified
     )
     return JSON({"auth_id": account.auth_id, "aadhaar_verified": account.aadhaar_verified})
 
@@ -134,7 +128,7 @@ def _report(report: ImportReport) -> dict[str, Any]:
 @router.post("/inventory", summary="Stock numbers (JSON or CSV)")
 async def import_inventory(request: Request) -> Response:
     """JSON ``{"numbers": [...]}``, a ``text/csv`` body, or a multipart upload (field ``file``)."""
-    principal = require_operator(request)
+    principal = await require_operator(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     rows: list[Any]
     if content_type == "multipart/form-data":
@@ -153,8 +147,8 @@ async def import_inventory(request: Request) -> Response:
         if not isinstance(payload, dict) or not isinstance(payload.get("numbers"), list):
             raise InvalidInput('expected {"numbers": [...]} or a CSV upload')
         rows = payload["numbers"]
-    state = _state(request)
-    report = await run_in_threadpool(state.inventory.import_rows, principal.actor, rows)
+    state = services(request)
+    report = await state.inventory.import_rows(principal.actor, rows)
     return JSON(_report(report))
 
 
@@ -163,9 +157,9 @@ clock_router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
 
 @clock_router.post("/clock", summary="Move the test clock forward")
-def move_clock(request: Request, body: ClockBody) -> Response:
-    require_operator(request)
-    state = _state(request)
+async def move_clock(request: Request, body: ClockBody) -> Response:
+    await require_operator(request)
+    state = services(request)
     clock = state.clock
     assert isinstance(clock, TestClock)
     if (body.now is None) == (body.advance_seconds is None):
@@ -180,7 +174,7 @@ def move_clock(request: Request, body: ClockBody) -> Response:
             now = clock.set(body.now)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    report = run_job("all", state.db, clock, grace=state.settings.grace)  # apply what came due
+    report = await state.jobs.run("all")  # apply what came due
     return JSON(
         {
             "now": wire.ts(now),

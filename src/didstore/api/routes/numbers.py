@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from didstore.api import wire
 from didstore.api.auth import account_scope
+from didstore.api.deps import services
 from didstore.api.params import (
     OWNED_LIST_INTS,
     country_param,
@@ -23,16 +24,11 @@ from didstore.api.params import (
     query_parameters,
 )
 from didstore.api.responses import JSON
-from didstore.api.state import AppState
 from didstore.domain.e164 import from_body, from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.inventory import SearchFilters
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["numbers"])
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
 
 
 class PurchaseBody(BaseModel):
@@ -45,7 +41,7 @@ class PurchaseBody(BaseModel):
 
 
 @router.get("/inventory/numbers", summary="Search available numbers")
-def list_inventory(
+async def list_inventory(
     request: Request,
     auth_id: str,
     country: str | None = None,
@@ -54,14 +50,14 @@ def list_inventory(
     page: int | None = None,
     per_page: int | None = None,
 ) -> Response:
-    account_scope(request, auth_id)
+    await account_scope(request, auth_id)
     paged = paging(page, per_page, default=25, maximum=100)
     filters = SearchFilters(
         country=country_param(country),
         search=digits_param(search, "search"),
         exclude=prefixes(exclude),
     )
-    result = _state(request).inventory.search(filters, paged.page, paged.per_page)
+    result = await services(request).inventory.search(filters, paged.page, paged.per_page)
     return JSON(
         wire.page(
             [wire.inventory_number(n) for n in result.items],
@@ -73,11 +69,11 @@ def list_inventory(
 
 
 @router.post("/numbers/purchase-from-inventory", summary="Buy a number from inventory")
-def purchase(request: Request, auth_id: str, body: PurchaseBody) -> Response:
-    scope = account_scope(request, auth_id)
+async def purchase(request: Request, auth_id: str, body: PurchaseBody) -> Response:
+    scope = await account_scope(request, auth_id)
     if body.e164 is None:
         raise InvalidInput("e164 is required", field="e164")
-    result = _state(request).numbers.purchase(
+    result = await services(request).numbers.purchase(
         scope.actor, scope.account, from_body(body.e164), body.currency
     )
     return JSON(
@@ -103,14 +99,14 @@ _LIST_PARAMS = query_parameters(
     summary="List owned numbers",
     openapi_extra={"parameters": _LIST_PARAMS},  # added to the path's own ``auth_id``
 )
-def list_numbers(request: Request, auth_id: str) -> Response:
+async def list_numbers(request: Request, auth_id: str) -> Response:
     """Query parameters are read by hand (``params.query_ints``): FastAPI's per-request
     validation of seven parameters cost more CPU than the query (ADR 0009)."""
     query = request.query_params
     ints = query_ints(query, *OWNED_LIST_INTS)
-    scope = account_scope(request, auth_id)
+    scope = await account_scope(request, auth_id)
     q = owned_list_query(query, ints)
-    result = _state(request).numbers.list_owned(
+    result = await services(request).numbers.list_owned(
         scope.account,
         search=q.search,
         include_subaccounts=q.include_subaccounts,
@@ -121,19 +117,21 @@ def list_numbers(request: Request, auth_id: str) -> Response:
 
 
 @router.get("/numbers/{e164}", summary="Get one owned number")
-def get_number(request: Request, auth_id: str, e164: str) -> Response:
+async def get_number(request: Request, auth_id: str, e164: str) -> Response:
     """One number as the list shows it (any form of the number in the path). Not in the
     Vobiz API, which has no detail route; 404 for a number the account does not hold."""
-    scope = account_scope(request, auth_id)
+    scope = await account_scope(request, auth_id)
     return JSON(
-        wire.owned_number(_state(request).numbers.get_owned(scope.account, from_path(e164)))
+        wire.owned_number(await services(request).numbers.get_owned(scope.account, from_path(e164)))
     )
 
 
 @router.delete("/numbers/{e164}", summary="Release (unrent) a number")
-def release(request: Request, auth_id: str, e164: str, immediate: str | None = None) -> Response:
-    scope = account_scope(request, auth_id)
-    result = _state(request).numbers.release(
+async def release(
+    request: Request, auth_id: str, e164: str, immediate: str | None = None
+) -> Response:
+    scope = await account_scope(request, auth_id)
+    result = await services(request).numbers.release(
         scope.actor,
         scope.account,
         from_path(e164),
@@ -143,7 +141,9 @@ def release(request: Request, auth_id: str, e164: str, immediate: str | None = N
 
 
 @router.post("/numbers/{e164}/cancel-release", summary="Cancel a pending release")
-def cancel_release(request: Request, auth_id: str, e164: str) -> Response:
-    scope = account_scope(request, auth_id)
-    result = _state(request).numbers.cancel_release(scope.actor, scope.account, from_path(e164))
+async def cancel_release(request: Request, auth_id: str, e164: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    result = await services(request).numbers.cancel_release(
+        scope.actor, scope.account, from_path(e164)
+    )
     return JSON(wire.cancel_release(result))

@@ -12,22 +12,14 @@ from starlette.responses import Response
 
 from didstore.api import wire
 from didstore.api.auth import require_operator
+from didstore.api.deps import services
 from didstore.api.params import paging
 from didstore.api.responses import JSON
-from didstore.api.state import AppState
-from didstore.clock import FixedClock
 from didstore.domain.e164 import from_path
 from didstore.domain.errors import InvalidInput
-from didstore.services import audit
-from didstore.services.audit_query import AuditFilters, AuditQueries
-from didstore.services.job_names import JOB_NAMES
-from didstore.services.jobs import run_job
+from didstore.services.audit_query import AuditFilters
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
 
 
 class JobBody(BaseModel):
@@ -46,36 +38,22 @@ def _time(value: str | None, name: str) -> datetime | None:
 
 
 @router.post("/jobs/{name}/run", summary="Run a background job now and return its report")
-def run_job_now(request: Request, name: str, body: JobBody | None = None) -> Response:
+async def run_job_now(request: Request, name: str, body: JobBody | None = None) -> Response:
     """``now`` (optional) runs the job as of an earlier time; a later one is refused unless
     the server runs a test clock (move the clock instead)."""
-    principal = require_operator(request)
-    state = _state(request)
-    if name not in JOB_NAMES:
-        raise InvalidInput(f"unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
-    clock = state.clock
-    if body is not None and body.now is not None:
-        if body.now.tzinfo is None:
-            raise InvalidInput("now needs a time zone, e.g. 2026-12-01T00:00:00Z", field="now")
-        if body.now > state.clock.now() and not state.settings.test_clock:
-            raise InvalidInput("now must not be in the future", field="now")
-        clock = FixedClock(body.now)
-    report = run_job(name, state.db, clock, grace=state.settings.grace).as_dict()
-    with state.db.write() as conn:
-        audit.record(
-            conn,
-            principal.actor,
-            state.clock.now(),
-            action="job.run",
-            entity_type="job",
-            entity_id=name,
-            after=report,
-        )
-    return JSON(report)
+    principal = await require_operator(request)
+    state = services(request)
+    report = await state.jobs.run_by(
+        principal.actor,
+        name,
+        body.now if body is not None else None,
+        allow_future=state.settings.test_clock,
+    )
+    return JSON(report.as_dict())
 
 
 @router.get("/audit", summary="The audit log, newest first")
-def list_audit(
+async def list_audit(
     request: Request,
     e164: str | None = None,
     account_id: str | None = None,
@@ -83,7 +61,7 @@ def list_audit(
     page: int | None = None,
     per_page: int | None = None,
 ) -> Response:
-    require_operator(request)
+    await require_operator(request)
     params = request.query_params
     p = paging(page, per_page, default=20, maximum=100)
     filters = AuditFilters(
@@ -92,9 +70,7 @@ def list_audit(
         from_at=_time(params.get("from"), "from"),
         to_at=_time(to, "to"),
     )
-    result = AuditQueries(_state(request).db, _state(request).clock).list(
-        filters, p.page, p.per_page
-    )
+    result = await services(request).audit.list(filters, p.page, p.per_page)
     return JSON(
         {
             "meta": {
@@ -112,8 +88,8 @@ def _entry(o: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/numbers/{e164}/timeline", summary="A number's ownership, routing and money")
-def number_timeline(request: Request, e164: str) -> Response:
-    require_operator(request)
-    data = AuditQueries(_state(request).db, _state(request).clock).timeline(from_path(e164).value)
+async def number_timeline(request: Request, e164: str) -> Response:
+    await require_operator(request)
+    data = await services(request).audit.timeline(from_path(e164).value)
     data["events"] = [_entry(e) for e in data["events"]]
     return JSON(data)

@@ -15,12 +15,11 @@ from starlette.responses import Response
 
 from didstore.api import wire, wire_partner
 from didstore.api.auth import Principal, authenticate
+from didstore.api.deps import services
 from didstore.api.params import digits_param, paging
 from didstore.api.responses import JSON
-from didstore.api.state import AppState
 from didstore.domain.errors import AccountMismatch, InvalidInput
 from didstore.services.models import Account
-from didstore.services.reports import kept_reports
 from didstore.services.wallet import TransactionFilters
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner"])
@@ -34,12 +33,8 @@ TRANSACTION_TYPES = {
 }
 
 
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
-
-
-def _partner(request: Request) -> tuple[Principal, Account]:
-    principal = authenticate(request)
+async def _partner(request: Request) -> tuple[Principal, Account]:
+    principal = await authenticate(request)
     if principal.account is None or principal.account.kind != "partner":
         raise AccountMismatch("Access denied: partner credentials required")
     return principal, principal.account
@@ -72,22 +67,24 @@ class CustomerBody(BaseModel):
 
 
 @router.get("/me", summary="The partner's profile")
-def me(request: Request) -> Response:
-    _, partner = _partner(request)
-    svc = _state(request).partner
-    return JSON(wire_partner.profile(partner, svc.balance(partner), svc.customer_count(partner)))
+async def me(request: Request) -> Response:
+    _, partner = await _partner(request)
+    svc = services(request).partner
+    return JSON(
+        wire_partner.profile(partner, await svc.balance(partner), await svc.customer_count(partner))
+    )
 
 
 @router.get("/accounts", summary="List customer accounts")
-def list_accounts(
+async def list_accounts(
     request: Request,
     page: int | None = None,
     per_page: int | None = None,
     search: str | None = None,
 ) -> Response:
-    _, partner = _partner(request)
+    _, partner = await _partner(request)
     paged = paging(page, per_page, default=20, maximum=100)
-    result = _state(request).partner.list_customers(
+    result = await services(request).partner.list_customers(
         partner, search=search, page=paged.page, per_page=paged.per_page
     )
     return JSON(
@@ -103,16 +100,18 @@ def list_accounts(
 
 
 @router.post("/accounts", status_code=201, summary="Create a customer account")
-def create_account(request: Request, body: CustomerBody) -> Response:
-    principal, partner = _partner(request)
-    creds = _state(request).partner.create_customer(principal.actor, partner, body.model_dump())
+async def create_account(request: Request, body: CustomerBody) -> Response:
+    principal, partner = await _partner(request)
+    creds = await services(request).partner.create_customer(
+        principal.actor, partner, body.model_dump()
+    )
     return JSON(wire_partner.created_customer(creds.account, creds.auth_token), 201)
 
 
 @router.post("/accounts/{customer_id}/transfer-balance", summary="Move money to a customer")
-def transfer_balance(request: Request, customer_id: str, body: TransferBody) -> Response:
-    principal, partner = _partner(request)
-    result = _state(request).partner.transfer(
+async def transfer_balance(request: Request, customer_id: str, body: TransferBody) -> Response:
+    principal, partner = await _partner(request)
+    result = await services(request).partner.transfer(
         principal.actor,
         partner,
         customer_id,
@@ -124,7 +123,7 @@ def transfer_balance(request: Request, customer_id: str, body: TransferBody) -> 
 
 
 @router.get("/accounts/{customer_id}/transactions", summary="A customer's ledger")
-def customer_transactions(
+async def customer_transactions(
     request: Request,
     customer_id: str,
     from_date: str | None = None,
@@ -133,9 +132,9 @@ def customer_transactions(
     page: int | None = None,
     per_page: int | None = None,
 ) -> Response:
-    _, partner = _partner(request)
-    state = _state(request)
-    customer = state.partner.customer(partner, customer_id)
+    _, partner = await _partner(request)
+    state = services(request)
+    customer = await state.partner.customer(partner, customer_id)
     paged = paging(page, per_page, default=20, maximum=100)
     extra: dict[str, str] = {}
     if transaction_type:
@@ -148,7 +147,7 @@ def customer_transactions(
     filters = TransactionFilters(
         from_date=_day(from_date, "from_date"), to_date=_day(to_date, "to_date", end=True), **extra
     )
-    result, summary = state.wallet.transactions(customer, filters, paged.page, paged.per_page)
+    result, summary = await state.wallet.transactions(customer, filters, paged.page, paged.per_page)
     return JSON(
         {
             "transactions": [wire_partner.customer_transaction(t) for t in result.items],
@@ -162,18 +161,18 @@ def customer_transactions(
     )
 
 
-def _numbers_page(
+async def _numbers_page(
     request: Request,
     customer_id: str | None,
     page: int | None,
     per_page: int | None,
     search: str | None,
 ) -> dict[str, Any]:
-    _, partner = _partner(request)
-    state = _state(request)
-    customer = state.partner.customer(partner, customer_id) if customer_id else None
+    _, partner = await _partner(request)
+    state = services(request)
+    customer = await state.partner.customer(partner, customer_id) if customer_id else None
     paged = paging(page, per_page, default=20, maximum=100)
-    result = state.partner.numbers(
+    result = await state.partner.numbers(
         partner,
         customer=customer,
         search=digits_param(search, "search"),
@@ -186,25 +185,25 @@ def _numbers_page(
 
 
 @router.get("/accounts/{customer_id}/numbers", summary="A customer's numbers (read-only)")
-def customer_numbers(
+async def customer_numbers(
     request: Request,
     customer_id: str,
     page: int | None = None,
     per_page: int | None = None,
     search: str | None = None,
 ) -> Response:
-    body = _numbers_page(request, customer_id, page, per_page, search)
+    body = await _numbers_page(request, customer_id, page, per_page, search)
     return JSON({**body, "account_auth_id": customer_id})
 
 
 @router.get("/numbers", summary="Every number under the partner (read-only)")
-def all_numbers(
+async def all_numbers(
     request: Request,
     page: int | None = None,
     per_page: int | None = None,
     search: str | None = None,
 ) -> Response:
-    return JSON(_numbers_page(request, None, page, per_page, search))
+    return JSON(await _numbers_page(request, None, page, per_page, search))
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -221,16 +220,16 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
 
 
 @router.get("/reports/renewals/kept", summary="Renewal reports kept by the weekly job")
-def report_renewals_kept(request: Request) -> Response:
-    _, partner = _partner(request)
-    kept = kept_reports(_state(request).db, partner, "renewals")
+async def report_renewals_kept(request: Request) -> Response:
+    _, partner = await _partner(request)
+    kept = await services(request).reports.kept(partner, "renewals")
     return JSON({"reports": [{**k, "generated_at": wire.ts(k["generated_at"])} for k in kept]})
 
 
 @router.get("/reports/renewals", summary="Renewals the customer's balance cannot cover")
-def report_renewals(request: Request, within_days: int = 14) -> Response:
-    _, partner = _partner(request)
-    risks = _state(request).reports.renewals(partner, within_days)
+async def report_renewals(request: Request, within_days: int = 14) -> Response:
+    _, partner = await _partner(request)
+    risks = await services(request).reports.renewals(partner, within_days)
     if _wants_csv(request):
         return _csv(wire_partner.renewal_rows(risks), wire_partner.RENEWAL_COLUMNS)
     accounts_ = [wire_partner.renewal_risk(r) for r in risks]
@@ -245,37 +244,40 @@ _NUMBER_CSV = wire_partner.NUMBER_COLUMNS
 
 
 @router.get("/reports/routing", summary="Active numbers with nowhere to route")
-def report_routing(request: Request) -> Response:
-    _, partner = _partner(request)
-    rows = _number_rows(_state(request).reports.routing(partner))
+async def report_routing(request: Request) -> Response:
+    _, partner = await _partner(request)
+    rows = _number_rows(await services(request).reports.routing(partner))
     if _wants_csv(request):
         return _csv(rows, _NUMBER_CSV)
     return JSON({"numbers": rows, "total": len(rows)})
 
 
 @router.get("/reports/kyc", summary="Numbers restricted until Aadhaar KYC")
-def report_kyc(request: Request) -> Response:
-    _, partner = _partner(request)
-    rows = _number_rows(_state(request).reports.kyc(partner))
+async def report_kyc(request: Request) -> Response:
+    _, partner = await _partner(request)
+    rows = _number_rows(await services(request).reports.kyc(partner))
     if _wants_csv(request):
         return _csv(rows, _NUMBER_CSV)
     return JSON({"numbers": rows, "total": len(rows)})
 
 
 @router.get("/reports/costs", summary="Number costs per customer, from the ledger")
-def report_costs(request: Request) -> Response:
+async def report_costs(request: Request) -> Response:
     """``from`` and ``to`` (YYYY-MM-DD, inclusive; default: this month so far). Read raw
     because ``from`` is a Python keyword."""
-    _, partner = _partner(request)
+    _, partner = await _partner(request)
     query = request.query_params
-    today = _state(request).clock.now()
+    today = services(request).clock.now()
     start = _day(query.get("from") or query.get("from_date"), "from") or datetime.combine(
         today.date().replace(day=1), time.min, tzinfo=UTC
     )
     end = _day(query.get("to") or query.get("to_date"), "to", end=True) or datetime.combine(
         today.date() + timedelta(days=1), time.min, tzinfo=UTC
     )
-    rows = [wire_partner.cost_line(c) for c in _state(request).reports.costs(partner, start, end)]
+    rows = [
+        wire_partner.cost_line(c)
+        for c in await services(request).reports.costs(partner, start, end)
+    ]
     if _wants_csv(request):
         return _csv(rows, wire_partner.COST_COLUMNS)
     return JSON({"from": wire.ts(start), "to": wire.ts(end), "customers": rows})

@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from didstore.api import routing_wire as rw
 from didstore.api.auth import require_operator
+from didstore.api.deps import services
 from didstore.api.responses import JSON
-from didstore.api.state import AppState
 from didstore.api.wire import ts
 from didstore.domain import fields
 from didstore.domain.e164 import E164, from_body, from_path
@@ -28,10 +28,6 @@ router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 JsonObject = Annotated[dict[str, Any] | None, Body()]
 MAX_BATCH = 10_000
 MAX_DURATION = 7 * 24 * 3600
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
 
 
 def _started_at(value: object) -> datetime | None:
@@ -68,10 +64,10 @@ def _event(number: E164, body: dict[str, Any]) -> CallEvent:
 
 
 @router.post("/numbers/{e164}/calls", summary="Report one call to a number", status_code=201)
-def report_call(request: Request, e164: str, body: JsonObject = None) -> Response:
-    principal = require_operator(request)
+async def report_call(request: Request, e164: str, body: JsonObject = None) -> Response:
+    principal = await require_operator(request)
     event = _event(from_path(e164), body or {})
-    report = _state(request).calls.record(principal.actor, [event], strict=True)
+    report = await services(request).calls.record(principal.actor, [event], strict=True)
     last = report.last_call_at
     return JSON(
         {
@@ -84,10 +80,10 @@ def report_call(request: Request, e164: str, body: JsonObject = None) -> Respons
 
 
 @router.post("/calls", summary="Report a batch of calls (CDR ingestion)")
-def report_calls(request: Request, body: JsonObject = None) -> Response:
+async def report_calls(request: Request, body: JsonObject = None) -> Response:
     """``{"calls": [{"e164", "started_at"?, "duration_seconds"?, "answered"?}, ...]}``.
     Rows that fail validation are returned in ``errors`` by index; the rest are recorded."""
-    principal = require_operator(request)
+    principal = await require_operator(request)
     calls = (body or {}).get("calls")
     if not isinstance(calls, list) or not calls:
         raise InvalidInput('expected {"calls": [...]} with at least one call')
@@ -102,7 +98,11 @@ def report_calls(request: Request, body: JsonObject = None) -> Response:
             events.append(_event(from_body(item.get("e164")), item))
         except DomainError as exc:
             errors.append({"index": index, "error": exc.message})
-    report = _state(request).calls.record(principal.actor, events, strict=False) if events else None
+    report = (
+        await services(request).calls.record(principal.actor, events, strict=False)
+        if events
+        else None
+    )
     recorded = report.recorded if report else 0
     # Service errors index into ``events``; map them back to request positions.
     positions = [i for i in range(len(calls)) if i not in {e["index"] for e in errors}]
@@ -113,6 +113,6 @@ def report_calls(request: Request, body: JsonObject = None) -> Response:
 
 
 @router.get("/routes/{e164}", summary="Where an inbound call to this number goes")
-def route_lookup(request: Request, e164: str) -> Response:
-    require_operator(request)
-    return JSON(rw.route(_state(request).routing.route(from_path(e164))))
+async def route_lookup(request: Request, e164: str) -> Response:
+    await require_operator(request)
+    return JSON(rw.route(await services(request).routing.route(from_path(e164))))

@@ -10,19 +10,15 @@ from starlette.responses import Response
 
 from didstore.api import routing_wire as rw
 from didstore.api.auth import account_scope
+from didstore.api.deps import services
 from didstore.api.params import check_offset, check_page
 from didstore.api.responses import JSON, no_content
-from didstore.api.state import AppState
 from didstore.domain.errors import InvalidInput
 from didstore.domain.ids import new_uuid
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["routing"])
 
 JsonObject = Annotated[dict[str, Any] | None, Body()]
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.didstore  # type: ignore[no-any-return]
 
 
 def window(
@@ -47,7 +43,7 @@ def window(
 
 # -- trunks -----------------------------------------------------------------------------------
 @router.get("/trunks", summary="List trunks")
-def list_trunks(
+async def list_trunks(
     request: Request,
     auth_id: str,
     limit: int | None = None,
@@ -55,44 +51,44 @@ def list_trunks(
     page: int | None = None,
     size: int | None = None,
 ) -> Response:
-    scope = account_scope(request, auth_id)
+    scope = await account_scope(request, auth_id)
     lim, off = window(limit, offset, page, size)
-    result = _state(request).trunks.list(scope.account, limit=lim, offset=off)
+    result = await services(request).trunks.list(scope.account, limit=lim, offset=off)
     return JSON(rw.trunk_list(list(result.items), lim, off, result.total))
 
 
 @router.post("/trunks", summary="Create a trunk", status_code=201)
-def create_trunk(request: Request, auth_id: str, body: JsonObject = None) -> Response:
-    scope = account_scope(request, auth_id)
-    record = _state(request).trunks.create(scope.actor, scope.account, body or {})
+async def create_trunk(request: Request, auth_id: str, body: JsonObject = None) -> Response:
+    scope = await account_scope(request, auth_id)
+    record = await services(request).trunks.create(scope.actor, scope.account, body or {})
     return JSON(rw.trunk(record), 201)
 
 
 @router.get("/trunks/{trunk_id}", summary="Get a trunk")
-def get_trunk(request: Request, auth_id: str, trunk_id: str) -> Response:
-    scope = account_scope(request, auth_id)
-    return JSON(rw.trunk(_state(request).trunks.get(scope.account, trunk_id)))
+async def get_trunk(request: Request, auth_id: str, trunk_id: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    return JSON(rw.trunk(await services(request).trunks.get(scope.account, trunk_id)))
 
 
 @router.put("/trunks/{trunk_id}", summary="Update a trunk")
-def update_trunk(
+async def update_trunk(
     request: Request, auth_id: str, trunk_id: str, body: JsonObject = None
 ) -> Response:
-    scope = account_scope(request, auth_id)
-    record = _state(request).trunks.update(scope.actor, scope.account, trunk_id, body or {})
+    scope = await account_scope(request, auth_id)
+    record = await services(request).trunks.update(scope.actor, scope.account, trunk_id, body or {})
     return JSON(rw.trunk(record))
 
 
 @router.delete("/trunks/{trunk_id}", summary="Delete a trunk (409 while numbers use it)")
-def delete_trunk(request: Request, auth_id: str, trunk_id: str) -> Response:
-    scope = account_scope(request, auth_id)
-    _state(request).trunks.delete(scope.actor, scope.account, trunk_id)
+async def delete_trunk(request: Request, auth_id: str, trunk_id: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    await services(request).trunks.delete(scope.actor, scope.account, trunk_id)
     return no_content()
 
 
 # -- applications -------------------------------------------------------------------------------
 @router.get("/Application", summary="List applications")
-def list_applications(
+async def list_applications(
     request: Request,
     auth_id: str,
     limit: int | None = None,
@@ -100,36 +96,38 @@ def list_applications(
     page: int | None = None,
     size: int | None = None,
 ) -> Response:
-    scope = account_scope(request, auth_id)
+    scope = await account_scope(request, auth_id)
     lim, off = window(limit, offset, page, size)
-    result = _state(request).applications.list(scope.account, limit=lim, offset=off)
+    result = await services(request).applications.list(scope.account, limit=lim, offset=off)
     return JSON(rw.application_list(list(result.items), auth_id, lim, off, result.total))
 
 
 @router.post("/Application", summary="Create an application", status_code=201)
-def create_application(request: Request, auth_id: str, body: JsonObject = None) -> Response:
-    scope = account_scope(request, auth_id)
-    record = _state(request).applications.create(scope.actor, scope.account, body or {})
+async def create_application(request: Request, auth_id: str, body: JsonObject = None) -> Response:
+    scope = await account_scope(request, auth_id)
+    record = await services(request).applications.create(scope.actor, scope.account, body or {})
     return JSON({"api_id": new_uuid(), "app_id": record["id"], "message": "created"}, 201)
 
 
 @router.get("/Application/{app_id}", summary="Get an application")
-def get_application(request: Request, auth_id: str, app_id: str) -> Response:
-    scope = account_scope(request, auth_id)
-    return JSON(rw.application_detail(_state(request).applications.get(scope.account, app_id)))
+async def get_application(request: Request, auth_id: str, app_id: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    return JSON(
+        rw.application_detail(await services(request).applications.get(scope.account, app_id))
+    )
 
 
 @router.post("/Application/{app_id}", summary="Update an application (partial)")
-def update_application(
+async def update_application(
     request: Request, auth_id: str, app_id: str, body: JsonObject = None
 ) -> Response:
-    scope = account_scope(request, auth_id)
-    _state(request).applications.update(scope.actor, scope.account, app_id, body or {})
+    scope = await account_scope(request, auth_id)
+    await services(request).applications.update(scope.actor, scope.account, app_id, body or {})
     return JSON({"api_id": new_uuid(), "message": "changed"})
 
 
 @router.delete("/Application/{app_id}", summary="Delete an application (409 while in use)")
-def delete_application(request: Request, auth_id: str, app_id: str) -> Response:
-    scope = account_scope(request, auth_id)
-    _state(request).applications.delete(scope.actor, scope.account, app_id)
+async def delete_application(request: Request, auth_id: str, app_id: str) -> Response:
+    scope = await account_scope(request, auth_id)
+    await services(request).applications.delete(scope.actor, scope.account, app_id)
     return no_content()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from didstore.api.state import AppState
 from didstore.domain.e164 import from_body
-from didstore.services.accounts import AccountService
 from didstore.services.models import CLI
 from didstore.services.ttl_cache import TTLCache
 from tests.conftest import IN_NUMBERS, make_account, make_sub_account, stock
+from tests.support import TestServices
 
 
 class FakeMonotonic:
@@ -37,14 +36,14 @@ def test_ttl_cache_expires_and_bounds_its_size() -> None:
     assert cache.get("c") is None
 
 
-def test_wrong_token_is_refused_even_when_the_right_one_is_cached(state: AppState) -> None:
+def test_wrong_token_is_refused_even_when_the_right_one_is_cached(state: TestServices) -> None:
     handle = make_account(state)
     assert state.accounts.authenticate(handle.auth_id, handle.token) is not None
     assert state.accounts.authenticate(handle.auth_id, handle.token + "x") is None
     assert state.accounts.authenticate(handle.auth_id, "") is None
 
 
-def test_deleted_sub_account_is_refused_at_once(state: AppState, client: TestClient) -> None:
+def test_deleted_sub_account_is_refused_at_once(state: TestServices, client: TestClient) -> None:
     # the client's app has its own AccountService (own cache): use it through HTTP only
     parent = make_account(state)
     sub = make_sub_account(state, parent)
@@ -57,7 +56,7 @@ def test_deleted_sub_account_is_refused_at_once(state: AppState, client: TestCli
     assert client.get(url, headers=sub.headers).status_code == 401
 
 
-def test_disabled_sub_account_is_refused_at_once(state: AppState, client: TestClient) -> None:
+def test_disabled_sub_account_is_refused_at_once(state: TestServices, client: TestClient) -> None:
     parent = make_account(state)
     sub = make_sub_account(state, parent)
     url = f"/api/v1/Account/{sub.auth_id}/numbers"
@@ -71,14 +70,7 @@ def test_disabled_sub_account_is_refused_at_once(state: AppState, client: TestCl
     assert client.get(url, headers=sub.headers).status_code == 401
 
 
-def test_cache_can_be_disabled(state: AppState) -> None:
-    handle = make_account(state)
-    svc = AccountService(state.db, state.clock, auth_cache_seconds=0)
-    assert svc.authenticate(handle.auth_id, handle.token) is not None
-    assert len(svc._auth_cache) == 0
-
-
-def test_owned_list_total_is_exact_on_every_page(state: AppState) -> None:
+def test_owned_list_total_is_exact_on_every_page(state: TestServices) -> None:
     stock(state, IN_NUMBERS[:12])
     handle = make_account(state, balance=100_000)
     account = state.accounts.get(handle.auth_id)

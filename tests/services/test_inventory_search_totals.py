@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from didstore.api.state import AppState
 from didstore.domain.e164 import from_body
 from didstore.services import inventory
 from didstore.services.inventory import InventoryService, SearchFilters
 from didstore.services.models import CLI
 from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, stock
+from tests.support import TestServices
 
 
 def _search(
@@ -22,19 +22,19 @@ def _search(
 
 
 @pytest.fixture
-def stocked(state: AppState) -> AppState:
+def stocked(state: TestServices) -> TestServices:
     stock(state, IN_NUMBERS)
     stock(state, US_NUMBERS, currency="USD")
     return state
 
 
-def _buy(state: AppState, e164: str) -> None:
+def _buy(state: TestServices, e164: str) -> None:
     buyer = make_account(state, balance=100_000, currency="INR")
     account = state.accounts.get(buyer.auth_id)
     state.numbers.purchase(CLI, account, from_body(e164))
 
 
-def test_selective_total_is_exact_and_never_cached(stocked: AppState) -> None:
+def test_selective_total_is_exact_and_never_cached(stocked: TestServices) -> None:
     matching = [n for n in IN_NUMBERS if "4100001" in n]  # +9180410000{10..19}: 10 numbers
     assert len(matching) == 10
     items, total = _search(stocked.inventory, search="4100001", per_page=3)
@@ -47,7 +47,7 @@ def test_selective_total_is_exact_and_never_cached(stocked: AppState) -> None:
 
 
 def test_nonselective_total_is_cached_briefly(
-    stocked: AppState, monkeypatch: pytest.MonkeyPatch
+    stocked: TestServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", 5)  # make "IN" non-selective
     svc = stocked.inventory
@@ -56,7 +56,9 @@ def test_nonselective_total_is_cached_briefly(
     _buy(stocked, IN_NUMBERS[0])
     _, cached = _search(svc, country="IN")
     assert cached == len(IN_NUMBERS)  # the count from moments ago, by design
-    fresh_svc = InventoryService(stocked.db, stocked.clock, total_cache_seconds=0)
+    fresh_svc = stocked.blocking(
+        InventoryService(stocked.adb, stocked.clock, total_cache_seconds=0)
+    )
     _, exact = _search(fresh_svc, country="IN")
     assert exact == len(IN_NUMBERS) - 1
     # a different filter is a different cache entry, counted exactly
@@ -65,7 +67,7 @@ def test_nonselective_total_is_cached_briefly(
 
 
 def test_last_page_total_is_exact_even_when_cached(
-    stocked: AppState, monkeypatch: pytest.MonkeyPatch
+    stocked: TestServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", 5)
     svc = stocked.inventory
@@ -85,7 +87,7 @@ PATHS = [(2000, 10**9), (5, 10**9), (5, 1)]
 @pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
 @pytest.mark.parametrize("per_page", [1, 7, 25])
 def test_deep_pages_match_a_plain_listing(
-    stocked: AppState,
+    stocked: TestServices,
     per_page: int,
     limit: int,
     reverse_from: int,
@@ -116,7 +118,7 @@ def test_deep_pages_match_a_plain_listing(
 )
 @pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
 def test_deep_pages_with_filters(
-    stocked: AppState,
+    stocked: TestServices,
     filters: dict[str, object],
     limit: int,
     reverse_from: int,
@@ -142,7 +144,7 @@ def test_deep_pages_with_filters(
     assert got == expected
 
 
-def test_page_past_the_end_keeps_an_exact_total(stocked: AppState) -> None:
+def test_page_past_the_end_keeps_an_exact_total(stocked: TestServices) -> None:
     items, total = _search(stocked.inventory, page=50, per_page=10, country="IN")
     assert items == []
     assert total == len(IN_NUMBERS)

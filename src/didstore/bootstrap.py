@@ -1,0 +1,117 @@
+"""The composition root: the one place the services are built, for every entry point.
+
+The API (``api/app.py``), the console, the CLI's in-process commands and the job runner all
+get their services from ``build``: one database handle, one clock, and one instance of each
+service (so caches such as the authentication cache exist once per process).
+
+    services = build(Settings(database_url=...))
+    await services.open()
+    try:
+        await services.numbers.purchase(...)
+    finally:
+        await services.close()
+
+``run`` does exactly that around one coroutine, for synchronous callers (CLI commands).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from didstore.clock import Clock, SystemClock, TestClock
+from didstore.config import Settings
+from didstore.db.database import Database, open_database
+from didstore.services.accounts import AccountService, OperatorTokens
+from didstore.services.applications import ApplicationService
+from didstore.services.audit_query import AuditQueries
+from didstore.services.calls import CallActivity
+from didstore.services.idempotency import IdempotencyService
+from didstore.services.inventory import InventoryService
+from didstore.services.jobs import Jobs
+from didstore.services.numbers import NumberService
+from didstore.services.partner import PartnerService
+from didstore.services.reports import ReportService
+from didstore.services.routing import RoutingService
+from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.trunks import TrunkService
+from didstore.services.wallet import WalletService
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    accounts: AccountService
+    operator: OperatorTokens
+    wallet: WalletService
+    inventory: InventoryService
+    numbers: NumberService
+    partner: PartnerService
+    reports: ReportService
+    trunks: TrunkService
+    applications: ApplicationService
+    routing: RoutingService
+    moves: SubaccountMoves
+    calls: CallActivity
+    idempotency: IdempotencyService
+    audit: AuditQueries
+    jobs: Jobs
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def build(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
+    """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
+    ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
+    clock = clock or (TestClock() if settings.test_clock else SystemClock())
+    db = db or open_database(settings.database_url)
+    accounts = AccountService(db, clock)
+    applications = ApplicationService(db, clock)
+    reports = ReportService(db, clock, accounts)
+    idempotency = IdempotencyService(db, clock)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        accounts=accounts,
+        operator=OperatorTokens(db, clock, settings.admin_token),
+        wallet=WalletService(db, clock),
+        inventory=InventoryService(db, clock),
+        numbers=NumberService(db, clock),
+        partner=PartnerService(db, clock, accounts),
+        reports=reports,
+        trunks=TrunkService(db, clock),
+        applications=applications,
+        routing=RoutingService(db, clock, applications),
+        moves=SubaccountMoves(db, clock),
+        calls=CallActivity(db, clock),
+        idempotency=idempotency,
+        audit=AuditQueries(db, clock),
+        jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
+    )
+
+
+def run(
+    settings: Settings, work: Callable[[Services], Awaitable[T]], clock: Clock | None = None
+) -> T:
+    """Build and open the services, await ``work(services)``, close them (CLI commands)."""
+
+    async def main() -> T:
+        services = build(settings, clock)
+        await services.open()
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(main())

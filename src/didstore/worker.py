@@ -1,0 +1,71 @@
+"""The background jobs' loop: ``didstore worker`` runs it, and ``didstore serve`` runs it on a
+thread of its own (with its own database connections) unless started with ``--no-jobs``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from didstore.bootstrap import build
+from didstore.clock import Clock
+from didstore.config import Settings
+from didstore.services.jobs import JobReport
+
+log = logging.getLogger("didstore.worker")
+
+
+async def run_every(
+    settings: Settings,
+    clock: Clock | None,
+    interval: float,
+    stop: threading.Event,
+    on_report: Callable[[JobReport], None] | None = None,
+    *,
+    first_delay: float | None = None,
+    once: bool = False,
+) -> None:
+    """Run every job every ``interval`` seconds (the first run after ``first_delay``,
+    default ``interval``) until ``stop`` is set, or once; a failed run is logged and the next
+    tick retries (every job is safe to run again)."""
+    services = build(settings, clock)
+    await services.open()
+    try:
+        next_run = time.monotonic() + (interval if first_delay is None else first_delay)
+        while not stop.is_set():
+            if time.monotonic() < next_run:
+                await asyncio.sleep(min(0.25, next_run - time.monotonic()))
+                continue
+            next_run = time.monotonic() + interval
+            try:
+                report = await services.jobs.run("all")
+            except Exception:
+                log.exception("background jobs failed")
+                continue
+            if on_report is not None:
+                on_report(report)
+            if once:
+                return
+    finally:
+        await services.close()
+
+
+class JobThread:
+    """The jobs inside the server process, on their own thread and event loop."""
+
+    def __init__(self, settings: Settings, clock: Clock, interval: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(run_every(settings, clock, interval, self._stop)),
+            name="didstore-jobs",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -1,0 +1,137 @@
+"""Driving the async services from synchronous tests.
+
+``Blocking`` wraps the real services (``bootstrap.Services``) so a test calls
+``state.numbers.purchase(...)`` and gets the result: each coroutine runs on an event loop of
+its own thread (``LoopThread``), the same way the server runs them. Nothing is replaced: the
+services, the database and its driver are the production ones.
+
+``state.db`` is, for tests only, a synchronous SQLAlchemy engine on the same database, to
+read and poke rows directly (``with state.db.write() as conn: conn.execute(...)``);
+``state.adb`` is the services' own (async) database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from didstore.bootstrap import Services, build
+from didstore.clock import Clock
+from didstore.config import Settings
+from didstore.db.engine import make_engine
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An event loop running on a daemon thread; ``run`` submits a coroutine and waits."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 300) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+
+
+class SyncDatabase:
+    """A test's direct line to the database: SQLAlchemy's synchronous engine."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url, pool_size=5)
+        self.dialect = self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(didstore_read_only=True)  # a plain BEGIN on SQLite
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Blocking:
+    """``Blocking(obj, loop)``: ``obj``'s coroutine methods become blocking calls; attributes
+    that are objects with coroutine methods (services) are wrapped the same way."""
+
+    def __init__(self, target: Any, loop: LoopThread) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_loop", loop)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if inspect.iscoroutinefunction(value):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return self._loop.run(value(*args, **kwargs))
+
+            return call
+        if _has_coroutines(value):
+            return Blocking(value, self._loop)
+        return value
+
+
+def _has_coroutines(value: Any) -> bool:
+    if isinstance(value, type | int | str | float | bool | dict | list | tuple) or value is None:
+        return False
+    return any(
+        inspect.iscoroutinefunction(getattr(type(value), n, None))
+        for n in dir(type(value))
+        if not n.startswith("__")
+    )
+
+
+class TestServices(Blocking):
+    """The services of one test, blocking, plus direct database access."""
+
+    __test__ = False
+
+    def __init__(self, services: Services, loop: LoopThread, url: str) -> None:
+        super().__init__(services, loop)
+        object.__setattr__(self, "db", SyncDatabase(url))
+        object.__setattr__(self, "adb", services.db)
+        object.__setattr__(self, "services", services)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run(coro)  # type: ignore[no-any-return]
+
+    def blocking(self, service: Any) -> Any:
+        """Another service object on this test's database and loop, blocking."""
+        return Blocking(service, self._loop)
+
+    def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """A module-level async function (``run_lifecycle(db, clock)``...), blocking."""
+        return self._loop.run(_await(fn(*args, **kwargs)))
+
+    def close(self) -> None:
+        self._loop.run(self.services.close())
+        self.db.dispose()
+
+
+async def _await(value: Awaitable[T]) -> T:
+    return await value
+
+
+def open_services(settings: Settings, clock: Clock, loop: LoopThread) -> TestServices:
+    services = build(settings, clock)
+    loop.run(services.open())
+    return TestServices(services, loop, settings.database_url)
