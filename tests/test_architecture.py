@@ -36,3 +36,35 @@ def test_services_do_not_import_the_http_layer() -> None:
     for path in (SRC / "services").glob("*.py"):
         bad = {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "didstore.api"))}
         assert not bad, f"{path.name} imports {bad}"
+
+
+def _opens_transactions(path: Path) -> bool:
+    """Whether a module calls ``<something>.read()``/``.write()`` in an ``async with``."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncWith):
+            for item in node.items:
+                call = item.context_expr
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in ("read", "write")
+                ):
+                    return True
+    return False
+
+
+def test_only_services_open_transactions() -> None:
+    allowed = {SRC / "db" / "database.py"}  # where read()/write() are defined
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.parent.name != "services" and path not in allowed and _opens_transactions(path)
+    ]
+    assert offenders == []
+
+
+def test_wire_shapes_know_no_framework() -> None:
+    for path in (SRC / "wire").glob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "didstore.api"))}
+        assert not bad, f"{path.name} imports {bad}"

@@ -130,9 +130,9 @@ def accounts_create(
     json_out: bool = JsonFlag,
 ) -> None:
     """Create a main account (or, with --partner, a partner) and print its credentials once."""
-    from didstore.api import wire
     from didstore.bootstrap import Services
     from didstore.services.accounts import Credentials
+    from didstore.wire import accounts as accounts_wire
 
     async def work(state: Services) -> Credentials:
         if partner:
@@ -150,7 +150,7 @@ def accounts_create(
         creds = in_process(database_url, work)
     except DomainError as exc:
         raise fail(exc) from exc
-    data = wire.account_credentials(creds.account, creds.auth_token)
+    data = accounts_wire.account_credentials(creds.account, creds.auth_token)
     if json_out:
         emit_json(data)
     else:
@@ -168,10 +168,10 @@ def accounts_credit(
     json_out: bool = JsonFlag,
 ) -> None:
     """Credit a wallet (a ledger row of type payment)."""
-    from didstore.api import wire
     from didstore.bootstrap import Services
     from didstore.domain.money import currency, to_units
     from didstore.services.wallet import CreditResult
+    from didstore.wire import accounts as accounts_wire
 
     async def work(state: Services) -> CreditResult:
         account = await state.accounts.get(auth_id)
@@ -187,7 +187,7 @@ def accounts_credit(
     if json_out:
         emit_json(
             {
-                "transaction": wire.transaction(result.entry),
+                "transaction": accounts_wire.transaction(result.entry),
                 "balance": balance,
                 "currency": result.entry.currency,
             }

@@ -47,15 +47,15 @@ def _emit(
 
 
 def _number_columns() -> list[str]:
-    from didstore.api import wire_partner
+    from didstore.wire import partner as partner_wire
 
-    return wire_partner.NUMBER_COLUMNS
+    return partner_wire.NUMBER_COLUMNS
 
 
 def _numbers(items: list[Number]) -> list[dict[str, Any]]:
-    from didstore.api import wire  # the server stack: imported by operator commands only
+    from didstore.wire import numbers as numbers_wire
 
-    return [wire.owned_number(n) for n in items]
+    return [numbers_wire.owned_number(n) for n in items]
 
 
 @app.command("renewals")
@@ -67,7 +67,7 @@ def renewals(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Numbers renewing soon whose account cannot cover every rental due."""
-    from didstore.api import wire_partner
+    from didstore.wire import partner as partner_wire
 
     async def work(state: Any) -> Any:
         return await state.reports.renewals(await _partner(state, partner), within_days)
@@ -77,8 +77,8 @@ def renewals(
     except DomainError as exc:
         raise fail(exc) from exc
     _emit(
-        wire_partner.renewal_rows(risks),
-        wire_partner.RENEWAL_COLUMNS,
+        partner_wire.renewal_rows(risks),
+        partner_wire.RENEWAL_COLUMNS,
         json_out,
         csv_out,
         "Renewals at risk",
@@ -133,7 +133,7 @@ def costs(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Per customer: what the ledger charged for numbers in the period."""
-    from didstore.api import wire_partner
+    from didstore.wire import partner as partner_wire
 
     try:
         lo = datetime.combine(date.fromisoformat(start), time.min, tzinfo=UTC)
@@ -148,8 +148,8 @@ def costs(
     except DomainError as exc:
         raise fail(exc) from exc
     _emit(
-        [wire_partner.cost_line(c) for c in lines],
-        wire_partner.COST_COLUMNS,
+        [partner_wire.cost_line(c) for c in lines],
+        partner_wire.COST_COLUMNS,
         json_out,
         csv_out,
         "Number costs",

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from didstore.api import wire
 from didstore.api.auth import Scope, account_scope, authenticate
 from didstore.api.deps import services
 from didstore.api.params import paging
@@ -18,6 +17,7 @@ from didstore.api.responses import JSON, no_content
 from didstore.domain.errors import Forbidden, InvalidInput
 from didstore.domain.money import currency as currency_of
 from didstore.services.wallet import TransactionFilters
+from didstore.wire import accounts as accounts_wire
 
 router = APIRouter(tags=["accounts"])
 
@@ -25,7 +25,9 @@ router = APIRouter(tags=["accounts"])
 @router.get("/api/v1/Account/{auth_id}/balance/{currency_code}", summary="Wallet balance")
 async def get_balance(request: Request, auth_id: str, currency_code: str) -> Response:
     scope = await account_scope(request, auth_id)
-    return JSON(wire.balance(await services(request).wallet.balance(scope.account, currency_code)))
+    return JSON(
+        accounts_wire.balance(await services(request).wallet.balance(scope.account, currency_code))
+    )
 
 
 def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -83,8 +85,8 @@ async def list_transactions(
     )
     return JSON(
         {
-            "transactions": [wire.transaction(t) for t in result.items],
-            "summary": wire.summary(summary, filters.currency or scope.account.currency),
+            "transactions": [accounts_wire.transaction(t) for t in result.items],
+            "summary": accounts_wire.summary(summary, filters.currency or scope.account.currency),
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,
@@ -98,7 +100,7 @@ async def auth_me(request: Request) -> Response:
     principal = await authenticate(request)
     if principal.account is None:
         raise InvalidInput("the operator token has no account profile; use X-Auth headers")
-    return JSON(wire.auth_me(principal.account))
+    return JSON(accounts_wire.auth_me(principal.account))
 
 
 # -- sub-accounts ----------------------------------------------------------------------------
@@ -136,7 +138,7 @@ async def create_sub_account(request: Request, auth_id: str, body: SubAccountBod
     return JSON(
         {
             "message": "Sub-account created successfully",
-            "sub_account": wire.sub_account(creds.account),
+            "sub_account": accounts_wire.sub_account(creds.account),
             "auth_credentials": {"auth_id": creds.account.auth_id, "auth_token": creds.auth_token},
             # didstore issues no JWTs: the access token is the sub-account's own auth token,
             # accepted as `Authorization: Bearer` (docs/adr/0005-error-envelopes-and-auth.md).
@@ -166,7 +168,7 @@ async def list_sub_accounts(
     )
     return JSON(
         {
-            "sub_accounts": [wire.sub_account(s, for_list=True) for s in result.items],
+            "sub_accounts": [accounts_wire.sub_account(s, for_list=True) for s in result.items],
             "total": result.total,
             "page": result.page,
             "size": result.per_page,
@@ -178,7 +180,7 @@ async def list_sub_accounts(
 async def get_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
     scope = await _main_scope(request, auth_id)
     return JSON(
-        wire.sub_account(
+        accounts_wire.sub_account(
             await services(request).accounts.get_sub_account(scope.account, sub_auth_id)
         )
     )
@@ -192,7 +194,7 @@ async def update_sub_account(
     updated = await services(request).accounts.update_sub_account(
         scope.actor, scope.account, sub_auth_id, body.model_dump(exclude_unset=True)
     )
-    return JSON(wire.sub_account(updated))
+    return JSON(accounts_wire.sub_account(updated))
 
 
 @router.delete(SUB + "/{sub_auth_id}", summary="Delete a sub-account")

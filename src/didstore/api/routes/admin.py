@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from didstore.api import wire
 from didstore.api.auth import require_operator
 from didstore.api.deps import services
 from didstore.api.responses import JSON
@@ -18,6 +17,8 @@ from didstore.clock import TestClock
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.money import currency, to_units
 from didstore.services.inventory import ImportReport, read_csv
+from didstore.wire import accounts as accounts_wire
+from didstore.wire import format as format_wire
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -53,7 +54,7 @@ async def create_partner(request: Request, body: PartnerBody) -> Response:
     creds = await services(request).accounts.create_partner(
         principal.actor, name=body.name, currency_code=body.currency
     )
-    return JSON(wire.account_credentials(creds.account, creds.auth_token), 201)
+    return JSON(accounts_wire.account_credentials(creds.account, creds.auth_token), 201)
 
 
 @router.post("/accounts", status_code=201, summary="Create a main account")
@@ -71,7 +72,7 @@ async def create_account(request: Request, body: AccountBody) -> Response:
         release_fee=body.release_fee,
         email=body.email or "",
     )
-    return JSON(wire.account_credentials(creds.account, creds.auth_token), 201)
+    return JSON(accounts_wire.account_credentials(creds.account, creds.auth_token), 201)
 
 
 @router.post("/accounts/{auth_id}/credit", status_code=201, summary="Credit a wallet")
@@ -95,7 +96,7 @@ async def credit_account(request: Request, auth_id: str, body: CreditBody) -> Re
     )
     return JSON(
         {
-            "transaction": wire.transaction(result.entry),
+            "transaction": accounts_wire.transaction(result.entry),
             "balance": to_units(result.balance_minor, currency(result.entry.currency)),
             "currency": result.entry.currency,
         },
@@ -177,7 +178,7 @@ async def move_clock(request: Request, body: ClockBody) -> Response:
     report = await state.jobs.run("all")  # apply what came due
     return JSON(
         {
-            "now": wire.ts(now),
+            "now": format_wire.ts(now),
             "lifecycle": {
                 "released": report.released,
                 "returned_to_inventory": report.returned_to_inventory,

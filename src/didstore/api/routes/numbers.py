@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from didstore.api import wire
 from didstore.api.auth import account_scope
 from didstore.api.deps import services
 from didstore.api.params import (
@@ -27,6 +26,7 @@ from didstore.api.responses import JSON
 from didstore.domain.e164 import from_body, from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.inventory import SearchFilters
+from didstore.wire import numbers as numbers_wire
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["numbers"])
 
@@ -59,8 +59,8 @@ async def list_inventory(
     )
     result = await services(request).inventory.search(filters, paged.page, paged.per_page)
     return JSON(
-        wire.page(
-            [wire.inventory_number(n) for n in result.items],
+        numbers_wire.page(
+            [numbers_wire.inventory_number(n) for n in result.items],
             result.page,
             result.per_page,
             result.total,
@@ -79,7 +79,7 @@ async def purchase(request: Request, auth_id: str, body: PurchaseBody) -> Respon
     return JSON(
         {
             "message": "Number purchased successfully",
-            "number": wire.owned_number(result.number, source="inventory"),
+            "number": numbers_wire.owned_number(result.number, source="inventory"),
         }
     )
 
@@ -113,7 +113,7 @@ async def list_numbers(request: Request, auth_id: str) -> Response:
         page=q.page,
         per_page=q.per_page,
     )
-    return JSON(wire.owned_page(result.items, result.page, result.per_page, result.total))
+    return JSON(numbers_wire.owned_page(result.items, result.page, result.per_page, result.total))
 
 
 @router.get("/numbers/{e164}", summary="Get one owned number")
@@ -122,7 +122,9 @@ async def get_number(request: Request, auth_id: str, e164: str) -> Response:
     Vobiz API, which has no detail route; 404 for a number the account does not hold."""
     scope = await account_scope(request, auth_id)
     return JSON(
-        wire.owned_number(await services(request).numbers.get_owned(scope.account, from_path(e164)))
+        numbers_wire.owned_number(
+            await services(request).numbers.get_owned(scope.account, from_path(e164))
+        )
     )
 
 
@@ -137,7 +139,7 @@ async def release(
         from_path(e164),
         immediate=parse_bool(immediate, "immediate", False),
     )
-    return JSON(wire.release(result, auth_id))
+    return JSON(numbers_wire.release(result, auth_id))
 
 
 @router.post("/numbers/{e164}/cancel-release", summary="Cancel a pending release")
@@ -146,4 +148,4 @@ async def cancel_release(request: Request, auth_id: str, e164: str) -> Response:
     result = await services(request).numbers.cancel_release(
         scope.actor, scope.account, from_path(e164)
     )
-    return JSON(wire.cancel_release(result))
+    return JSON(numbers_wire.cancel_release(result))

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from didstore.api import wire
 from didstore.api.auth import require_operator
 from didstore.api.deps import services
 from didstore.api.params import paging
@@ -18,6 +17,7 @@ from didstore.api.responses import JSON
 from didstore.domain.e164 import from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.audit_query import AuditFilters
+from didstore.wire import format as format_wire
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -84,7 +84,7 @@ async def list_audit(
 
 
 def _entry(o: dict[str, Any]) -> dict[str, Any]:
-    return {k: (wire.ts(v) if isinstance(v, datetime) else v) for k, v in o.items()}
+    return {k: (format_wire.ts(v) if isinstance(v, datetime) else v) for k, v in o.items()}
 
 
 @router.get("/numbers/{e164}/timeline", summary="A number's ownership, routing and money")

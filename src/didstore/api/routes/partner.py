@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from didstore.api import wire, wire_partner
 from didstore.api.auth import Principal, authenticate
 from didstore.api.deps import services
 from didstore.api.params import digits_param, paging
@@ -21,6 +20,10 @@ from didstore.api.responses import JSON
 from didstore.domain.errors import AccountMismatch, InvalidInput
 from didstore.services.models import Account
 from didstore.services.wallet import TransactionFilters
+from didstore.wire import accounts as accounts_wire
+from didstore.wire import format as format_wire
+from didstore.wire import numbers as numbers_wire
+from didstore.wire import partner as partner_wire
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner"])
 
@@ -71,7 +74,7 @@ async def me(request: Request) -> Response:
     _, partner = await _partner(request)
     svc = services(request).partner
     return JSON(
-        wire_partner.profile(partner, await svc.balance(partner), await svc.customer_count(partner))
+        partner_wire.profile(partner, await svc.balance(partner), await svc.customer_count(partner))
     )
 
 
@@ -90,7 +93,7 @@ async def list_accounts(
     return JSON(
         {
             "accounts": [
-                wire_partner.customer(c.account, c.balance_minor, partner) for c in result.items
+                partner_wire.customer(c.account, c.balance_minor, partner) for c in result.items
             ],
             "total": result.total,
             "page": result.page,
@@ -105,7 +108,7 @@ async def create_account(request: Request, body: CustomerBody) -> Response:
     creds = await services(request).partner.create_customer(
         principal.actor, partner, body.model_dump()
     )
-    return JSON(wire_partner.created_customer(creds.account, creds.auth_token), 201)
+    return JSON(partner_wire.created_customer(creds.account, creds.auth_token), 201)
 
 
 @router.post("/accounts/{customer_id}/transfer-balance", summary="Move money to a customer")
@@ -119,7 +122,7 @@ async def transfer_balance(request: Request, customer_id: str, body: TransferBod
         currency_code=body.currency,
         description=body.description,
     )
-    return JSON(wire_partner.transfer(result))
+    return JSON(partner_wire.transfer(result))
 
 
 @router.get("/accounts/{customer_id}/transactions", summary="A customer's ledger")
@@ -150,8 +153,10 @@ async def customer_transactions(
     result, summary = await state.wallet.transactions(customer, filters, paged.page, paged.per_page)
     return JSON(
         {
-            "transactions": [wire_partner.customer_transaction(t) for t in result.items],
-            "summary": wire.summary(summary, customer.currency),  # same shape as the account ledger
+            "transactions": [partner_wire.customer_transaction(t) for t in result.items],
+            "summary": accounts_wire.summary(
+                summary, customer.currency
+            ),  # same shape as the account ledger
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,
@@ -179,8 +184,11 @@ async def _numbers_page(
         page=paged.page,
         per_page=paged.per_page,
     )
-    return wire.page(
-        [wire.owned_number(n) for n in result.items], result.page, result.per_page, result.total
+    return numbers_wire.page(
+        [numbers_wire.owned_number(n) for n in result.items],
+        result.page,
+        result.per_page,
+        result.total,
     )
 
 
@@ -223,7 +231,9 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
 async def report_renewals_kept(request: Request) -> Response:
     _, partner = await _partner(request)
     kept = await services(request).reports.kept(partner, "renewals")
-    return JSON({"reports": [{**k, "generated_at": wire.ts(k["generated_at"])} for k in kept]})
+    return JSON(
+        {"reports": [{**k, "generated_at": format_wire.ts(k["generated_at"])} for k in kept]}
+    )
 
 
 @router.get("/reports/renewals", summary="Renewals the customer's balance cannot cover")
@@ -231,16 +241,16 @@ async def report_renewals(request: Request, within_days: int = 14) -> Response:
     _, partner = await _partner(request)
     risks = await services(request).reports.renewals(partner, within_days)
     if _wants_csv(request):
-        return _csv(wire_partner.renewal_rows(risks), wire_partner.RENEWAL_COLUMNS)
-    accounts_ = [wire_partner.renewal_risk(r) for r in risks]
+        return _csv(partner_wire.renewal_rows(risks), partner_wire.RENEWAL_COLUMNS)
+    accounts_ = [partner_wire.renewal_risk(r) for r in risks]
     return JSON({"within_days": within_days, "accounts": accounts_})
 
 
 def _number_rows(items: list[Any]) -> list[dict[str, Any]]:
-    return [wire.owned_number(n) for n in items]
+    return [numbers_wire.owned_number(n) for n in items]
 
 
-_NUMBER_CSV = wire_partner.NUMBER_COLUMNS
+_NUMBER_CSV = partner_wire.NUMBER_COLUMNS
 
 
 @router.get("/reports/routing", summary="Active numbers with nowhere to route")
@@ -275,9 +285,9 @@ async def report_costs(request: Request) -> Response:
         today.date() + timedelta(days=1), time.min, tzinfo=UTC
     )
     rows = [
-        wire_partner.cost_line(c)
+        partner_wire.cost_line(c)
         for c in await services(request).reports.costs(partner, start, end)
     ]
     if _wants_csv(request):
-        return _csv(rows, wire_partner.COST_COLUMNS)
-    return JSON({"from": wire.ts(start), "to": wire.ts(end), "customers": rows})
+        return _csv(rows, partner_wire.COST_COLUMNS)
+    return JSON({"from": format_wire.ts(start), "to": format_wire.ts(end), "customers": rows})

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
-from didstore.api import routing_wire as rw
 from didstore.api.auth import account_scope
 from didstore.api.deps import services
 from didstore.api.params import parse_bool
 from didstore.api.responses import JSON, no_content
 from didstore.domain.e164 import from_path
+from didstore.wire import routing as routing_wire
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}/numbers/{e164}", tags=["routing"])
 
@@ -47,7 +47,9 @@ async def attach_application(
     bound = await services(request).routing.attach_application(
         scope.actor, scope.account, number, (body or {}).get("application_id")
     )
-    return JSON(rw.app_binding("Number attached to application", bound.e164, bound.application))
+    return JSON(
+        routing_wire.app_binding("Number attached to application", bound.e164, bound.application)
+    )
 
 
 @router.delete("/application", summary="Detach the number from its application")
@@ -56,7 +58,9 @@ async def detach_application(request: Request, auth_id: str, e164: str) -> Respo
     bound = await services(request).routing.detach_application(
         scope.actor, scope.account, from_path(e164)
     )
-    return JSON(rw.app_binding("Number detached from application", bound.e164, bound.application))
+    return JSON(
+        routing_wire.app_binding("Number detached from application", bound.e164, bound.application)
+    )
 
 
 @router.post("/assign-subaccount", summary="Move a DID to a sub-account", status_code=204)
@@ -90,4 +94,4 @@ async def number_health(
     result = await services(request).calls.health(
         scope.account, from_path(e164), granularity=granularity.strip().lower(), days=days
     )
-    return JSON(rw.health(result))
+    return JSON(routing_wire.health(result))

@@ -13,15 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
-from didstore.api import routing_wire as rw
 from didstore.api.auth import require_operator
 from didstore.api.deps import services
 from didstore.api.responses import JSON
-from didstore.api.wire import ts
 from didstore.domain import fields
 from didstore.domain.e164 import E164, from_body, from_path
 from didstore.domain.errors import DomainError, InvalidInput
 from didstore.services.calls import CallEvent
+from didstore.wire import routing as routing_wire
+from didstore.wire.format import ts
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -115,4 +115,4 @@ async def report_calls(request: Request, body: JsonObject = None) -> Response:
 @router.get("/routes/{e164}", summary="Where an inbound call to this number goes")
 async def route_lookup(request: Request, e164: str) -> Response:
     await require_operator(request)
-    return JSON(rw.route(await services(request).routing.route(from_path(e164))))
+    return JSON(routing_wire.route(await services(request).routing.route(from_path(e164))))

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
-from didstore.api import routing_wire as rw
 from didstore.api.auth import account_scope
 from didstore.api.deps import services
 from didstore.api.params import check_offset, check_page
 from didstore.api.responses import JSON, no_content
 from didstore.domain.errors import InvalidInput
 from didstore.domain.ids import new_uuid
+from didstore.wire import routing as routing_wire
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["routing"])
 
@@ -54,20 +54,20 @@ async def list_trunks(
     scope = await account_scope(request, auth_id)
     lim, off = window(limit, offset, page, size)
     result = await services(request).trunks.list(scope.account, limit=lim, offset=off)
-    return JSON(rw.trunk_list(list(result.items), lim, off, result.total))
+    return JSON(routing_wire.trunk_list(list(result.items), lim, off, result.total))
 
 
 @router.post("/trunks", summary="Create a trunk", status_code=201)
 async def create_trunk(request: Request, auth_id: str, body: JsonObject = None) -> Response:
     scope = await account_scope(request, auth_id)
     record = await services(request).trunks.create(scope.actor, scope.account, body or {})
-    return JSON(rw.trunk(record), 201)
+    return JSON(routing_wire.trunk(record), 201)
 
 
 @router.get("/trunks/{trunk_id}", summary="Get a trunk")
 async def get_trunk(request: Request, auth_id: str, trunk_id: str) -> Response:
     scope = await account_scope(request, auth_id)
-    return JSON(rw.trunk(await services(request).trunks.get(scope.account, trunk_id)))
+    return JSON(routing_wire.trunk(await services(request).trunks.get(scope.account, trunk_id)))
 
 
 @router.put("/trunks/{trunk_id}", summary="Update a trunk")
@@ -76,7 +76,7 @@ async def update_trunk(
 ) -> Response:
     scope = await account_scope(request, auth_id)
     record = await services(request).trunks.update(scope.actor, scope.account, trunk_id, body or {})
-    return JSON(rw.trunk(record))
+    return JSON(routing_wire.trunk(record))
 
 
 @router.delete("/trunks/{trunk_id}", summary="Delete a trunk (409 while numbers use it)")
@@ -99,7 +99,7 @@ async def list_applications(
     scope = await account_scope(request, auth_id)
     lim, off = window(limit, offset, page, size)
     result = await services(request).applications.list(scope.account, limit=lim, offset=off)
-    return JSON(rw.application_list(list(result.items), auth_id, lim, off, result.total))
+    return JSON(routing_wire.application_list(list(result.items), auth_id, lim, off, result.total))
 
 
 @router.post("/Application", summary="Create an application", status_code=201)
@@ -113,7 +113,9 @@ async def create_application(request: Request, auth_id: str, body: JsonObject = 
 async def get_application(request: Request, auth_id: str, app_id: str) -> Response:
     scope = await account_scope(request, auth_id)
     return JSON(
-        rw.application_detail(await services(request).applications.get(scope.account, app_id))
+        routing_wire.application_detail(
+            await services(request).applications.get(scope.account, app_id)
+        )
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from didstore.api.wire import transaction, ts
 from didstore.domain.money import currency, to_fixed, to_units
 from didstore.services.models import Account, LedgerEntry
 from didstore.services.partner import Transfer
 from didstore.services.reports import CostLine, RenewalRisk
+from didstore.wire.accounts import transaction
+from didstore.wire.format import ts
 
 
 def _ts(value: Any) -> str:
