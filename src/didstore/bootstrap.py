@@ -74,7 +74,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
     ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
-    db = db or open_database(settings.database_url)
+    db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     accounts = AccountService(db, clock)
     applications = ApplicationService(db, clock)
     reports = ReportService(db, clock, accounts)

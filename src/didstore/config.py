@@ -39,3 +39,8 @@ class Settings:
     job_interval: float = 60.0
     #: unpaid renewal -> suspended for this long, then released into quarantine
     grace: timedelta = field(default_factory=grace_from_env)
+    #: SQLite durability: ``full`` (default: a commit is on disk before the answer) or
+    #: ``normal`` (faster; a power loss may lose the last commits, never consistency)
+    sqlite_synchronous: str = field(
+        default_factory=lambda: os.environ.get("DIDSTORE_SQLITE_SYNCHRONOUS", "full").lower()
+    )

@@ -368,7 +368,13 @@ _writing: contextvars.ContextVar[SqliteDatabase | None] = contextvars.ContextVar
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, synchronous: str = "full") -> None:
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"SQLite synchronous must be full or normal, got {synchronous!r}")
+        #: full: every commit is on disk before the request answers (fsync, ~1 ms here, run
+        #: off the event loop); normal: WAL keeps the database consistent after a power loss,
+        #: but the last commits may be lost (ADR 0013)
+        self.durable = synchronous == "full"
         parsed = make_url(url)
         self.path = parsed.database or ":memory:"
         if self.path != ":memory:":
@@ -385,7 +391,7 @@ class SqliteDatabase(Database):
         )
         conn.execute("PRAGMA busy_timeout=0")  # waits happen in asyncio.sleep (begin below)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
@@ -448,7 +454,10 @@ class SqliteDatabase(Database):
                 raise
             else:
                 try:
-                    raw.execute("COMMIT")
+                    if self.durable:  # the fsync must not stall every other request
+                        await asyncio.to_thread(raw.execute, "COMMIT")
+                    else:
+                        raw.execute("COMMIT")
                 except sqlite3.Error as exc:
                     raw.execute("ROLLBACK")
                     raise _sqlite_error(exc) from exc
@@ -456,14 +465,14 @@ class SqliteDatabase(Database):
                 _writing.reset(token)
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str, *, sqlite_synchronous: str = "full") -> Database:
     """The database for a ``sqlite:///…`` or ``postgresql://…`` URL (not yet opened)."""
     from didstore.db.engine import normalize_url
 
     target = normalize_url(url)
     backend = make_url(target).get_backend_name()
     if backend == "sqlite":
-        return SqliteDatabase(target)
+        return SqliteDatabase(target, synchronous=sqlite_synchronous)
     if backend == "postgresql":
         return PgDatabase(target)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")

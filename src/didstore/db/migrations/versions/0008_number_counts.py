@@ -61,13 +61,17 @@ BEGIN
 END $$;
 """
 
+# Deferred to the commit: a counter row is then locked only while its transaction commits,
+# not from a purchase's first statement on (every purchase of one account updates one row).
+_DEFERRED = "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
 _PG_TRIGGERS = [
-    "CREATE TRIGGER numbers_counts_insert AFTER INSERT ON numbers FOR EACH ROW"
+    f"CREATE CONSTRAINT TRIGGER numbers_counts_insert AFTER INSERT ON numbers {_DEFERRED}"
     f" WHEN (NEW.state IN {OWNED}) EXECUTE FUNCTION didstore_number_counts()",
-    "CREATE TRIGGER numbers_counts_delete AFTER DELETE ON numbers FOR EACH ROW"
+    f"CREATE CONSTRAINT TRIGGER numbers_counts_delete AFTER DELETE ON numbers {_DEFERRED}"
     f" WHEN (OLD.state IN {OWNED}) EXECUTE FUNCTION didstore_number_counts()",
     # a renewal rewrites the state of thousands of rows without changing it: WHEN skips them
-    "CREATE TRIGGER numbers_counts_update AFTER UPDATE ON numbers FOR EACH ROW WHEN ("
+    f"CREATE CONSTRAINT TRIGGER numbers_counts_update AFTER UPDATE ON numbers {_DEFERRED}"
+    " WHEN ("
     " OLD.state IS DISTINCT FROM NEW.state"
     " OR OLD.owner_account_id IS DISTINCT FROM NEW.owner_account_id"
     " OR OLD.billing_account_id IS DISTINCT FROM NEW.billing_account_id"
