@@ -150,6 +150,14 @@ def query_parameters(*specs: tuple[str, str]) -> list[dict[str, Any]]:
     ]
 
 
+def path_parameters(*names: str) -> list[dict[str, Any]]:
+    """OpenAPI entries for path parameters a hot route reads by hand (all strings)."""
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in names
+    ]
+
+
 OWNED_LIST_INTS = ("page", "per_page", "limit", "offset")
 
 
