@@ -9,7 +9,7 @@ from tests.live_server import LiveServer
 
 
 def balance(cli: Cli) -> float:
-    return float(cli("balance", "--json").json()["balance"])
+    return float(cli("balance", "--currency", "INR", "--json").json()["balance"])
 
 
 def test_search_json_lists_stock_with_fees(live: LiveServer, cli: Cli) -> None:
@@ -65,6 +65,9 @@ def test_release_from_file_then_cancel(live: LiveServer, cli: Cli, tmp_path: Pat
     file.write_text("".join(f"{n[1:]},note\n" for n in numbers))
     dry = cli("numbers", "release", "--from-file", str(file), "--dry-run", "--json")
     assert dry.code == 0 and all(x["result"]["status"] == "active" for x in dry.json()["results"])
+    assert all(x["result"]["release_fee"] is None for x in dry.json()["results"])
+    assert "does not show the release fee" in dry.stderr
+    assert balance(cli) == 2000 - 800  # the dry run charged nothing
     r = cli("numbers", "release", "--from-file", str(file), "--yes", "--json")
     assert r.code == 0, r.stdout
     assert [x["result"]["status"] for x in r.json()["results"]] == ["pending_release"] * 2

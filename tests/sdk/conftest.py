@@ -1,4 +1,5 @@
-"""SDK tests run against a real ``didstore serve`` process (see tests/live_server.py)."""
+"""SDK tests run against a real ``didstore serve`` process (see tests/live_server.py), each
+one twice: with ``Client`` and with ``AsyncClient`` (the ``flavour`` fixture)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from didstore.client import Client
 from tests.live_server import Account, LiveServer, run_server
+from tests.sdk.flavours import FLAVOURS, Flavour
 
 
 @pytest.fixture(scope="session")
@@ -20,8 +22,14 @@ def account(live: LiveServer) -> Account:
     return live.create_account(balance=10000)
 
 
+@pytest.fixture(params=FLAVOURS)
+def flavour(request: pytest.FixtureRequest) -> Iterator[Flavour]:
+    made = Flavour(request.param)
+    yield made
+    made.close()
+
+
 @pytest.fixture
-def client(live: LiveServer, account: Account) -> Iterator[Client]:
-    with Client(account.auth_id, account.auth_token, base_url=live.url) as c:
-        c._settings.backoff_base = 0.01  # keep retry tests fast
-        yield c
+def client(live: LiveServer, account: Account, flavour: Flavour) -> Client:
+    """The account's client, in the test's flavour (retries back off in milliseconds)."""
+    return flavour.client(account.auth_id, account.auth_token, base_url=live.url)

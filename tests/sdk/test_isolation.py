@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 BLOCKER = """
 import sys
@@ -37,11 +36,3 @@ def test_sdk_imports_without_server_dependencies() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
-
-
-def test_async_resources_are_generated_from_the_sync_ones() -> None:
-    script = Path(__file__).resolve().parents[2] / "scripts" / "gen_async_client.py"
-    done = subprocess.run(
-        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,5 @@
-"""httpx transports that misbehave on purpose: the network, not our server, is faked."""
+"""httpx transports that misbehave on purpose: the network, not our server, is faked. Each
+works for both flavours (``handle_request`` and ``handle_async_request``)."""
 
 from __future__ import annotations
 
@@ -13,67 +14,73 @@ def is_purchase(request: httpx.Request) -> bool:
     return request.method == "POST" and request.url.path.endswith("/purchase-from-inventory")
 
 
-class DropFirstResponse(httpx.BaseTransport):
-    """Forwards every request to the real server, but for the first matching one throws the
-    server's answer away and reports a dropped connection, as a flaky network would."""
-
-    def __init__(self, match: Match = is_purchase) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.match = match
-        self.dropped = 0
-        self.seen: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if self.match(request):
-            self.seen.append(request)
-            if not self.dropped:
-                response.read()
-                response.close()
-                self.dropped += 1
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                )
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncDropFirstResponse(httpx.AsyncBaseTransport):
-    def __init__(self, match: Match = is_purchase) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.match = match
-        self.dropped = 0
-        self.seen: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if self.match(request):
-            self.seen.append(request)
-            if not self.dropped:
-                await response.aread()
-                await response.aclose()
-                self.dropped += 1
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                )
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class Counting(httpx.BaseTransport):
-    """Counts requests on their way to the real server."""
+class Recording(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Forwards every request to the real server and keeps a copy of each."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.sync_inner = httpx.HTTPTransport()
+        self.async_inner = httpx.AsyncHTTPTransport()
         self.requests: list[httpx.Request] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return self.inner.handle_request(request)
+        return self.sync_inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.async_inner.handle_async_request(request)
 
     def close(self) -> None:
-        self.inner.close()
+        self.sync_inner.close()
+
+    async def aclose(self) -> None:
+        await self.async_inner.aclose()
+
+
+class DropFirstResponse(Recording):
+    """Forwards every request to the real server, but for the first matching one throws the
+    server's answer away and reports a dropped connection, as a flaky network would."""
+
+    def __init__(self, match: Match = is_purchase) -> None:
+        super().__init__()
+        self.match = match
+        self.dropped = 0
+        self.seen: list[httpx.Request] = []
+
+    def _drop(self, request: httpx.Request) -> bool:
+        if not self.match(request):
+            return False
+        self.seen.append(request)
+        if self.dropped:
+            return False
+        self.dropped += 1
+        return True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if self._drop(request):
+            response.read()
+            response.close()
+            raise httpx.RemoteProtocolError("Server disconnected.", request=request)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if self._drop(request):
+            await response.aread()
+            await response.aclose()
+            raise httpx.RemoteProtocolError("Server disconnected.", request=request)
+        return response
+
+
+def scripted(*responses: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A transport that answers with ``responses`` in order (no server at all), for the retry
+    rules that a healthy server never exercises; it records what the SDK sent."""
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0)
+
+    return httpx.MockTransport(handler), seen

@@ -16,14 +16,17 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from didstore.client import Client, DidstoreError
+from didstore.client import Client, DidstoreError, PhoneNumber
 from didstore.client.errors import APIConnectionError, APIError
+from didstore.client.models import Model
+
+M = TypeVar("M", bound=Model)
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -181,3 +184,59 @@ def emit(
 def narrate(message: str) -> None:
     """Progress and hints for humans: stderr, so stdout stays parseable."""
     err.print(message, markup=False, soft_wrap=True)
+
+
+def require_yes(yes: bool, dry_run: bool, action: str) -> None:
+    """Billable or destructive commands run only with ``--yes`` (or ``--dry-run``)."""
+    if not yes and not dry_run:
+        err.print(f"error: {action} needs --yes (or --dry-run to see what would happen)")
+        raise typer.Exit(2)
+
+
+def owned_numbers(remote: Remote, keep: Callable[[PhoneNumber], bool]) -> list[str]:
+    """The account's numbers (its sub-accounts' included) for which ``keep`` is true, read
+    from the owned-number list, page by page."""
+    pager = remote.client.phone_numbers.list_numbers(remote.account, per_page=100)
+    return [n.e164 for n in pager if keep(n)]
+
+
+def guarded_delete(
+    remote: Remote,
+    ident: str,
+    *,
+    yes: bool,
+    dry_run: bool,
+    noun: str,
+    fetch: Callable[[str], M],
+    uses: Callable[[M, PhoneNumber], bool],
+    delete: Callable[[str], object],
+    remedy: str,
+) -> None:
+    """``delete`` of a trunk, an application or a sub-account: it needs ``--yes``. The server
+    refuses to delete one that numbers still use, so ``--dry-run`` says what would be deleted
+    and whether it is in use (then "refuse", exit code 1, as the real delete would fail)."""
+    require_yes(yes, dry_run, f"deleting {noun}")
+    what = f"{noun.split(' ', 1)[-1]} {ident}"
+    if not dry_run:
+        delete(ident)
+        emit(remote, {"deleted": ident}, [[ident, "deleted"]], ["id", "result"])
+        narrate(f"deleted {what}")
+        return
+    record = fetch(ident)
+    holders = owned_numbers(remote, lambda n: uses(record, n))
+    would = (
+        f"refuse: {what} is in use by {len(holders)} number(s); {remedy}"
+        if holders
+        else f"delete {what}"
+    )
+    data = {
+        "dry_run": True,
+        "would": would,
+        "in_use": bool(holders),
+        "numbers": holders,
+        "would_delete": record.to_dict(),
+    }
+    emit(remote, data, [["would", would], *[["in use by", n] for n in holders]], ["", ""])
+    narrate(f"dry run: nothing changed ({'in use' if holders else 'not in use'})")
+    if holders:
+        raise typer.Exit(1)

@@ -1,10 +1,14 @@
 """Resource commands over the SDK, noun-verb, against a local or remote server:
-``didstore numbers …``, ``didstore trunks …``, ``didstore applications …``,
-``didstore balance``, ``didstore transactions``.
+``didstore numbers …`` here; ``trunks``/``applications`` (``routing.py``), ``subaccounts``
+(``subaccounts.py``), ``partner`` (``partner.py``), ``balance``/``transactions``
+(``wallet.py``) beside it.
 
-Billable or destructive commands (``numbers buy``, ``numbers release``, ``trunks delete``,
-``applications delete``) refuse to run without ``--yes``; ``--dry-run`` shows what would
-happen (for a purchase: ``setup_fee + monthly_fee`` per number, from the inventory listing).
+Billable or destructive commands (``numbers buy``, ``numbers release``, every ``delete``)
+refuse to run without ``--yes``; ``--dry-run`` shows what would happen. A purchase costs
+``setup_fee + monthly_fee`` per number, from the inventory listing. A release costs the
+account's release fee (plus any unpaid minimum-commitment months), which the API does not
+expose before the release: the dry run says so instead of guessing, and the release
+answer shows the fee charged.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from typing import Any
 import typer
 
 from didstore.cli import bulk
-from didstore.cli.remote import Remote, command, emit, err, narrate, root_callback
+from didstore.cli.partner import partner_app
+from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes, root_callback
 from didstore.cli.routing import applications_app, trunks_app
+from didstore.cli.subaccounts import subaccounts_app
 from didstore.cli.wallet import top
 from didstore.client import InventoryNumber, PhoneNumber, normalize
 
@@ -30,6 +36,7 @@ DryRun = typer.Option(False, "--dry-run", help="Show what would happen; change n
 Limit = typer.Option(25, "--limit", "-L", min=1, help="Show at most this many.")
 All = typer.Option(False, "--all", help="Every item, across all pages.")
 FromFile = typer.Option(None, "--from-file", "-f", help="One number a line ('-' = stdin).")
+Number = typer.Argument(..., help="The number, in any spelling (+91…, 91…, %2B91…).")
 
 NUMBER_COLUMNS = ["number", "status", "account", "monthly", "currency", "trunk", "application"]
 
@@ -48,12 +55,6 @@ def _number_row(n: PhoneNumber) -> list[Any]:
 
 def _take(items: Any, limit: int, everything: bool) -> list[Any]:
     return list(items) if everything else list(itertools.islice(items, limit))
-
-
-def _require_yes(yes: bool, dry_run: bool, action: str) -> None:
-    if not yes and not dry_run:
-        err.print(f"error: {action} needs --yes (or --dry-run to see what would happen)")
-        raise typer.Exit(2)
 
 
 # -- numbers ---------------------------------------------------------------------------------
@@ -101,13 +102,15 @@ def numbers_buy(
     remote: Remote,
     numbers: list[str] = typer.Argument(None, help="Numbers to buy (any spelling)."),
     from_file: Path | None = FromFile,
-    currency: str | None = typer.Option(None, "--currency"),
+    currency: str | None = typer.Option(
+        None, "--currency", help="Pay in this currency (default: the number's)."
+    ),
     yes: bool = Yes,
     dry_run: bool = DryRun,
 ) -> None:
     """Buy numbers from inventory (debits setup fee + first month each)."""
     wanted = bulk.canonical(bulk.read_numbers(numbers or [], from_file))
-    _require_yes(yes, dry_run, f"buying {len(wanted)} number(s)")
+    require_yes(yes, dry_run, f"buying {len(wanted)} number(s)")
     if dry_run:
         _buy_dry_run(remote, wanted)
         return
@@ -167,8 +170,8 @@ def _buy_dry_run(remote: Remote, wanted: list[str]) -> None:
 @command(numbers_app, "list")
 def numbers_list(
     remote: Remote,
-    search: str | None = typer.Option(None, "--search", "-s"),
-    limit: int = typer.Option(50, "--limit", "-L", min=1),
+    search: str | None = typer.Option(None, "--search", "-s", help="Part of the number."),
+    limit: int = typer.Option(50, "--limit", "-L", min=1, help="Show at most this many."),
     everything: bool = All,
 ) -> None:
     """Numbers the account owns (a main account sees its sub-accounts' too)."""
@@ -180,8 +183,9 @@ def numbers_list(
 
 
 @command(numbers_app, "show")
-def numbers_show(remote: Remote, number: str = typer.Argument(...)) -> None:
-    """One owned number."""
+def numbers_show(remote: Remote, number: str = Number) -> None:
+    """One owned number, every field (exit 1 with not_found if the account does not hold
+    it)."""
     n = remote.client.phone_numbers.get_number(remote.account, number)
     rows = [[k, v] for k, v in n.to_dict().items()]
     emit(remote, n.to_dict(), rows, ["field", "value"])
@@ -198,15 +202,21 @@ def numbers_release(
 ) -> None:
     """Release numbers (pending_release for 24 h, cancellable, unless --immediate)."""
     wanted = bulk.canonical(bulk.read_numbers(numbers or [], from_file))
-    _require_yes(yes, dry_run, f"releasing {len(wanted)} number(s)")
+    require_yes(yes, dry_run, f"releasing {len(wanted)} number(s)")
     pn = remote.client.phone_numbers
     if dry_run:
 
         def check(number: str) -> dict[str, Any]:
-            return {"status": pn.get_number(remote.account, number).status, "would": "release"}
+            return _release_preview(pn.get_number(remote.account, number), immediate)
 
-        narrate("dry run: the account's release fee is charged per number (refunded on cancel)")
-        bulk.report(remote, "dry run", bulk.run_each(remote, "checking", wanted, check), "status")
+        outcomes = bulk.run_each(remote, "checking", wanted, check)
+        narrate(
+            "dry run: the server does not show the release fee before a release. Releasing"
+            " charges the account's release fee per number (plus any unpaid"
+            " minimum-commitment months); `numbers release --yes` shows the fee charged, and"
+            " `numbers cancel-release` within 24 h refunds it"
+        )
+        bulk.report(remote, "dry run", outcomes, "would")
         return
 
     def release(number: str) -> dict[str, Any]:
@@ -215,8 +225,21 @@ def numbers_release(
     bulk.report(remote, "release", bulk.run_each(remote, "releasing", wanted, release), "status")
 
 
+def _release_preview(n: PhoneNumber, immediate: bool) -> dict[str, Any]:
+    """What releasing ``n`` would do. ``release_fee`` is ``None``: not known before."""
+    if n.status == "pending_release":
+        would = (
+            "make the pending release final (no new fee)"
+            if immediate
+            else "fail: already pending release"
+        )
+    else:
+        would = "release now, quarantined at once" if immediate else "release (24 h to undo)"
+    return {"e164": n.e164, "status": n.status, "would": would, "release_fee": None}
+
+
 @command(numbers_app, "cancel-release")
-def numbers_cancel_release(remote: Remote, number: str = typer.Argument(...)) -> None:
+def numbers_cancel_release(remote: Remote, number: str = Number) -> None:
     """Undo a release within 24 h (the release fee is refunded)."""
     r = remote.client.phone_numbers.cancel_number_release(remote.account, number)
     emit(
@@ -230,7 +253,7 @@ def numbers_cancel_release(remote: Remote, number: str = typer.Argument(...)) ->
 @command(numbers_app, "assign")
 def numbers_assign(
     remote: Remote,
-    number: str = typer.Argument(...),
+    number: str = Number,
     trunk: str | None = typer.Option(None, "--trunk", help="Trunk id (trunk_group_id)."),
     application: str | None = typer.Option(None, "--application", "--app", help="App id."),
 ) -> None:
@@ -255,7 +278,7 @@ def numbers_assign(
 @command(numbers_app, "unassign")
 def numbers_unassign(
     remote: Remote,
-    number: str = typer.Argument(...),
+    number: str = Number,
     trunk: bool = typer.Option(False, "--trunk", help="Take it off its trunk."),
     application: bool = typer.Option(False, "--application", "--app", help="Detach its app."),
 ) -> None:
@@ -275,7 +298,7 @@ def numbers_unassign(
 @command(numbers_app, "move")
 def numbers_move(
     remote: Remote,
-    number: str = typer.Argument(...),
+    number: str = Number,
     to: str = typer.Option(..., "--to", help="SA_… sub-account, or 'parent'."),
     force: bool = typer.Option(False, "--force", help="Operator only: skip the cool-off."),
 ) -> None:
@@ -292,9 +315,9 @@ def numbers_move(
 @command(numbers_app, "health")
 def numbers_health(
     remote: Remote,
-    number: str = typer.Argument(...),
-    days: int | None = typer.Option(None, "--days"),
-    granularity: str | None = typer.Option(None, "--granularity", help="daily or hourly"),
+    number: str = Number,
+    days: int | None = typer.Option(None, "--days", help="How many days back."),
+    granularity: str | None = typer.Option(None, "--granularity", help="daily or hourly."),
 ) -> None:
     """Call statistics and reputation of a number."""
     h = remote.client.phone_numbers.get_number_health(remote.account, number, granularity, days)
@@ -316,5 +339,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(numbers_app, name="numbers")
     app.add_typer(trunks_app, name="trunks")
     app.add_typer(applications_app, name="applications")
+    app.add_typer(subaccounts_app, name="subaccounts")
+    app.add_typer(partner_app, name="partner")
     for info in top.registered_commands:
         app.registered_commands.append(info)

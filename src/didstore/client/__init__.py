@@ -4,9 +4,16 @@ from didstore.client import Client
 client = Client()  # DIDSTORE_URL, DIDSTORE_AUTH_ID, DIDSTORE_AUTH_TOKEN
 for n in client.phone_numbers.list_inventory_numbers(client.auth_id, country="IN"):
     ...
+
+Layout: ``base`` (settings, headers, retry decisions, ``with_options``) is shared by both
+flavours; ``_async`` is the hand-written async flavour and ``_sync`` is derived from it by
+``scripts/unasync_client.py`` (docs/adr/0017-sdk-one-base-unasync.md).
 """
 
-from didstore.client.async_client import AsyncClient
+from didstore.client._async.client import AsyncClient
+from didstore.client._async.pager import AsyncPager
+from didstore.client._sync.client import Client
+from didstore.client._sync.pager import Pager
 from didstore.client.errors import (
     APIConnectionError,
     APIError,
@@ -45,8 +52,6 @@ from didstore.client.models import (
     Trunk,
 )
 from didstore.client.numbers import InvalidNumberError, body_form, normalize, path_form
-from didstore.client.pager import AsyncPager, Pager
-from didstore.client.sync_client import Client
 
 __all__ = [
     "APIConnectionError",

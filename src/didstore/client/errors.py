@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: The code of a 409 the server marks as retryable (with ``Retry-After``): a concurrent
+#: change or an idempotency key still in flight. Every other 409 is final.
+CONFLICT_RETRY = "conflict_retry"
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -101,7 +104,8 @@ class NotFoundError(APIError):
 
 
 class ConflictError(APIError):
-    """409: the state of the resource forbids the change."""
+    """409: the state of the resource forbids the change. A ``conflict_retry`` conflict is
+    retried first (see :mod:`didstore.client.retry`) and raised only once retries run out."""
 
 
 class CoolOffError(ConflictError):
@@ -155,10 +159,8 @@ def _parse_body(response: httpx.Response) -> Any:
         return response.text
 
 
-def from_response(response: httpx.Response) -> APIError:
-    """The typed error for a non-2xx answer, whatever envelope it came in."""
-    status = response.status_code
-    body = _parse_body(response)
+def _read(status: int, body: Any) -> tuple[Any, str, str]:
+    """``(raw error value, stable code, message)`` from any of the server's envelopes."""
     raw_error: Any = None
     message = ""
     code: str | None = None
@@ -175,6 +177,19 @@ def from_response(response: httpx.Response) -> APIError:
     elif isinstance(body, str):
         message = body.strip()[:500]
     code = code or _STATUS_CODES.get(status) or ("server_error" if status >= 500 else "error")
+    return raw_error, code, message
+
+
+def code_of(response: httpx.Response) -> str:
+    """The stable snake_case code of an error answer (as :attr:`APIError.code` has it)."""
+    return _read(response.status_code, _parse_body(response))[1]
+
+
+def from_response(response: httpx.Response) -> APIError:
+    """The typed error for a non-2xx answer, whatever envelope it came in."""
+    status = response.status_code
+    body = _parse_body(response)
+    raw_error, code, message = _read(status, body)
     message = message or response.reason_phrase or f"HTTP {status}"
     cls: type[APIError]
     if code == "did_cool_off_in_effect":

@@ -7,11 +7,12 @@ bodies get ``+E164`` and paths ``%2B``-encoded digits (numbers spec §2).
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from didstore.client import numbers as nf
-from didstore.client.core import ListOperation, Operation
-from didstore.client.errors import NotFoundError
+from didstore.client._async.pager import AsyncPager
+from didstore.client._async.runner import Resource
+from didstore.client.core import Operation
 from didstore.client.models import (
     AccountProfile,
     Ack,
@@ -42,23 +43,9 @@ from didstore.client.ops import (
     paged,
     seg,
 )
-from didstore.client.pager import Pager
-
-T = TypeVar("T")
 
 
-class Runner(Protocol):
-    def request(self, op: Operation[T]) -> T: ...
-
-    def paginate(self, op: ListOperation[T]) -> Pager[T]: ...
-
-
-class _Resource:
-    def __init__(self, client: Runner) -> None:
-        self._c = client
-
-
-class PhoneNumbers(_Resource):
+class PhoneNumbers(Resource):
     """Inventory search, purchase, listing, release and routing of numbers."""
 
     def list_inventory_numbers(
@@ -69,7 +56,7 @@ class PhoneNumbers(_Resource):
         exclude: str | list[str] | None = None,
         page: int | None = None,
         per_page: int | None = None,
-    ) -> Pager[InventoryNumber]:
+    ) -> AsyncPager[InventoryNumber]:
         """Numbers in stock; ``exclude`` drops E.164 prefixes (``"9180"`` or a list)."""
         excluded = [exclude] if isinstance(exclude, str) else list(exclude or [])
         params = {
@@ -82,14 +69,14 @@ class PhoneNumbers(_Resource):
             page_list(path, paged(InventoryNumber, "items"), params, page=page, per_page=per_page)
         )
 
-    def purchase_from_inventory(
+    async def purchase_from_inventory(
         self, auth_id: str, e164: str, currency: str | None = None
     ) -> PurchaseResult:
         """Buy a number: debits ``setup_fee + monthly_fee`` once (retries reuse one
         Idempotency-Key). Raises :class:`InsufficientBalanceError` when the wallet is short."""
         path = f"{account(auth_id)}/numbers/purchase-from-inventory"
         payload = body(e164=nf.body_form(e164), currency=currency)
-        return self._c.request(Operation("POST", path, model(PurchaseResult), json=payload))
+        return await self._c.request(Operation("POST", path, model(PurchaseResult), json=payload))
 
     def list_numbers(
         self,
@@ -99,7 +86,7 @@ class PhoneNumbers(_Resource):
         page: int | None = None,
         per_page: int | None = None,
         search: str | None = None,
-    ) -> Pager[PhoneNumber]:
+    ) -> AsyncPager[PhoneNumber]:
         """Owned numbers (a main account's list includes its sub-accounts' numbers)."""
         params = {"search": nf.search_form(search) if search else None}
         path = f"{account(auth_id)}/numbers"
@@ -114,69 +101,66 @@ class PhoneNumbers(_Resource):
         )
         return self._c.paginate(op)
 
-    def get_number(self, auth_id: str, e164: str) -> PhoneNumber:
-        """One owned number, found through the list search (the API has no single GET)."""
-        wanted = nf.normalize(e164)
-        for item in self.list_numbers(auth_id, search=wanted, per_page=100):
-            if item.e164 == wanted:
-                return item
-        raise NotFoundError(
-            404,
-            code="not_found",
-            error="not_found",
-            message=f"number {wanted} is not owned by {auth_id}",
-            body=None,
-        )
+    async def get_number(self, auth_id: str, e164: str) -> PhoneNumber:
+        """One owned number, exactly as :meth:`list_numbers` shows it
+        (``GET …/numbers/{e164}``). Raises :class:`NotFoundError` when the account does not
+        hold it (in stock, another account's, released)."""
+        op = Operation("GET", number_path(auth_id, e164), model(PhoneNumber))
+        return await self._c.request(op)
 
-    def unrent_number(
+    async def unrent_number(
         self, auth_id: str, e164: str, immediate: bool | None = None
     ) -> ReleaseResult:
         """Release a number: ``pending_release`` for 24 h (cancellable, fee refunded on
         cancel) unless ``immediate``."""
         params = {"immediate": immediate} if immediate is not None else None
         op = Operation("DELETE", number_path(auth_id, e164), model(ReleaseResult), params=params)
-        return self._c.request(op)
+        return await self._c.request(op)
 
-    def cancel_number_release(self, auth_id: str, e164: str) -> CancelReleaseResult:
+    async def cancel_number_release(self, auth_id: str, e164: str) -> CancelReleaseResult:
         path = f"{number_path(auth_id, e164, lowercase=True)}/cancel-release"
-        return self._c.request(Operation("POST", path, model(CancelReleaseResult)))
+        return await self._c.request(Operation("POST", path, model(CancelReleaseResult)))
 
-    def assign_number_to_trunk(self, auth_id: str, phone_number: str, trunk_group_id: str) -> Ack:
+    async def assign_number_to_trunk(
+        self, auth_id: str, phone_number: str, trunk_group_id: str
+    ) -> Ack:
         path = f"{number_path(auth_id, phone_number)}/assign"
         payload = {"trunk_group_id": trunk_group_id}
-        return self._c.request(Operation("POST", path, ack, json=payload))
+        return await self._c.request(Operation("POST", path, ack, json=payload))
 
-    def unassign_number_from_trunk(self, auth_id: str, phone_number: str) -> Ack:
+    async def unassign_number_from_trunk(self, auth_id: str, phone_number: str) -> Ack:
         path = f"{number_path(auth_id, phone_number)}/assign"
-        return self._c.request(Operation("DELETE", path, ack))
+        return await self._c.request(Operation("DELETE", path, ack))
 
-    def attach_application(
+    async def attach_application(
         self, auth_id: str, phone_number: str, application_id: str
     ) -> ApplicationAttachment:
         path = f"{number_path(auth_id, phone_number)}/application"
         payload = {"application_id": application_id}
-        return self._c.request(Operation("POST", path, model(ApplicationAttachment), json=payload))
+        return await self._c.request(
+            Operation("POST", path, model(ApplicationAttachment), json=payload)
+        )
 
-    def detach_application(self, auth_id: str, phone_number: str) -> ApplicationAttachment:
+    async def detach_application(self, auth_id: str, phone_number: str) -> ApplicationAttachment:
         path = f"{number_path(auth_id, phone_number)}/application"
-        return self._c.request(Operation("DELETE", path, model(ApplicationAttachment)))
+        return await self._c.request(Operation("DELETE", path, model(ApplicationAttachment)))
 
-    def assign_did_to_subaccount(self, auth_id: str, e164: str, sub_account_id: str) -> Ack:
+    async def assign_did_to_subaccount(self, auth_id: str, e164: str, sub_account_id: str) -> Ack:
         """Move a DID from the parent pool to a sub-account (parent credentials)."""
         path = f"{number_path(auth_id, e164, lowercase=True)}/assign-subaccount"
         payload = {"sub_account_id": sub_account_id}
-        return self._c.request(Operation("POST", path, ack, json=payload))
+        return await self._c.request(Operation("POST", path, ack, json=payload))
 
-    def unassign_did_from_subaccount(
+    async def unassign_did_from_subaccount(
         self, auth_id: str, e164: str, force: bool | None = None
     ) -> Ack:
         """Move a DID back to the parent. Raises :class:`CoolOffError` while the 15-day
         cool-off runs (``cool_off_until``); ``force`` is operator-only."""
         path = f"{number_path(auth_id, e164, lowercase=True)}/assign-subaccount"
         params = {"force": force} if force is not None else None
-        return self._c.request(Operation("DELETE", path, ack, params=params))
+        return await self._c.request(Operation("DELETE", path, ack, params=params))
 
-    def get_number_health(
+    async def get_number_health(
         self,
         auth_id: str,
         e164: str,
@@ -185,50 +169,50 @@ class PhoneNumbers(_Resource):
     ) -> NumberHealth:
         path = f"{number_path(auth_id, e164, lowercase=True)}/health"
         params = {"granularity": granularity, "days": days}
-        return self._c.request(Operation("GET", path, model(NumberHealth), params=params))
+        return await self._c.request(Operation("GET", path, model(NumberHealth), params=params))
 
 
-class Trunks(_Resource):
+class Trunks(Resource):
     """SIP trunks (entities spec §1); a trunk's ``trunk_id`` is a number's
     ``trunk_group_id``."""
 
     def list(
         self, auth_id: str, limit: int | None = None, offset: int | None = None
-    ) -> Pager[Trunk]:
+    ) -> AsyncPager[Trunk]:
         path = f"{account(auth_id)}/trunks"
         return self._c.paginate(
             offset_list(path, offset_paged(Trunk, "total"), {}, limit=limit, offset=offset)
         )
 
-    def create(self, auth_id: str, name: str, **fields: Any) -> Trunk:
+    async def create(self, auth_id: str, name: str, **fields: Any) -> Trunk:
         payload = body(name=name, **fields)
         path = f"{account(auth_id)}/trunks"
-        return self._c.request(Operation("POST", path, model(Trunk), json=payload))
+        return await self._c.request(Operation("POST", path, model(Trunk), json=payload))
 
-    def get(self, auth_id: str, trunk_id: str) -> Trunk:
+    async def get(self, auth_id: str, trunk_id: str) -> Trunk:
         path = f"{account(auth_id)}/trunks/{seg(trunk_id)}"
-        return self._c.request(Operation("GET", path, model(Trunk)))
+        return await self._c.request(Operation("GET", path, model(Trunk)))
 
-    def update(self, auth_id: str, trunk_id: str, **fields: Any) -> Trunk:
+    async def update(self, auth_id: str, trunk_id: str, **fields: Any) -> Trunk:
         path = f"{account(auth_id)}/trunks/{seg(trunk_id)}"
-        return self._c.request(Operation("PUT", path, model(Trunk), json=body(**fields)))
+        return await self._c.request(Operation("PUT", path, model(Trunk), json=body(**fields)))
 
-    def delete(self, auth_id: str, trunk_id: str) -> Ack:
+    async def delete(self, auth_id: str, trunk_id: str) -> Ack:
         path = f"{account(auth_id)}/trunks/{seg(trunk_id)}"
-        return self._c.request(Operation("DELETE", path, ack))
+        return await self._c.request(Operation("DELETE", path, ack))
 
 
-class Applications(_Resource):
+class Applications(Resource):
     """Voice applications (entities spec §2); ``app_id`` is a number's ``application_id``."""
 
     def list(
         self, auth_id: str, limit: int | None = None, offset: int | None = None
-    ) -> Pager[Application]:
+    ) -> AsyncPager[Application]:
         path = f"{account(auth_id)}/Application/"
         parse = offset_paged(Application, "total_count")
         return self._c.paginate(offset_list(path, parse, {}, limit=limit, offset=offset))
 
-    def create(
+    async def create(
         self,
         auth_id: str,
         app_name: str,
@@ -239,66 +223,68 @@ class Applications(_Resource):
         payload = body(app_name=app_name, answer_url=answer_url, answer_method=answer_method)
         payload.update(body(**fields))
         path = f"{account(auth_id)}/Application/"
-        return self._c.request(Operation("POST", path, model(ApplicationWrite), json=payload))
+        return await self._c.request(Operation("POST", path, model(ApplicationWrite), json=payload))
 
-    def get(self, auth_id: str, app_id: str) -> Application:
+    async def get(self, auth_id: str, app_id: str) -> Application:
         path = f"{account(auth_id)}/Application/{seg(app_id)}/"
-        return self._c.request(Operation("GET", path, model(Application)))
+        return await self._c.request(Operation("GET", path, model(Application)))
 
-    def update(self, auth_id: str, app_id: str, **fields: Any) -> ApplicationWrite:
+    async def update(self, auth_id: str, app_id: str, **fields: Any) -> ApplicationWrite:
         """Partial update (the API updates with POST)."""
         path = f"{account(auth_id)}/Application/{seg(app_id)}/"
-        return self._c.request(
+        return await self._c.request(
             Operation("POST", path, model(ApplicationWrite), json=body(**fields))
         )
 
-    def delete(self, auth_id: str, app_id: str) -> Ack:
+    async def delete(self, auth_id: str, app_id: str) -> Ack:
         """Raises :class:`ConflictError` while numbers are attached."""
         path = f"{account(auth_id)}/Application/{seg(app_id)}/"
-        return self._c.request(Operation("DELETE", path, ack))
+        return await self._c.request(Operation("DELETE", path, ack))
 
 
-class SubAccounts(_Resource):
+class SubAccounts(Resource):
     """Sub-accounts of a main account (entities spec §3)."""
 
     def list(
         self, auth_id: str, page: int | None = None, size: int | None = None
-    ) -> Pager[SubAccount]:
+    ) -> AsyncPager[SubAccount]:
         path = f"/api/v1/accounts/{seg(auth_id)}/sub-accounts/"
         parse = paged(SubAccount, "sub_accounts", size_key="size")
         return self._c.paginate(
             page_list(path, parse, {}, page=page, per_page=size, size_param="size")
         )
 
-    def create(self, auth_id: str, name: str, **fields: Any) -> SubAccountCreated:
+    async def create(self, auth_id: str, name: str, **fields: Any) -> SubAccountCreated:
         """The new sub-account's token is in ``auth_credentials`` and shown only once."""
         path = f"/api/v1/accounts/{seg(auth_id)}/sub-accounts/"
         payload = body(name=name, **fields)
-        return self._c.request(Operation("POST", path, model(SubAccountCreated), json=payload))
+        return await self._c.request(
+            Operation("POST", path, model(SubAccountCreated), json=payload)
+        )
 
-    def get(self, auth_id: str, sub_auth_id: str) -> SubAccount:
+    async def get(self, auth_id: str, sub_auth_id: str) -> SubAccount:
         path = f"/api/v1/accounts/{seg(auth_id)}/sub-accounts/{seg(sub_auth_id)}"
-        return self._c.request(Operation("GET", path, model(SubAccount)))
+        return await self._c.request(Operation("GET", path, model(SubAccount)))
 
-    def update(self, auth_id: str, sub_auth_id: str, **fields: Any) -> SubAccount:
+    async def update(self, auth_id: str, sub_auth_id: str, **fields: Any) -> SubAccount:
         path = f"/api/v1/accounts/{seg(auth_id)}/sub-accounts/{seg(sub_auth_id)}"
-        return self._c.request(Operation("PUT", path, model(SubAccount), json=body(**fields)))
+        return await self._c.request(Operation("PUT", path, model(SubAccount), json=body(**fields)))
 
-    def delete(self, auth_id: str, sub_auth_id: str) -> Ack:
+    async def delete(self, auth_id: str, sub_auth_id: str) -> Ack:
         path = f"/api/v1/accounts/{seg(auth_id)}/sub-accounts/{seg(sub_auth_id)}"
-        return self._c.request(Operation("DELETE", path, ack))
+        return await self._c.request(Operation("DELETE", path, ack))
 
 
-class BalanceResource(_Resource):
-    def get_balance(self, auth_id: str, currency: str) -> Balance:
+class BalanceResource(Resource):
+    async def get_balance(self, auth_id: str, currency: str) -> Balance:
         path = f"{account(auth_id)}/balance/{seg(currency.upper())}"
-        return self._c.request(Operation("GET", path, model(Balance)))
+        return await self._c.request(Operation("GET", path, model(Balance)))
 
-    def retrieve(self, auth_id: str, currency: str) -> Balance:
-        return self.get_balance(auth_id, currency)
+    async def retrieve(self, auth_id: str, currency: str) -> Balance:
+        return await self.get_balance(auth_id, currency)
 
 
-class Transactions(_Resource):
+class Transactions(Resource):
     """The paying wallet's ledger (a sub-account sees its parent's)."""
 
     def list(
@@ -309,7 +295,7 @@ class Transactions(_Resource):
         limit: int | None = None,
         offset: int | None = None,
         **filters: Any,
-    ) -> Pager[Transaction]:
+    ) -> AsyncPager[Transaction]:
         """Filters: ``from_date``, ``to_date`` (YYYY-MM-DD), ``type`` (credit|debit),
         ``status``, ``currency``, ``reference_type``, ``description``, ``reference``,
         ``transaction_id``."""
@@ -327,15 +313,15 @@ class Transactions(_Resource):
 
     def list_transactions(
         self, auth_id: str, limit: int | None = None, offset: int | None = None, **filters: Any
-    ) -> Pager[Transaction]:
+    ) -> AsyncPager[Transaction]:
         """Seed spelling of :meth:`list`."""
         return self.list(auth_id, limit=limit, offset=offset, **filters)
 
 
-class Auth(_Resource):
-    def me(self) -> AccountProfile:
+class Auth(Resource):
+    async def me(self) -> AccountProfile:
         """The calling account's profile (not available to the operator token)."""
-        return self._c.request(Operation("GET", "/api/v1/auth/me", model(AccountProfile)))
+        return await self._c.request(Operation("GET", "/api/v1/auth/me", model(AccountProfile)))
 
 
 __all__ = [

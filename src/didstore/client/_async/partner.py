@@ -1,13 +1,13 @@
-"""GENERATED from partner.py by scripts/gen_async_client.py: do not edit.
-
-Partner (reseller) resources, read-mostly (numbers spec §5, entities spec §6, issue 5):
+"""Partner (reseller) resources, read-mostly (numbers spec §5, entities spec §6, issue 5):
 customers, their numbers across the umbrella, and the management reports."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from didstore.client.core import ListOperation, Operation
+from didstore.client._async.pager import AsyncPager
+from didstore.client._async.runner import Resource, Runner
+from didstore.client.core import Operation
 from didstore.client.models import (
     BalanceTransfer,
     CustomerAccount,
@@ -17,24 +17,11 @@ from didstore.client.models import (
     Transaction,
 )
 from didstore.client.ops import body, model, page_list, paged, seg
-from didstore.client.pager import AsyncPager
 
-T = TypeVar("T")
 PARTNER = "/api/v1/partner"
 
 
-class Runner(Protocol):
-    async def request(self, op: Operation[T]) -> T: ...
-
-    def paginate(self, op: ListOperation[T]) -> AsyncPager[T]: ...
-
-
-class _Resource:
-    def __init__(self, client: Runner) -> None:
-        self._c = client
-
-
-class Customers(_Resource):
+class Customers(Resource):
     def list(
         self, search: str | None = None, page: int | None = None, per_page: int | None = None
     ) -> AsyncPager[CustomerAccount]:
@@ -72,7 +59,7 @@ class Customers(_Resource):
         return self._c.paginate(page_list(path, parse, dict(filters), page=page, per_page=per_page))
 
 
-class PartnerNumbers(_Resource):
+class PartnerNumbers(Resource):
     def list(
         self,
         customer_auth_id: str | None = None,
@@ -92,7 +79,7 @@ class PartnerNumbers(_Resource):
         return self._c.paginate(op)
 
 
-class Reports(_Resource):
+class Reports(Resource):
     """Management reports (JSON); under ``/api/v1/partner/reports/``."""
 
     async def get_report(self, name: str, params: dict[str, Any] | None = None) -> Report:
@@ -127,7 +114,13 @@ def _report(data: Any, http: Any) -> Report:
     return report
 
 
-class Partner(_Resource):
+class Partner(Resource):
+    """Partner (``PA_``) credentials: the profile, customers, numbers and reports."""
+
+    customers: Customers
+    numbers: PartnerNumbers
+    reports: Reports
+
     def __init__(self, client: Runner) -> None:
         super().__init__(client)
         self.customers = Customers(client)

@@ -1,0 +1,127 @@
+"""The client: the shared base (settings, headers, retry decisions, ``with_options``) plus the
+request loop and the resource groups. Written async; the sync ``Client`` is derived from it.
+
+Calls return results (``await`` them in the async flavour); list methods return a pager
+(``for``/``async for``). Retries follow :mod:`didstore.client.retry`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cached_property
+from types import TracebackType
+from typing import Self, TypeVar
+
+import httpx
+
+from didstore.client import errors
+from didstore.client._async.pager import AsyncPager
+from didstore.client._async.partner import Partner
+from didstore.client._async.resources import (
+    Applications,
+    Auth,
+    BalanceResource,
+    PhoneNumbers,
+    SubAccounts,
+    Transactions,
+    Trunks,
+)
+from didstore.client.base import BaseClient
+from didstore.client.core import ListOperation, Operation, body_of, info
+from didstore.client.retry import connection_error
+
+T = TypeVar("T")
+
+
+class AsyncClient(BaseClient[httpx.AsyncClient]):
+    """Arguments: ``auth_id``, ``auth_token``, ``base_url``, ``timeout`` (seconds per
+    attempt), ``max_retries``, and keyword-only ``headers`` and ``http_client`` (an
+    ``httpx`` client of the same flavour, e.g. with a custom transport).
+
+    Credentials fall back to ``DIDSTORE_AUTH_ID``/``DIDSTORE_AUTH_TOKEN`` and the base URL
+    to ``DIDSTORE_URL`` (default ``http://127.0.0.1:8080``). A token without an auth id is
+    sent as ``Authorization: Bearer`` (the operator token acts on any account).
+    """
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self._settings.timeout)
+
+    @cached_property
+    def phone_numbers(self) -> PhoneNumbers:
+        return PhoneNumbers(self)
+
+    @cached_property
+    def trunks(self) -> Trunks:
+        return Trunks(self)
+
+    @cached_property
+    def applications(self) -> Applications:
+        return Applications(self)
+
+    @cached_property
+    def sub_accounts(self) -> SubAccounts:
+        return SubAccounts(self)
+
+    @cached_property
+    def balance(self) -> BalanceResource:
+        return BalanceResource(self)
+
+    @cached_property
+    def transactions(self) -> Transactions:
+        return Transactions(self)
+
+    @cached_property
+    def auth(self) -> Auth:
+        return Auth(self)
+
+    @cached_property
+    def partner(self) -> Partner:
+        return Partner(self)
+
+    async def request(self, op: Operation[T]) -> T:
+        """Send one operation, retrying per :mod:`didstore.client.retry`; parse the answer
+        or raise the typed error (:mod:`didstore.client.errors`)."""
+        call = self._prepare(op)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    call.method,
+                    call.url,
+                    params=call.params,
+                    json=call.json,
+                    headers=call.headers,
+                    timeout=call.timeout,
+                )
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(attempt, None)
+                if delay is None:
+                    raise connection_error(exc) from exc
+            else:
+                if response.is_success:
+                    return op.parse(body_of(response), info(response))
+                delay = self._retry_delay(attempt, response)
+                if delay is None:
+                    raise errors.from_response(response)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def paginate(self, op: ListOperation[T]) -> AsyncPager[T]:
+        return AsyncPager(self, op)
+
+    async def close(self) -> None:
+        """Close the connection pool (unless it was passed in, or shared by
+        ``with_options``)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,24 @@
+# GENERATED from _async/runner.py by scripts/unasync_client.py: do not edit.
+"""What a resource needs from its client: send one operation, or page through a list."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from didstore.client._sync.pager import Pager
+from didstore.client.core import ListOperation, Operation
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    def request(self, op: Operation[T]) -> T: ...
+
+    def paginate(self, op: ListOperation[T]) -> Pager[T]: ...
+
+
+class Resource:
+    """Base of every resource group (``client.phone_numbers``, ``client.trunks``...)."""
+
+    def __init__(self, client: Runner) -> None:
+        self._c = client
