@@ -76,7 +76,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
     db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     accounts = AccountService(db, clock)
-    applications = ApplicationService(db, clock)
+    private = settings.allow_private_webhooks
+    applications = ApplicationService(db, clock, allow_private_urls=private)
     reports = ReportService(db, clock, accounts)
     idempotency = IdempotencyService(db, clock)
     return Services(
@@ -90,7 +91,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         numbers=NumberService(db, clock),
         partner=PartnerService(db, clock, accounts),
         reports=reports,
-        trunks=TrunkService(db, clock),
+        trunks=TrunkService(db, clock, allow_private_urls=private),
         applications=applications,
         routing=RoutingService(db, clock, applications),
         moves=SubaccountMoves(db, clock),

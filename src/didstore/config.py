@@ -39,6 +39,11 @@ class Settings:
     job_interval: float = 60.0
     #: unpaid renewal -> suspended for this long, then released into quarantine
     grace: timedelta = field(default_factory=grace_from_env)
+    #: let stored URLs (trunk webhooks, application URLs, event webhooks) point at loopback
+    #: and private addresses: for on-premises receivers and tests (SSRF, domain/urls.py)
+    allow_private_webhooks: bool = field(
+        default_factory=lambda: _env_flag("DIDSTORE_ALLOW_PRIVATE_WEBHOOKS")
+    )
     #: SQLite durability: ``full`` (default: a commit is on disk before the answer) or
     #: ``normal`` (faster; a power loss may lose the last commits, never consistency)
     sqlite_synchronous: str = field(

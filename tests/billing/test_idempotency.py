@@ -87,6 +87,7 @@ def test_same_key_while_first_in_flight_is_409_until_the_lock_lapses(
     headers = {**admin_headers(), "Idempotency-Key": "k-3", "Content-Type": "application/json"}
     r = client.post(path, content=body, headers=headers)
     assert r.status_code == 409 and r.headers["retry-after"] == "1"
+    assert r.json()["error"] == "conflict_retry"  # the one conflict a client should retry
     assert balance(state, acct) == 0
     # its process died: after the in-flight lock the key is taken over and the request runs
     clock.set(clock.now() + timedelta(minutes=6))

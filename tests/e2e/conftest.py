@@ -24,6 +24,7 @@ class Server:
     base_url: str  # http://127.0.0.1:PORT
     admin_token: str
     log: Path
+    database_url: str = ""
 
     @property
     def api_v1(self) -> str:
@@ -39,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = new_database_url(workdir, "e2e")
     try:
         with serve_process(workdir, url, E2E_ADMIN_TOKEN) as base:
-            yield Server(base, E2E_ADMIN_TOKEN, workdir / "server.log")
+            yield Server(base, E2E_ADMIN_TOKEN, workdir / "server.log", url)
     finally:
         drop_database(url)
 

@@ -133,3 +133,25 @@ def test_trunk_changes_are_audited(world: World) -> None:
         ("trunk.update", "account"),
         ("trunk.delete", "operator"),
     ]
+
+
+def test_trunk_and_application_urls_cannot_reach_private_addresses(world: World) -> None:
+    """Issue 14's reproductions: each was accepted before."""
+    for url in ("http://localhost./", "http://0x7f000001/", "http://2130706433/", "http://127.1/"):
+        r = world.client.post(
+            world.url(world.main, "/trunks"),
+            json={"name": "t", "webhook_url": url},
+            headers=world.main.headers,
+        )
+        assert r.status_code == 400, (url, r.text)
+    r = world.client.post(
+        world.url(world.main, "/Application/"),
+        json={
+            "app_name": "metadata",
+            "answer_url": "http://169.254.169.254/latest/meta-data/",
+            "answer_method": "GET",
+        },
+        headers=world.main.headers,
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_request"

@@ -19,11 +19,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from didstore.api.responses import JSON
+from didstore.db import errors as db
 from didstore.domain import errors as e
 
 log = logging.getLogger("didstore.api")
@@ -33,7 +33,7 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.InvalidInput: (400, "flat"),
     e.NotFound: (404, "flat"),
     e.Forbidden: (403, "flat"),
-    e.Conflict: (409, "flat"),
+    e.Conflict: (409, "flat"),  # RetryableConflict too, with Retry-After
     e.InsufficientBalance: (402, "flat"),
     e.NotPendingRelease: (400, "error_only"),
     e.AlreadyPendingRelease: (400, "error_only"),
@@ -77,11 +77,48 @@ def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str,
     return status, body
 
 
+#: Seconds a client should wait before sending a retryable request again.
+RETRY_CONFLICT_AFTER = "1"
+RETRY_UNAVAILABLE_AFTER = "2"
+
+
+def retry_after(exc: e.DomainError) -> str | None:
+    """``Retry-After`` for the one retryable conflict; final conflicts get none (docs/api.md)."""
+    return RETRY_CONFLICT_AFTER if isinstance(exc, e.RetryableConflict) else None
+
+
 def domain_response(exc: e.DomainError, route_path: str = "") -> Response:
-    """The HTTP answer for a domain error (a 409 tells the SDK when to retry)."""
+    """The HTTP answer for a domain error (``Retry-After`` on the retryable conflict only)."""
     status, body = error_body(exc, route_path)
-    headers = {"Retry-After": "1"} if status == 409 else None
-    return JSON(body, status_code=status, headers=headers)
+    wait = retry_after(exc)
+    return JSON(body, status_code=status, headers={"Retry-After": wait} if wait else None)
+
+
+def database_response(exc: db.DatabaseError, request_id: str) -> Response:
+    """A database failure that reached the HTTP layer: never a bare 500 when the cause is
+    known (an outage or a timeout: 503; a lost race on a unique key: a retryable 409)."""
+    if isinstance(exc, db.DatabaseUnavailable):
+        log.warning("database unavailable (request %s): %s", request_id, exc)
+        return JSON(
+            {
+                "error": "service_unavailable",
+                "message": "the database is unavailable or busy; retry shortly",
+            },
+            503,
+            headers={"Retry-After": RETRY_UNAVAILABLE_AFTER},
+        )
+    if isinstance(exc, db.IntegrityViolation | db.TransientConflict):
+        log.info("concurrent change (request %s): %s", request_id, exc)
+        return domain_response(e.RetryableConflict("a concurrent change got in the way; retry"))
+    # a value the database refuses (a number too large for a column): bad input, a 400
+    log.warning("value refused by the database (request %s): %s", request_id, exc)
+    return JSON(
+        {
+            "error": "invalid_request",
+            "message": "a value in the request is out of range or not storable",
+        },
+        400,
+    )
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -119,21 +156,15 @@ def install(app: FastAPI) -> None:
             body = {"error": "http_error", "message": str(exc.detail)}
         return JSON(body, exc.status_code, headers=getattr(exc, "headers", None))
 
-    # Safety net for input that got past validation to the database: a number too large for
-    # an INTEGER/BIGINT column (PostgreSQL DataError, SQLite OverflowError), a string the
-    # column type refuses. Bad input, so a 400, never a 500; the log keeps the detail.
-    @app.exception_handler(DataError)
+    # The database's failures, translated by db/database.py: see ``database_response``.
+    @app.exception_handler(db.DatabaseError)
+    async def _database(request: Request, exc: db.DatabaseError) -> Response:
+        return database_response(exc, getattr(request.state, "request_id", ""))
+
+    # Safety net for input that got past validation: a number too large for a column.
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", "")
-        log.warning("value refused by the database (request %s): %s", request_id, exc)
-        return JSON(
-            {
-                "error": "invalid_request",
-                "message": "a value in the request is out of range or not storable",
-            },
-            400,
-        )
+        return database_response(db.InvalidData(str(exc)), getattr(request.state, "request_id", ""))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,8 @@ See :mod:`didstore.services.idempotency` for the rules; replayed answers carry
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -16,9 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore.api.auth import authenticate
 from didstore.api.deps import services
-from didstore.api.errors import error_body
+from didstore.api.errors import database_response, error_body, retry_after
+from didstore.db.errors import DatabaseError
 from didstore.domain.errors import DomainError
-from didstore.services.idempotency import StoredResponse, fingerprint, should_store
+from didstore.services.idempotency import StoredResponse, fingerprint, redact, should_store
+
+log = logging.getLogger("didstore.api")
 
 METHODS = ("POST", "DELETE")
 HEADER = b"idempotency-key"
@@ -36,7 +41,8 @@ async def _send_json(send: Send, status: int, body: bytes, extra: list[Any]) -> 
 
 async def _error(send: Send, exc: DomainError) -> None:
     status, body = error_body(exc)
-    extra = [(b"retry-after", b"1")] if status == 409 else []
+    wait = retry_after(exc)
+    extra = [(b"retry-after", wait.encode())] if wait else []
     await _send_json(send, status, orjson.dumps(body), extra)
 
 
@@ -92,6 +98,9 @@ class IdempotencyMiddleware:
             sent_body = False
             await self.app(scope, replay_receive, send)
             return
+        except DatabaseError as exc:
+            await _database_error(scope, send, exc)
+            return
         caller = "operator" if principal.account is None else principal.account.auth_id
         service = services(request).idempotency
         method, path = scope["method"], scope["path"]
@@ -106,6 +115,9 @@ class IdempotencyMiddleware:
             )
         except DomainError as exc:
             await _error(send, exc)
+            return
+        except DatabaseError as exc:  # nothing was claimed: nothing to free
+            await _database_error(scope, send, exc)
             return
         if stored is not None:
             await _send_stored(send, stored)
@@ -130,13 +142,37 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         except BaseException:
-            await service.abandon(caller, key)
+            await _settle(service.abandon(caller, key))
             raise
         if should_store(status):
-            response = StoredResponse(status, b"".join(out), content_type)
-            await service.finish(caller, key, response)
+            stored_body = redact(b"".join(out), content_type)
+            await _settle(
+                service.finish(caller, key, StoredResponse(status, stored_body, content_type))
+            )
         else:
-            await service.abandon(caller, key)
+            await _settle(service.abandon(caller, key))
+
+
+async def _settle(step: Awaitable[None]) -> None:
+    """Record a request's outcome; when the database cannot be written (it may be why the
+    request failed) the key stays claimed only until its in-flight lock lapses
+    (``IN_FLIGHT_LOCK``, seconds), then a retry runs for real."""
+    try:
+        await step
+    except DatabaseError:
+        log.warning("could not record an idempotency outcome; the key frees itself shortly")
+
+
+async def _database_error(scope: Scope, send: Send, exc: DatabaseError) -> None:
+    response = database_response(exc, scope.get("state", {}).get("request_id", ""))
+    await _send_json(
+        send,
+        response.status_code,
+        bytes(response.body),
+        [(b"retry-after", response.headers["retry-after"].encode())]
+        if "retry-after" in response.headers
+        else [],
+    )
 
 
 async def _send_stored(send: Send, stored: StoredResponse) -> None:

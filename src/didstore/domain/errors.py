@@ -38,6 +38,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RetryableConflict(Conflict):
+    """A concurrent change got in the way; the same request will most likely succeed when
+    sent again (the HTTP layer adds ``Retry-After``). Every other conflict is final."""
+
+    code = "conflict_retry"
+
+
 class InsufficientBalance(DomainError):
     """The paying wallet cannot cover a charge; nothing was changed."""
 

@@ -5,11 +5,9 @@ Each helper raises ``InvalidInput`` naming the field, so a bad body is a clear 4
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from didstore.domain.errors import InvalidInput
 
@@ -97,31 +95,3 @@ def app_name(value: object, field: str = "app_name") -> str:
     if not _NAME.match(name):
         raise InvalidInput(f"{field} may contain only letters, digits, '-' and '_'", field=field)
     return name
-
-
-def http_url(value: object, field: str, *, required: bool = False) -> str | None:
-    raw = text(value, field, required=required)
-    if raw is None or raw == "":
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"{field} must be an http or https URL", field=field)
-    return raw
-
-
-def public_webhook_url(value: object, field: str = "webhook_url") -> str | None:
-    """Webhooks must point at the public internet: no localhost, private ranges or the cloud
-    metadata address (entities spec §1, ``invalid webhook_url``)."""
-    url = http_url(value, field)
-    if url is None:
-        return None
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        raise InvalidInput("invalid webhook_url", field=field)
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
-        raise InvalidInput("invalid webhook_url", field=field)
-    return url

@@ -19,7 +19,13 @@ from didstore.db.queries import (
     LIVE_ACCOUNT,
 )
 from didstore.db.tables import accounts, numbers, operator_tokens
-from didstore.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from didstore.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RetryableConflict,
+)
 from didstore.domain.fields import no_nul
 from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid
 from didstore.domain.lifecycle import OWNED_STATES
@@ -195,7 +201,7 @@ class AccountService:
                 return int(account_id), auth_id, token
             except IntegrityViolation:
                 continue
-        raise Conflict("could not allocate a unique account id; try again")
+        raise RetryableConflict("could not allocate a unique account id; try again")
 
     async def create_partner(
         self, actor: Actor, *, name: object, currency_code: object

@@ -21,8 +21,10 @@ from didstore.db.tables import accounts, applications, numbers
 from didstore.domain import fields
 from didstore.domain.errors import Conflict, NotFound
 from didstore.domain.ids import new_app_id
+from didstore.domain.urls import outbound_url
 from didstore.services import audit
 from didstore.services.models import Account, Actor, Page
+from didstore.services.outbound import check_resolved
 
 AppRecord = dict[str, Any]
 
@@ -48,15 +50,18 @@ def parse_app_id(raw: str) -> str:
     return value
 
 
-def _changes(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+def _changes(body: Mapping[str, Any], *, creating: bool, allow_private: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     name = body.get("app_name", body.get("name"))
     if creating or name is not None:
         values["app_name"] = fields.app_name(name)
     for key in _URL_KEYS:
         if key in body or (creating and key == "answer_url"):
-            values[key] = fields.http_url(
-                body.get(key), key, required=creating and key == "answer_url"
+            values[key] = outbound_url(
+                body.get(key),
+                key,
+                required=creating and key == "answer_url",
+                allow_private=allow_private,
             )
     for key in _METHOD_KEYS:
         method = fields.choice(body.get(key), key, _METHODS)
@@ -100,7 +105,8 @@ async def default_number_app_id(conn: Connection, buyer: Account) -> str | None:
 
 
 class ApplicationService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, allow_private_urls: bool = False) -> None:
+        self.allow_private = allow_private_urls
         self.db = db
         self.clock = clock
 
@@ -127,8 +133,14 @@ class ApplicationService:
             .values(default_number_app=False)
         )
 
+    async def _checked(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        values = _changes(body, creating=creating, allow_private=self.allow_private)
+        for key in _URL_KEYS:
+            await check_resolved(values.get(key), key, allow_private=self.allow_private)
+        return values
+
     async def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> AppRecord:
-        values = _changes(body, creating=True)
+        values = await self._checked(body, creating=True)
         now = self.clock.now()
         app_id = new_app_id()
         row = {
@@ -193,7 +205,7 @@ class ApplicationService:
     ) -> AppRecord:
         """Partial update; ``hangup_url`` may not become empty (it is required on the wire)."""
         app_id = parse_app_id(raw_id)
-        values = _changes(body, creating=False)
+        values = await self._checked(body, creating=False)
         if values.get("hangup_url", "") is None:
             values.pop("hangup_url")
         if values.get("answer_url", "") is None:

@@ -9,8 +9,12 @@ Rules (per caller: an account's keys never collide with another's):
 - the same key with a different request is refused (422);
 - answers that invite a retry (5xx, 409, 429) are not stored: the key is freed, because such
   a request left no effect, and the retry runs for real;
-- keys are kept 24 h; an ``in_flight`` key whose request died with its process is taken over
-  after ``IN_FLIGHT_LOCK``.
+- keys are kept 24 h; an ``in_flight`` key whose request died with its process, or whose
+  outcome could not be recorded (the database was down), is taken over after
+  ``IN_FLIGHT_LOCK`` (seconds: every request is bounded well below it);
+- no secret is kept: a stored answer has its tokens and secrets blanked (``redact``), so a
+  replay of an account creation shows the account but not its token (a lost token is
+  replaced by rotating it).
 """
 
 from __future__ import annotations
@@ -18,17 +22,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import orjson
 from sqlalchemy import delete, insert, select, update
 
 from didstore.clock import Clock
 from didstore.db.database import Database
 from didstore.db.errors import IntegrityViolation
 from didstore.db.tables import idempotency_keys
-from didstore.domain.errors import Conflict, IdempotencyKeyReused
+from didstore.domain.errors import IdempotencyKeyReused, RetryableConflict
 
 KEEP = timedelta(hours=24)
-IN_FLIGHT_LOCK = timedelta(minutes=5)
+IN_FLIGHT_LOCK = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,33 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
         h.update(b"\0")
     h.update(hashlib.sha256(body).digest())
     return h.hexdigest()
+
+
+#: JSON keys whose values are secrets: never stored (their replay shows an empty string).
+SECRET_KEYS = frozenset({"auth_token", "access_token", "refresh_token", "secret", "password"})
+
+
+def redact(body: bytes, content_type: str) -> bytes:
+    """``body`` with every secret blanked, for storage (non-JSON bodies are kept as they are:
+    none of ours carries a secret)."""
+    if not content_type.startswith("application/json"):
+        return body
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    return orjson.dumps(_blank(data))
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("" if k in SECRET_KEYS and isinstance(v, str) else _blank(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_blank(v) for v in value]
+    return value
 
 
 def should_store(status: int) -> bool:
@@ -95,7 +128,7 @@ class IdempotencyService:
                         )
                     if row.state == "in_flight":
                         if row.locked_until > now:
-                            raise Conflict(
+                            raise RetryableConflict(
                                 "a request with this Idempotency-Key is still in progress;"
                                 " retry later"
                             )
@@ -112,7 +145,9 @@ class IdempotencyService:
                     )
             except IntegrityViolation:  # another request inserted the key first: look again
                 continue
-        raise Conflict("a request with this Idempotency-Key is still in progress; retry later")
+        raise RetryableConflict(
+            "a request with this Idempotency-Key is still in progress; retry later"
+        )
 
     async def finish(self, scope: str, key: str, response: StoredResponse) -> None:
         t = idempotency_keys

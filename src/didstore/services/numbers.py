@@ -28,11 +28,11 @@ from didstore.domain.billing import add_months
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
     AlreadyPendingRelease,
-    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
     NotPendingRelease,
+    RetryableConflict,
 )
 from didstore.domain.lifecycle import (
     NumberState,
@@ -395,7 +395,7 @@ class NumberService:
                 )
             ).first()
             if done is None:  # changed under us (a concurrent release or cancel): retry
-                raise Conflict("the number changed while it was being released; try again")
+                raise RetryableConflict("the number changed while it was being released; try again")
             if immediate:
                 await unschedule(conn, [m["id"]])
             await audit.record(

@@ -27,11 +27,11 @@ from didstore.db.database import Connection, Database
 from didstore.db.tables import accounts, applications, numbers, trunks
 from didstore.domain.e164 import E164
 from didstore.domain.errors import (
-    Conflict,
     CoolOffInEffect,
     Forbidden,
     InvalidInput,
     NotFound,
+    RetryableConflict,
 )
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
@@ -122,7 +122,7 @@ class SubaccountMoves:
             )
         ).first()
         if done is None:
-            raise Conflict("the number changed while it was being moved; retry")
+            raise RetryableConflict("the number changed while it was being moved; retry")
         return values
 
     def _cool_off_error(self, cool: CoolOff) -> CoolOffInEffect:

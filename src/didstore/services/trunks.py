@@ -19,8 +19,10 @@ from didstore.db.tables import accounts, numbers, trunks
 from didstore.domain import fields
 from didstore.domain.errors import Conflict, InvalidInput, NotFound
 from didstore.domain.ids import new_uuid
+from didstore.domain.urls import outbound_url
 from didstore.services import audit
 from didstore.services.models import Account, Actor, Page
+from didstore.services.outbound import check_resolved
 
 TrunkRecord = dict[str, Any]
 
@@ -43,7 +45,7 @@ def parse_trunk_id(raw: str) -> str:
         raise NotFound(f"trunk {raw} not found") from None
 
 
-def _changes(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+def _changes(body: Mapping[str, Any], *, creating: bool, allow_private: bool) -> dict[str, Any]:
     """Validated column values from a create or update body. Both the spec vocabulary
     (``trunk_direction``, ``concurrent_calls_limit``) and the older one (``trunk_type``,
     ``max_concurrent_calls``, ``inbound_uri``) are accepted."""
@@ -85,7 +87,9 @@ def _changes(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     if given is not None:
         values["inbound_destination"] = given
     if "webhook_url" in body:
-        values["webhook_url"] = fields.public_webhook_url(body.get("webhook_url"))
+        values["webhook_url"] = outbound_url(
+            body.get("webhook_url"), "webhook_url", allow_private=allow_private
+        )
     for key in _UUIDS:
         if body.get(key) is not None:
             values[key] = fields.identifier(body.get(key), key)
@@ -101,12 +105,20 @@ def _snapshot(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class TrunkService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, allow_private_urls: bool = False) -> None:
+        self.allow_private = allow_private_urls
         self.db = db
         self.clock = clock
 
+    async def _checked(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        values = _changes(body, creating=creating, allow_private=self.allow_private)
+        await check_resolved(
+            values.get("webhook_url"), "webhook_url", allow_private=self.allow_private
+        )
+        return values
+
     async def create(self, actor: Actor, account: Account, body: Mapping[str, Any]) -> TrunkRecord:
-        values = _changes(body, creating=True)
+        values = await self._checked(body, creating=True)
         now = self.clock.now()
         trunk_id = new_uuid()
         row = {
@@ -187,7 +199,7 @@ class TrunkService:
         self, actor: Actor, account: Account, raw_id: str, body: Mapping[str, Any]
     ) -> TrunkRecord:
         trunk_id = parse_trunk_id(raw_id)
-        values = _changes(body, creating=False)
+        values = await self._checked(body, creating=False)
         now = self.clock.now()
         async with self.db.write() as conn:
             before = await self._get(conn, account, trunk_id)
