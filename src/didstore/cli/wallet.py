@@ -1,33 +1,19 @@
 """``didstore balance`` and ``didstore transactions`` over the SDK.
 
-A wallet holds one balance per currency, and the API reads one currency at a time
-(``GET …/balance/{currency}``); it has no route that lists an account's currencies. So
-``balance`` asks for every currency it knows the account uses: the account's own (from
-``auth/me``), the currencies of the numbers it holds, and each ``--currency`` given. A
-currency with no wallet is left out, unless it was named with ``--currency``.
+A wallet holds one balance per currency: ``balance`` shows them all (``GET …/balances``, a
+didstore route) or, with ``--currency``, the ones named (``GET …/balance/{currency}``, as
+Vobiz reads them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 
 import typer
 
-from didstore.cli.remote import Remote, command, emit, err
-from didstore.client import APIError, Balance, NotFoundError
+from didstore.cli.remote import Remote, command, emit
 
 top = typer.Typer()  # holder: its commands are mounted on the root app
-
-
-def _currencies(remote: Remote) -> list[str]:
-    """The account's currency, then those of its numbers (sorted), without repeats."""
-    found: list[str] = []
-    with contextlib.suppress(APIError):  # the operator token has no profile of its own
-        found.append((remote.client.auth.me().currency or "").upper())
-    pager = remote.client.phone_numbers.list_numbers(remote.account, per_page=100)
-    found.extend(sorted({n.currency.upper() for n in pager if n.currency}))
-    return list(dict.fromkeys(c for c in found if c))
 
 
 @command(top, "balance")
@@ -36,24 +22,17 @@ def balance(
     currencies: list[str] = typer.Option(
         [],
         "--currency",
-        help="Only this currency (repeatable). Default: every currency the account uses.",
+        help="Only this currency (repeatable). Default: every currency of the wallet.",
     ),
 ) -> None:
-    """The wallet's balance in every currency the account uses (one row each).
+    """The wallet's balance in every currency it holds (one row each).
 
     --json prints a list of balances; with exactly one --currency, that balance alone."""
     named = [c.upper() for c in currencies]
-    wanted = named or _currencies(remote)
-    if not wanted:
-        err.print("error: give --currency (no currency of this account could be found)")
-        raise typer.Exit(2)
-    wallets: list[Balance] = []
-    for code in wanted:
-        try:
-            wallets.append(remote.client.balance.get_balance(remote.account, code))
-        except NotFoundError:
-            if named:  # asked for by name: say there is none
-                raise
+    if named:
+        wallets = [remote.client.balance.get_balance(remote.account, code) for code in named]
+    else:
+        wallets = remote.client.balance.list_balances(remote.account)
     data = wallets[0].to_dict() if len(named) == 1 else [w.to_dict() for w in wallets]
     emit(
         remote,

@@ -47,6 +47,16 @@ def model(cls: type[M]) -> Callable[[Any, ResponseInfo], M]:
     return parse
 
 
+def models(cls: type[M], key: str) -> Callable[[Any, ResponseInfo], list[M]]:
+    """A list of ``cls`` under ``key`` of the answer (an unpaginated listing)."""
+
+    def parse(body: Any, http: ResponseInfo) -> list[M]:
+        items = body.get(key, []) if isinstance(body, dict) else []
+        return [model(cls)(item, http) for item in items]
+
+    return parse
+
+
 def ack(body: Any, http: ResponseInfo) -> Ack:
     return Ack.from_dict(body if isinstance(body, dict) else {}, http)
 

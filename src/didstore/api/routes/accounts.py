@@ -30,6 +30,16 @@ async def get_balance(request: Request, auth_id: str, currency_code: str) -> Res
     )
 
 
+@router.get("/api/v1/Account/{auth_id}/balances", summary="Every wallet balance (didstore)")
+async def list_balances(request: Request, auth_id: str) -> Response:
+    """**didstore only**: the paying wallet's balance in every currency it holds, in currency
+    order, each in the same shape as ``GET …/balance/{currency}`` (Vobiz reads one currency
+    at a time and has no route that lists them)."""
+    scope = await account_scope(request, auth_id)
+    wallets = await services(request).wallet.balances(scope.account)
+    return JSON({"balances": [accounts_wire.balance(w) for w in wallets]})
+
+
 def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
     if value is None or value == "":
         return None

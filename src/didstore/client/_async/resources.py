@@ -36,6 +36,7 @@ from didstore.client.ops import (
     ack,
     body,
     model,
+    models,
     number_path,
     offset_list,
     offset_paged,
@@ -282,6 +283,11 @@ class BalanceResource(Resource):
 
     async def retrieve(self, auth_id: str, currency: str) -> Balance:
         return await self.get_balance(auth_id, currency)
+
+    async def list_balances(self, auth_id: str) -> list[Balance]:
+        """Every currency of the paying wallet (didstore only: ``GET …/balances``)."""
+        path = f"{account(auth_id)}/balances"
+        return await self._c.request(Operation("GET", path, models(Balance, "balances")))
 
 
 class Transactions(Resource):

@@ -37,6 +37,7 @@ from didstore.client.ops import (
     ack,
     body,
     model,
+    models,
     number_path,
     offset_list,
     offset_paged,
@@ -277,6 +278,11 @@ class BalanceResource(Resource):
 
     def retrieve(self, auth_id: str, currency: str) -> Balance:
         return self.get_balance(auth_id, currency)
+
+    def list_balances(self, auth_id: str) -> list[Balance]:
+        """Every currency of the paying wallet (didstore only: ``GET …/balances``)."""
+        path = f"{account(auth_id)}/balances"
+        return self._c.request(Operation("GET", path, models(Balance, "balances")))
 
 
 class Transactions(Resource):
