@@ -320,3 +320,25 @@ def test_get_one_number_is_404_for_a_number_the_account_does_not_hold(
         f"/api/v1/Account/{owner.auth_id}/numbers/{IN_NUMBERS[0]}", headers=other.headers
     )
     assert r.status_code == 403
+
+
+def test_a_release_dry_run_quotes_the_fee_and_changes_nothing(
+    client: TestClient, state: TestServices
+) -> None:
+    owner = make_account(state, balance=10_000, release_fee=7)
+    stock(state, IN_NUMBERS[:1], minimum_commitment_months=3)
+    _buy(client, owner, IN_NUMBERS[0])
+    url = f"/api/v1/Account/{owner.auth_id}/numbers/{IN_NUMBERS[0]}"
+    before = client.get(f"/api/v1/Account/{owner.auth_id}/balance/INR", headers=owner.headers)
+    quote = client.delete(f"{url}?dry_run=true", headers=owner.headers)
+    assert quote.status_code == 200, quote.text
+    body = quote.json()
+    assert body["dry_run"] is True and set(body) == UNRENT_KEYS | {"dry_run"}
+    # the release fee (7) and the two committed months not paid yet (2 x 300)
+    assert body["release_fee"] == 607 and body["status"] == "pending_release"
+    after = client.get(f"/api/v1/Account/{owner.auth_id}/balance/INR", headers=owner.headers)
+    assert after.json()["balance"] == before.json()["balance"]
+    assert _list(client, owner)["items"][0]["status"] == "active"
+    real = client.delete(url, headers=owner.headers)
+    assert real.json()["release_fee"] == 607
+    assert client.delete(f"{url}?dry_run=maybe", headers=owner.headers).status_code == 400

@@ -116,7 +116,11 @@ def test_immediate_release_leaves_the_account(
 ) -> None:
     number = live.stock(1)[0]
     client.phone_numbers.purchase_from_inventory(account.auth_id, number)
+    quote = client.phone_numbers.quote_number_release(account.auth_id, number, immediate=True)
+    assert quote.dry_run and quote.status == "released"
+    assert client.phone_numbers.get_number(account.auth_id, number).status == "active"
     released = client.phone_numbers.unrent_number(account.auth_id, number, immediate=True)
+    assert released.release_fee == quote.release_fee and not released.dry_run
     assert released.status != "pending_release"
     with pytest.raises(NotFoundError):
         client.phone_numbers.get_number(account.auth_id, number)

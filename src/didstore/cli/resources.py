@@ -207,35 +207,21 @@ def numbers_release(
     if dry_run:
 
         def check(number: str) -> dict[str, Any]:
-            return _release_preview(pn.get_number(remote.account, number), immediate)
+            quote = pn.quote_number_release(remote.account, number, immediate=immediate or None)
+            return {
+                "e164": number,
+                "would": quote.status,
+                "release_fee": quote.release_fee,
+                "cooldown_ends_at": quote.cooldown_ends_at,
+            }
 
-        outcomes = bulk.run_each(remote, "checking", wanted, check)
-        narrate(
-            "dry run: the server does not show the release fee before a release. Releasing"
-            " charges the account's release fee per number (plus any unpaid"
-            " minimum-commitment months); `numbers release --yes` shows the fee charged, and"
-            " `numbers cancel-release` within 24 h refunds it"
-        )
-        bulk.report(remote, "dry run", outcomes, "would")
+        bulk.report(remote, "dry run", bulk.run_each(remote, "checking", wanted, check), "would")
         return
 
     def release(number: str) -> dict[str, Any]:
         return pn.unrent_number(remote.account, number, immediate=immediate or None).to_dict()
 
     bulk.report(remote, "release", bulk.run_each(remote, "releasing", wanted, release), "status")
-
-
-def _release_preview(n: PhoneNumber, immediate: bool) -> dict[str, Any]:
-    """What releasing ``n`` would do. ``release_fee`` is ``None``: not known before."""
-    if n.status == "pending_release":
-        would = (
-            "make the pending release final (no new fee)"
-            if immediate
-            else "fail: already pending release"
-        )
-    else:
-        would = "release now, quarantined at once" if immediate else "release (24 h to undo)"
-    return {"e164": n.e164, "status": n.status, "would": would, "release_fee": None}
 
 
 @command(numbers_app, "cancel-release")

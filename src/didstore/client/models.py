@@ -136,6 +136,7 @@ class ReleaseResult(Model):
     note: str | None = None
     release_fee: float = 0
     status: str = ""
+    dry_run: bool = False  # a quote (``quote_number_release``): nothing was released
 
 
 @dataclass(kw_only=True)

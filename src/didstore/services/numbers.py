@@ -136,8 +136,8 @@ _AVAILABLE_SNAPSHOT = {
 }
 
 
-def _snapshot(row: Any) -> dict[str, Any]:
-    m = row._mapping
+def _snapshot(m: Any) -> dict[str, Any]:
+    """The parts of a number row the audit log shows before a change."""
     return {
         "state": m["state"],
         "owner_account_id": m["owner_account_id"],
@@ -290,107 +290,30 @@ class NumberService:
         ``immediate``, quarantine at once). Trunk and application are detached either way."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
-            if row is None:
-                raise NotFound("number not found")
-            m = row._mapping
-            state = m["state"]
-            pending_live = is_release_cancellable(state, m["cooldown_ends_at"], now)
-            if state in (NumberState.AVAILABLE.value, NumberState.QUARANTINED.value) or (
-                state == NumberState.PENDING_RELEASE.value and not pending_live
+            plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
+            m = plan.number
+            for amount, description in (
+                (plan.release_fee, f"Release fee for {e164.value}"),
+                (plan.early_fee, f"Early release of {e164.value}: rest of minimum commitment"),
             ):
-                raise Forbidden("account does not own this number")
-            if not account.may_manage(m):
-                raise Forbidden("account does not own this number")
-            if state == NumberState.BLOCKED.value:
-                raise InvalidInput("number is blocked by the operator; contact support")
-            await require_live(conn, account)
-            payer = (
-                (await conn.execute(_ACCOUNT_ROW, {"account_id": m["billing_account_id"]}))
-                .one()
-                ._mapping
-            )
-            owner_auth_id = (
-                await conn.execute(_AUTH_ID, {"account_id": m["owner_account_id"]})
-            ).scalar_one()
-
-            if state == NumberState.PENDING_RELEASE.value:
-                if not immediate:
-                    raise AlreadyPendingRelease("number is already pending release")
-                # Make a pending release final now; its fee was charged when it started.
-                fee, fee_currency = (
-                    int(m["release_fee_minor"] or 0),
-                    str(m["release_fee_currency"] or payer["currency"]),
-                )
-            else:
-                fee, fee_currency = int(payer["release_fee_minor"]), str(payer["currency"])
-                if fee > 0:
+                if amount > 0:
                     await ledger.debit(
                         conn,
-                        account_id=payer["id"],
-                        currency_code=fee_currency,
-                        amount_minor=fee,
+                        account_id=plan.payer_id,
+                        currency_code=plan.currency,
+                        amount_minor=amount,
                         reference_type="did_release",
                         reference=f"did:{e164.value}",
-                        description=f"Release fee for {e164.value}",
+                        description=description,
                         number_id=m["id"],
                         actor_account_id=account.id,
                         now=now,
                     )
-                # Minimum commitment (docs/billing.md): the unpaid committed months are due.
-                early = early_release_fee(
-                    int(m["monthly_fee_minor"]),
-                    int(m["minimum_commitment_months"] or 0),
-                    m["purchased_at"] or now,
-                    m["next_billing_date"] or now,
-                )
-                if early > 0 and m["currency"] == fee_currency:
-                    await ledger.debit(
-                        conn,
-                        account_id=payer["id"],
-                        currency_code=fee_currency,
-                        amount_minor=early,
-                        reference_type="did_release",
-                        reference=f"did:{e164.value}",
-                        description=f"Early release of {e164.value}: rest of minimum commitment",
-                        number_id=m["id"],
-                        actor_account_id=account.id,
-                        now=now,
-                    )
-                    fee += early
-            common: dict[str, Any] = {
-                "trunk_id": None,
-                "application_id": None,
-                "release_requested_at": m["release_requested_at"] or now,
-                "release_fee_minor": fee,
-                "release_fee_currency": fee_currency,
-                "updated_at": now,
-            }
-            if immediate:
-                values = {
-                    **common,
-                    "state": NumberState.QUARANTINED.value,
-                    "owner_account_id": None,
-                    "billing_account_id": None,
-                    "cooldown_ends_at": now,
-                    "released_at": now,
-                    "available_at": quarantine_ends(now),
-                    "next_billing_date": None,
-                }
-                cooldown = now
-            else:
-                cooldown = release_cooldown_ends(now)
-                values = {
-                    **common,
-                    "state": NumberState.PENDING_RELEASE.value,
-                    "cooldown_ends_at": cooldown,
-                    "available_at": quarantine_ends(cooldown),  # if the release stands
-                }
             done = (
                 await conn.execute(
                     update(numbers)
-                    .where(numbers.c.id == m["id"], numbers.c.state == state)
-                    .values(**values)
+                    .where(numbers.c.id == m["id"], numbers.c.state == m["state"])
+                    .values(**plan.values)
                     .returning(numbers.c.id)
                 )
             ).first()
@@ -405,18 +328,27 @@ class NumberService:
                 action="number.release_immediate" if immediate else "number.release",
                 entity_type="number",
                 entity_id=m["id"],
-                account_id=owner_auth_id,
+                account_id=plan.owner_auth_id,
                 e164=e164.value,
-                before=_snapshot(row),
+                before=_snapshot(plan.number),
                 after={
-                    "state": values["state"],
-                    "fee_minor": fee,
-                    "currency": fee_currency,
-                    "cooldown_ends_at": cooldown.isoformat(),
+                    "state": plan.values["state"],
+                    "fee_minor": plan.total_fee,
+                    "currency": plan.currency,
+                    "cooldown_ends_at": plan.cooldown.isoformat(),
                 },
             )
             number = await self._load(conn, m["id"])
-        return Release(number, fee, fee_currency, immediate, cooldown)
+        return Release(number, plan.total_fee, plan.currency, immediate, plan.cooldown)
+
+    async def release_quote(self, account: Account, e164: E164, *, immediate: bool) -> Release:
+        """What ``release`` would do and charge now, changing nothing (a dry run): the same
+        checks and the same fees (the release fee, plus the rest of a minimum commitment)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
+            number = await self._load(conn, plan.number["id"])
+        return Release(number, plan.total_fee, plan.currency, immediate, plan.cooldown)
 
     async def cancel_release(self, actor: Actor, account: Account, e164: E164) -> CancelRelease:
         """Within 24 h of a release: back to ``active``, fee refunded in full; the trunk and
@@ -480,10 +412,108 @@ class NumberService:
                 entity_id=m["id"],
                 account_id=account.auth_id,
                 e164=e164.value,
-                before=_snapshot(row),
+                before=_snapshot(row._mapping),
                 after={"state": "active", "refund_minor": fee},
             )
             number = await self._load(conn, m["id"])
         if not fee_currency:
             fee_currency = number.currency
         return CancelRelease(number, fee, fee_currency)
+
+
+@dataclass(frozen=True, slots=True)
+class _ReleasePlan:
+    """A release decided but not yet written: what it charges and what the number becomes."""
+
+    number: dict[str, Any]
+    payer_id: int
+    owner_auth_id: str
+    release_fee: int  # charged now (0 when making a pending release final: paid already)
+    early_fee: int  # the unpaid months of a minimum commitment
+    total_fee: int  # what the release costs in all (the wire's ``release_fee``)
+    currency: str
+    values: dict[str, Any]
+    cooldown: datetime
+
+
+async def _plan_release(
+    conn: Connection, account: Account, e164: E164, *, immediate: bool, now: datetime
+) -> _ReleasePlan:
+    """Every check of a release, and its fees and new column values (no writes)."""
+    row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
+    if row is None:
+        raise NotFound("number not found")
+    m = row._mapping
+    state = m["state"]
+    pending_live = is_release_cancellable(state, m["cooldown_ends_at"], now)
+    if state in (NumberState.AVAILABLE.value, NumberState.QUARANTINED.value) or (
+        state == NumberState.PENDING_RELEASE.value and not pending_live
+    ):
+        raise Forbidden("account does not own this number")
+    if not account.may_manage(m):
+        raise Forbidden("account does not own this number")
+    if state == NumberState.BLOCKED.value:
+        raise InvalidInput("number is blocked by the operator; contact support")
+    await require_live(conn, account)
+    payer = (await conn.execute(_ACCOUNT_ROW, {"account_id": m["billing_account_id"]})).one()
+    owner_auth_id = (
+        await conn.execute(_AUTH_ID, {"account_id": m["owner_account_id"]})
+    ).scalar_one()
+    release_fee = early = 0
+    if state == NumberState.PENDING_RELEASE.value:
+        if not immediate:
+            raise AlreadyPendingRelease("number is already pending release")
+        # Making a pending release final: its fee was charged when it started.
+        total = int(m["release_fee_minor"] or 0)
+        fee_currency = str(m["release_fee_currency"] or payer.currency)
+    else:
+        release_fee, fee_currency = int(payer.release_fee_minor), str(payer.currency)
+        # Minimum commitment (docs/billing.md): the unpaid committed months are due.
+        early = early_release_fee(
+            int(m["monthly_fee_minor"]),
+            int(m["minimum_commitment_months"] or 0),
+            m["purchased_at"] or now,
+            m["next_billing_date"] or now,
+        )
+        if m["currency"] != fee_currency:
+            early = 0
+        total = release_fee + early
+    common: dict[str, Any] = {
+        "trunk_id": None,
+        "application_id": None,
+        "release_requested_at": m["release_requested_at"] or now,
+        "release_fee_minor": total,
+        "release_fee_currency": fee_currency,
+        "updated_at": now,
+    }
+    if immediate:
+        cooldown = now
+        values = {
+            **common,
+            "state": NumberState.QUARANTINED.value,
+            "owner_account_id": None,
+            "billing_account_id": None,
+            "cooldown_ends_at": now,
+            "released_at": now,
+            "available_at": quarantine_ends(now),
+            "next_billing_date": None,
+        }
+    else:
+        cooldown = release_cooldown_ends(now)
+        values = {
+            **common,
+            "state": NumberState.PENDING_RELEASE.value,
+            "cooldown_ends_at": cooldown,
+            "available_at": quarantine_ends(cooldown),  # if the release stands
+        }
+    return _ReleasePlan(
+        dict(m),
+        int(payer.id),
+        str(owner_auth_id),
+        release_fee,
+        early,
+        total,
+        fee_currency,
+        values,
+        cooldown,
+    )

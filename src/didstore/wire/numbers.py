@@ -109,6 +109,16 @@ def release(r: Release, path_auth_id: str) -> dict[str, Any]:
     }
 
 
+def release_quote(r: Release, path_auth_id: str) -> dict[str, Any]:
+    """``DELETE …/numbers/{n}?dry_run=true`` (didstore only): the release answer's keys, with
+    what it would charge and when it would end, plus ``dry_run: true``; nothing changed."""
+    return {
+        **release(r, path_auth_id),
+        "message": "dry run: the number was not released",
+        "dry_run": True,
+    }
+
+
 def cancel_release(c: CancelRelease) -> dict[str, Any]:
     return {
         "currency": c.currency,

@@ -138,15 +138,22 @@ async def get_number(request: Request) -> Response:
 
 @router.delete("/numbers/{e164}", summary="Release (unrent) a number")
 async def release(
-    request: Request, auth_id: str, e164: str, immediate: str | None = None
+    request: Request,
+    auth_id: str,
+    e164: str,
+    immediate: str | None = None,
+    dry_run: str | None = None,
 ) -> Response:
+    """``dry_run=true`` (didstore only) answers what the release would charge, changing
+    nothing."""
     scope = await account_scope(request, auth_id)
-    result = await services(request).numbers.release(
-        scope.actor,
-        scope.account,
-        from_path(e164),
-        immediate=parse_bool(immediate, "immediate", False),
-    )
+    number = from_path(e164)
+    now = parse_bool(immediate, "immediate", False)
+    numbers = services(request).numbers
+    if parse_bool(dry_run, "dry_run", False):
+        quote = await numbers.release_quote(scope.account, number, immediate=now)
+        return JSON(numbers_wire.release_quote(quote, auth_id))
+    result = await numbers.release(scope.actor, scope.account, number, immediate=now)
     return JSON(numbers_wire.release(result, auth_id))
 
 

@@ -119,6 +119,17 @@ class PhoneNumbers(Resource):
         op = Operation("DELETE", number_path(auth_id, e164), model(ReleaseResult), params=params)
         return self._c.request(op)
 
+    def quote_number_release(
+        self, auth_id: str, e164: str, immediate: bool | None = None
+    ) -> ReleaseResult:
+        """What ``unrent_number`` would charge and do, changing nothing (didstore only:
+        ``DELETE …?dry_run=true``; the answer's ``dry_run`` is true)."""
+        params: dict[str, Any] = {"dry_run": True}
+        if immediate is not None:
+            params["immediate"] = immediate
+        op = Operation("DELETE", number_path(auth_id, e164), model(ReleaseResult), params=params)
+        return self._c.request(op)
+
     def cancel_number_release(self, auth_id: str, e164: str) -> CancelReleaseResult:
         path = f"{number_path(auth_id, e164, lowercase=True)}/cancel-release"
         return self._c.request(Operation("POST", path, model(CancelReleaseResult)))
