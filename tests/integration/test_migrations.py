@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from didstore.db.engine import make_engine
-from didstore.db.migrate import MIGRATIONS, alembic_config, upgrade
+from didstore.db.migrate import MIGRATIONS, alembic_config, head_revision, is_current, upgrade
 from didstore.db.tables import billing_schedule, metadata
 from tests.conftest import drop_database, new_database_url
 
@@ -39,6 +39,21 @@ def _differences(url: str) -> list[object]:
 def test_one_linear_history() -> None:
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
+    # start-up reads the head from the files without Alembic: the same one
+    assert head_revision() == script.get_current_head()
+
+
+def test_a_current_database_is_recognised_and_a_new_one_is_not(tmp_path: Path) -> None:
+    url = new_database_url(tmp_path, "current")
+    engine = make_engine(url, pool_size=1)
+    try:
+        assert is_current(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0007_owned_list_counts'"))
+        assert not is_current(engine)
+    finally:
+        engine.dispose()
+        drop_database(url)
 
 
 def test_migrated_schema_matches_the_tables(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from phonenumbers import geocoder, parse
 from sqlalchemy import Select, func, not_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -146,7 +145,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"{fee} is required")
     region = raw.get("region")
     if region in (None, ""):
-        region = geocoder.description_for_number(parse(number.value, None), "en")
+        region = _region_of(number.value)
     if not isinstance(region, str):
         raise InvalidInput("region must be a string")
     provider = raw.get("provider") or ""
@@ -171,6 +170,15 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
         "provider": provider[:100],
         **caps,
     }
+
+
+def _region_of(e164: str) -> str:
+    """The region a number's prefix belongs to, for rows given without one. The geocoder's
+    data is ~100 MB of memory once loaded: imported here, when a row needs it, never at
+    start-up (a server that is only given regions never loads it)."""
+    from phonenumbers import geocoder, parse
+
+    return str(geocoder.description_for_number(parse(e164, None), "en"))
 
 
 def read_csv(data: bytes | str) -> list[dict[str, Any]]:
