@@ -48,9 +48,11 @@ def head_revision() -> str:
     for path in (MIGRATIONS / "versions").glob("*.py"):
         values: dict[str, str | None] = {}
         for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                if node.targets[0].id in ("revision", "down_revision"):
-                    values[node.targets[0].id] = ast.literal_eval(node.value)
+            if not isinstance(node, ast.Assign):
+                continue
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                values[target.id] = ast.literal_eval(node.value)
         if values.get("revision"):
             revisions[str(values["revision"])] = values.get("down_revision")
     heads = set(revisions) - {down for down in revisions.values() if down}
