@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import Progress
 
+from didstore.cli.backup import register as register_backup
 from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, in_process, out
 from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
@@ -33,6 +34,7 @@ accounts_app = typer.Typer(help="Partners and main accounts (operator).", no_arg
 inventory_app = typer.Typer(help="Number inventory (operator).", no_args_is_help=True)
 ledger_app = typer.Typer(help="Wallet ledger checks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_backup(db_app)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(ledger_app, name="ledger")
