@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -114,7 +115,7 @@ def access_lines() -> list[str]:
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
+            lines.extend(record.getMessage().split("\n"))
 
     handler = Keep()
     logger = logging.getLogger("didstore.access")
@@ -129,6 +130,9 @@ def test_access_log_has_one_json_line_per_request(
     acct = make_account(state)
     r = client.get(f"/api/v1/Account/{acct.auth_id}/numbers", headers=acct.headers)
     assert r.status_code == 200
+    deadline = time.monotonic() + 5
+    while not access_lines and time.monotonic() < deadline:  # lines are written in batches
+        time.sleep(0.05)
     (line,) = access_lines
     entry = json.loads(line)
     assert entry["route"] == "/api/v1/Account/{auth_id}/numbers"
