@@ -166,19 +166,24 @@ def _ensure_operator_token(settings: Settings) -> None:
 
 def _seed_demo(settings: Settings, host: str, port: int) -> None:
     from didstore.bootstrap import Services
-    from didstore.demo import DEMO_MARKER, DemoData, seed
+    from didstore.demo import DEMO_MARKER, DemoData, demo_auth_ids, seed
 
-    async def work(state: Services) -> tuple[str | None, DemoData | None]:
+    async def work(state: Services) -> tuple[str | None, DemoData | None, list[str]]:
         token = await state.operator.ensure()
         if await state.accounts.exists_named(DEMO_MARKER):
-            return token, None
-        return token, await seed(state)
+            return token, None, await demo_auth_ids(state)
+        return token, await seed(state), []
 
-    token, data = in_process(settings.database_url, work, admin_token=settings.admin_token)
+    token, data, existing = in_process(
+        settings.database_url, work, admin_token=settings.admin_token
+    )
     if token:
         err.print(f"operator token (shown once): {token}")
     if data is None:
-        err.print("demo data already present (credentials were printed when it was created)")
+        err.print("demo data already present; its tokens were printed when it was created.")
+        err.print("Mint new ones (the old ones stop working):")
+        for auth_id in existing:
+            err.print(f"  didstore accounts rotate-token {auth_id}", highlight=False)
         return
     base = f"http://{host}:{port}"
     a, s, p = data.account, data.sub_account, data.partner
@@ -243,6 +248,32 @@ def accounts_create(
     else:
         out.print(f"{data['auth_id']}\t{data['auth_token']}")
         err.print("the token is shown only now: store it safely")
+
+
+@accounts_app.command("rotate-token")
+def accounts_rotate_token(
+    auth_id: str = typer.Argument(..., help="PA_..., MA_... or SA_..."),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Give an account a new token and print it once (the old one stops working)."""
+    from didstore.bootstrap import Services
+    from didstore.services.accounts import Credentials
+    from didstore.wire import accounts as accounts_wire
+
+    async def work(state: Services) -> Credentials:
+        return await state.accounts.rotate_token(CLI, auth_id)
+
+    try:
+        creds = in_process(database_url, work)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    data = accounts_wire.account_credentials(creds.account, creds.auth_token)
+    if json_out:
+        emit_json(data)
+    else:
+        out.print(f"{data['auth_id']}\t{data['auth_token']}")
+        err.print("the new token is shown only now: store it safely")
 
 
 @accounts_app.command("credit")
