@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -110,7 +111,7 @@ def test_job_runs_and_idempotent_replays_are_counted(
 
 
 @pytest.fixture
-def access_lines() -> list[str]:
+def access_lines() -> Iterator[list[str]]:
     lines: list[str] = []
 
     class Keep(logging.Handler):
