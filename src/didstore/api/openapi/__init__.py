@@ -30,7 +30,11 @@ SECURITY_SCHEMES: dict[str, Schema] = {
     },
     "Basic": {"type": "http", "scheme": "basic", "description": "auth_id:auth_token"},
 }
-_ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"XAuthId": [], "XAuthToken": []}, {"Bearer": []}, {"Basic": []}]
+_ACCOUNT_SECURITY: list[dict[str, list[str]]] = [
+    {"XAuthId": [], "XAuthToken": []},
+    {"Bearer": []},
+    {"Basic": []},
+]
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "account": _ACCOUNT_SECURITY,
     "partner": _ACCOUNT_SECURITY,
@@ -64,6 +68,10 @@ DESCRIPTIONS: dict[int, str] = {
     503: "The database is down or busy; nothing changed; retry after Retry-After",
 }
 _RETRY_AFTER = {"description": "seconds to wait before retrying", "schema": {"type": "string"}}
+_REPLAYED = {
+    "description": "true when this is the stored answer to an earlier request with the same key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -98,6 +106,8 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
         if op.csv:
             content["text/csv"] = {"schema": CSV}
         success["content"] = content
+    if method in ("POST", "DELETE"):
+        success["headers"] = {"Idempotent-Replayed": _REPLAYED}
     out[str(op.status)] = success
     for status in _statuses(method, op, has_path_params):
         names = tuple(dict.fromkeys(DEFAULT_ENVELOPE[status] + op.envelopes.get(status, ())))

@@ -64,10 +64,10 @@ def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def body(spec: str) -> Schema:
-    """A request body: the keys the route reads, any JSON value accepted for each (the server
-    validates them itself and answers 400), unknown keys ignored."""
-    return shape(" ".join(f"~{k}:x" for k in spec.split()), open_=True)
+def body(spec: str, **nested: Schema) -> Schema:
+    """A JSON request body: the keys the route reads (``"key:type ..."``, all optional),
+    unknown keys ignored. The server checks each value itself and answers 400."""
+    return shape(" ".join(f"~{item}" for item in spec.split()), open_=True, **nested)
 
 
 # -- errors (api/errors.py) -----------------------------------------------------------------

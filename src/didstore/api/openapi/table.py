@@ -53,22 +53,28 @@ SUB = "/api/v1/accounts/{auth_id}/sub-accounts"
 ADMIN = "/api/v1/admin"
 PARTNER = "/api/v1/partner"
 
-_ERROR_ONLY: dict[int, tuple[str, ...]] = {400: ("ErrorOnly",), 403: ("ErrorOnly",), 404: ("ErrorOnly",)}
+_ERROR_ONLY: dict[int, tuple[str, ...]] = {
+    400: ("ErrorOnly",),
+    403: ("ErrorOnly",),
+    404: ("ErrorOnly",),
+}
 _APP: dict[int, tuple[str, ...]] = {404: ("ApplicationNotFound",)}
 _TRUNK_BODY = body(
-    "name trunk_domain trunk_status secure trunk_direction trunk_type concurrent_calls_limit"
-    " max_concurrent_calls cps_limit description transport recording enable_transcription"
-    " pii_redaction pii_entity_types webhook_url webhook_method recording_webhook_enabled"
-    " credential_uuid primary_uri_uuid inbound_destination"
+    "name:s trunk_domain:s trunk_status:s secure:b trunk_direction:s trunk_type:s"
+    " concurrent_calls_limit:i max_concurrent_calls:i cps_limit:i description:s transport:s"
+    " recording:b enable_transcription:b pii_redaction:b pii_entity_types:x webhook_url:s"
+    " webhook_method:s recording_webhook_enabled:b credential_uuid:s primary_uri_uuid:s"
+    " inbound_destination:s"
 )
 _APP_BODY = body(
-    "app_name name answer_url answer_method application_type default_app"
-    " default_endpoint_app default_number_app enabled fallback_answer_url fallback_method"
-    " hangup_url hangup_method log_incoming_message message_url message_method public_uri"
-    " sub_account"
+    "app_name:s name:s answer_url:s answer_method:s application_type:s default_app:b"
+    " default_endpoint_app:b default_number_app:b enabled:b fallback_answer_url:s"
+    " fallback_method:s hangup_url:s hangup_method:s log_incoming_message:b message_url:s"
+    " message_method:s public_uri:b sub_account:s"
 )
-_SUB_BODY = body("name email password kyc_mode business_type enabled")
-_CALL = "e164 started_at duration_seconds answered"
+_SUB_BODY = body("name:s email:s password:s kyc_mode:s business_type:s enabled:b")
+#: ``started_at``: RFC 3339 with a zone, or Unix seconds
+_CALL = "e164:s started_at:x duration_seconds:i answered:b"
 _DATES = (("from", "string"), ("to", "string"), ("from_date", "string"), ("to_date", "string"))
 
 OPERATIONS: dict[tuple[str, str], Op] = {
@@ -82,7 +88,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Purchase",
         "account",
         (402,),
-        body("e164 currency"),
+        body("e164:s currency:s"),
         example={"e164": "+919876543210", "currency": "INR"},
     ),
     ("GET", ACCOUNT + "/numbers"): Op(200, "PhoneNumberPage", "account"),
@@ -94,13 +100,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200, "CancelRelease", "account", envelopes=_ERROR_ONLY
     ),
     # -- routing (routes/routing.py)
-    ("POST", NUMBER + "/assign"): Op(204, None, "account", body=body("trunk_group_id")),
+    ("POST", NUMBER + "/assign"): Op(204, None, "account", body=body("trunk_group_id:s")),
     ("DELETE", NUMBER + "/assign"): Op(204, None, "account"),
     ("POST", NUMBER + "/application"): Op(
-        200, "ApplicationBinding", "account", body=body("application_id")
+        200, "ApplicationBinding", "account", body=body("application_id:s")
     ),
     ("DELETE", NUMBER + "/application"): Op(200, "ApplicationBinding", "account"),
-    ("POST", NUMBER + "/assign-subaccount"): Op(204, None, "account", body=body("sub_account_id")),
+    ("POST", NUMBER + "/assign-subaccount"): Op(
+        204, None, "account", body=body("sub_account_id:s")
+    ),
     ("DELETE", NUMBER + "/assign-subaccount"): Op(
         204, None, "account", (409,), envelopes={409: ("CoolOff",)}
     ),
@@ -147,7 +155,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         201,
         "CustomerCreated",
         "partner",
-        body=body("name email phone password country company"),
+        body=body("name:s email:s phone:s password:s country:s company:s"),
         example={
             "name": "Acme",
             "email": "ops@example.com",
@@ -161,7 +169,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Transfer",
         "partner",
         (402, 404),
-        body("amount currency description"),
+        body("amount:n currency:s description:s"),
         example={"amount": 10, "currency": "INR"},
     ),
     ("GET", PARTNER + "/accounts/{customer_id}/transactions"): Op(
@@ -181,7 +189,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         201,
         "AccountCredentials",
         "operator",
-        body=body("name currency"),
+        body=body("name:s currency:s"),
         example={"name": "reseller", "currency": "INR"},
     ),
     ("POST", ADMIN + "/accounts"): Op(
@@ -189,7 +197,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "AccountCredentials",
         "operator",
         (404,),
-        body("name currency partner_id release_fee email"),
+        body("name:s currency:s partner_id:s release_fee:n email:s"),
         example={"name": "customer", "currency": "INR"},
     ),
     ("POST", ADMIN + "/accounts/{auth_id}/credit"): Op(
@@ -197,11 +205,16 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Credit",
         "operator",
         (404,),
-        body("amount currency description"),
+        body("amount:n currency:s description:s"),
         example={"amount": 100, "currency": "INR"},
     ),
     ("POST", ADMIN + "/accounts/{auth_id}/kyc"): Op(
-        200, "Kyc", "operator", (404,), body("aadhaar_verified"), example={"aadhaar_verified": True}
+        200,
+        "Kyc",
+        "operator",
+        (404,),
+        body("aadhaar_verified:b"),
+        example={"aadhaar_verified": True},
     ),
     ("POST", ADMIN + "/inventory"): Op(
         200,
@@ -228,7 +241,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200,
         "CallBatch",
         "operator",
-        body=body("calls"),
+        body=body("calls:@", calls={"type": "array", "items": body(_CALL)}),
         example={"calls": [{"e164": "+919876543210", "duration_seconds": 5}]},
     ),
     ("GET", ADMIN + "/routes/{e164}"): Op(200, "Route", "operator", (404,)),
