@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from didstore.api.openapi.shapes import COMPONENTS, CSV, Schema, ref
-from didstore.api.openapi.table import AUTH_ERRORS, OPERATIONS, Op
+from didstore.api.openapi.table import AUTH_ERRORS, COMMON_ERRORS, OPERATIONS, Op
 
 __all__ = ["OPERATIONS", "SECURITY_SCHEMES", "document", "install", "undocumented"]
 
@@ -72,6 +72,11 @@ _REPLAYED = {
     "description": "true when this is the stored answer to an earlier request with the same key",
     "schema": {"type": "string", "enum": ["true"]},
 }
+#: Response headers of error statuses (``required``: sent with every answer of that status).
+HEADERS: dict[int, dict[str, Any]] = {
+    409: {"Retry-After": _RETRY_AFTER},  # only when the conflict is retryable
+    503: {"Retry-After": {**_RETRY_AFTER, "required": True}},
+}
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -87,6 +92,8 @@ def _one_of(names: tuple[str, ...]) -> Schema:
 
 def _statuses(method: str, op: Op, has_path_params: bool) -> list[int]:
     statuses = set(AUTH_ERRORS[op.auth]) | set(op.errors)
+    if op.auth != "public":
+        statuses |= set(COMMON_ERRORS)
     if method in ("POST", "PUT", "DELETE"):
         statuses.add(409)  # a concurrent change got in the way: retryable (Retry-After)
     if method in ("POST", "DELETE"):
@@ -110,17 +117,16 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
         success["headers"] = {"Idempotent-Replayed": _REPLAYED}
     out[str(op.status)] = success
     for status in _statuses(method, op, has_path_params):
-        names = tuple(dict.fromkeys(DEFAULT_ENVELOPE[status] + op.envelopes.get(status, ())))
+        default = DEFAULT_ENVELOPE.get(status, ("ErrorFlat",))
+        names = tuple(dict.fromkeys(default + op.envelopes.get(status, ())))
         if op.auth == "public":
             names = op.envelopes.get(status, names)
         answer: dict[str, Any] = {
-            "description": DESCRIPTIONS[status],
+            "description": DESCRIPTIONS.get(status, "Error"),
             "content": {"application/json": {"schema": _one_of(names)}},
         }
-        if status == 503 and op.retry_after:
-            answer["headers"] = {"Retry-After": {**_RETRY_AFTER, "required": True}}
-        elif status == 409:
-            answer["headers"] = {"Retry-After": _RETRY_AFTER}
+        if status in HEADERS and (status != 503 or op.retry_after):
+            answer["headers"] = HEADERS[status]
         out[str(status)] = answer
     return out
 

@@ -26,6 +26,11 @@ AUTH_ERRORS: dict[str, tuple[int, ...]] = {
     "public": (),
 }
 
+#: Statuses any operation but ``/healthz`` can answer whatever its route (a middleware's: a
+#: rate limit's 429, a body cap's 413...). Add them here, with their envelope and headers in
+#: ``didstore.api.openapi.DEFAULT_ENVELOPE``/``HEADERS`` if not the flat one.
+COMMON_ERRORS: tuple[int, ...] = ()
+
 
 @dataclass(frozen=True, slots=True)
 class Op:
@@ -53,11 +58,8 @@ SUB = "/api/v1/accounts/{auth_id}/sub-accounts"
 ADMIN = "/api/v1/admin"
 PARTNER = "/api/v1/partner"
 
-_ERROR_ONLY: dict[int, tuple[str, ...]] = {
-    400: ("ErrorOnly",),
-    403: ("ErrorOnly",),
-    404: ("ErrorOnly",),
-}
+#: cancel-release answers its flat errors as ``{"error": text}`` (api/errors.ROUTE_ENVELOPES)
+_ERROR_ONLY: dict[int, tuple[str, ...]] = {s: ("ErrorOnly",) for s in (400, 403, 404, 409)}
 _APP: dict[int, tuple[str, ...]] = {404: ("ApplicationNotFound",)}
 _TRUNK_BODY = body(
     "name:s trunk_domain:s trunk_status:s secure:b trunk_direction:s trunk_type:s"
