@@ -17,6 +17,8 @@ BODY_IDS = {
     "/application": ("application_id", "app_id"),
     "/assign-subaccount": ("sub_account_id", "sub_auth_id"),
 }
+#: routes that answer CSV to ``Accept: text/csv``
+CSV_REPORTS = "/api/v1/partner/reports/"
 _turns = itertools.count()
 
 
@@ -25,10 +27,13 @@ def before_call(context: Any, case: Any, kwargs: Any) -> None:
     """Make each generated ``Idempotency-Key`` unique (the generated value stays as a prefix, so
     malformed keys still reach the server): the fuzzer otherwise sends the same few keys with
     different bodies and nearly every write answers 422 ``idempotency_key_reused``. Every other
-    body of a route that names a resource names a real one, so the route can succeed."""
+    body of a route that names a resource names a real one, so the route can succeed; every
+    other call of a report asks for its CSV variant."""
     headers = case.headers or {}
     if "Idempotency-Key" in headers:
         headers["Idempotency-Key"] = f"{headers['Idempotency-Key']}{uuid.uuid4().hex}"
+    if case.operation.path.startswith(CSV_REPORTS) and next(_turns) % 2 == 0:
+        case.headers = {**headers, "Accept": "text/csv"}  # the CSV variant, every other call
     ids = json.loads(os.environ.get("DIDSTORE_CONFORMANCE_IDS", "{}"))
     for suffix, (key, name) in BODY_IDS.items():
         path = case.operation.path
