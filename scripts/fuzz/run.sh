@@ -3,9 +3,9 @@
 #
 #   scripts/fuzz/run.sh [sqlite|postgresql]     (default sqlite)
 #
-# Needs schemathesis in the venv (`.venv/bin/pip install schemathesis`); it is not a test
-# extra because a bounded run takes minutes and is randomised. Two passes: the operator
-# Bearer token, then a main account's X-Auth-ID/X-Auth-Token. Fails on any 5xx.
+# Schemathesis comes with the test extra. A bounded run takes minutes and is randomised, so
+# it is run by hand (tests/api/test_openapi_conformance.py is the short one). Two passes: the
+# operator Bearer token, then a main account's X-Auth-ID/X-Auth-Token. Fails on any 5xx.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import __version__
-from didstore.api import errors
+from didstore.api import errors, openapi
 from didstore.api.idempotency import IdempotencyMiddleware
 from didstore.api.observability import RequestObservability, configure_access_log
 from didstore.api.responses import JSON
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.services = svc
     app.state.ready = False
     errors.install(app)
+    openapi.install(app)  # /openapi.json from api/openapi/table.py
 
     # Routes are matched in the order they are added, one after another: the hottest first
     # (health checks, the owned list and one number, the route lookup once per call).
