@@ -145,7 +145,7 @@ def api_routes(app: FastAPI) -> Iterator[Any]:
     routes = contexts(app.routes) if contexts else app.routes
     for route in routes:
         original = getattr(route, "original_route", route)
-        if isinstance(original, APIRoute) and route.include_in_schema:
+        if isinstance(original, APIRoute) and getattr(route, "include_in_schema", True):
             yield route
 
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def _toml(value: object) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def _post(http: httpx.Client, path: str, body: dict[str, object], status: int = 201) -> Any:
+def _post(http: httpx.Client, path: str, body: Mapping[str, object], status: int = 201) -> Any:
     r = http.post(path, json=body)
     assert r.status_code == status, r.text
     return r.json()

@@ -16,13 +16,8 @@ router = APIRouter(tags=["ops"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics (operator token)",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "Prometheus text exposition format 0.0.4",
-            "content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}},
-        },
-    },
+    # Prometheus' text format, not part of the JSON API: documented in docs/deployment.md
+    include_in_schema=False,
 )
 async def scrape(request: Request) -> Response:
     await require_operator(request)
