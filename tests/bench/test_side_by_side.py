@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))
 
 from _sbs_report import CaseRuns, render_table, summarize  # noqa: E402
 from _wrk import Load, Result, parse  # noqa: E402
