@@ -133,3 +133,9 @@ def test_quick_run_end_to_end(tmp_path: Path) -> None:
         assert r["errors"] == 0, r  # every purchase bought a distinct available number
         assert 0 < r["rss_mib"] < 1024
     assert "| purchase-many |" in done.stdout
+
+
+def test_an_aim_is_judged_on_the_share_the_table_shows() -> None:
+    runs = CaseRuns("one", [_result(10_000)], [_result(20_000)], [_result(3_499.6)], [90.0], [1.0])
+    row = summarize(runs)  # 34.996 % is shown as 35.0 %, so it must not read "NOT met"
+    assert row["pct_of_fastapi"] == 35.0 and row["aim_met"] is True
