@@ -34,7 +34,7 @@ from typing import Any
 
 import _wrk
 import httpx
-from _common import didstore_executable, free_port
+from _common import cpu_seconds, didstore_executable, free_port
 from _sbs_data import Dataset, drop_database, fresh_database, load
 from _sbs_report import CaseRuns, render_json, render_table, summarize
 
@@ -89,6 +89,10 @@ class Server:
         pids = [self.proc.pid, *_children(self.proc.pid)]
         return max(_rss_kib(p) for p in pids) / 1024
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU consumed so far by the server's processes."""
+        return sum(_cpu_seconds(p) for p in (self.proc.pid, *_children(self.proc.pid)))
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -104,6 +108,13 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(c) for c in found]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _rss_kib(pid: int) -> int:
@@ -175,8 +186,11 @@ def measure(
 ) -> list[CaseRuns]:
     client_cpu = None if args.whole_box else args.client_cpu
 
+    cpu_us: dict[str, float] = {}
+
     def wrk(target: str, case: str, seconds: int) -> _wrk.Result:
         load_ = _wrk.Load("GET", ["/"]) if target != "didstore" else case_load(ds, case, seconds)
+        cpu_before = up[target].cpu_seconds()
         result = _wrk.run(
             up[target].base,
             load_,
@@ -187,6 +201,8 @@ def measure(
         )
         if load_.bodies:  # purchases in flight at the end may still complete
             ds.consumed(result.requests + args.connections)
+        cpu = up[target].cpu_seconds() - cpu_before
+        cpu_us[target] = 1e6 * cpu / result.requests if result.requests else 0.0
         return result
 
     results = []
@@ -197,9 +213,12 @@ def measure(
                 if args.warmup:
                     wrk(target, case, args.warmup)
                 into.append(wrk(target, case, args.duration))
+                if target == "fastapi":
+                    runs.fastapi_cpu_us.append(cpu_us["fastapi"])
             if args.warmup:
                 wrk("didstore", case, args.warmup)
             runs.runs.append(wrk("didstore", case, args.duration))
+            runs.cpu_us.append(cpu_us["didstore"])
             runs.rss_mib.append(up["didstore"].rss_mib())
             runs.load1.append(os.getloadavg()[0])
         print(json.dumps(summarize(runs)), file=sys.stderr, flush=True)

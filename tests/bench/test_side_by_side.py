@@ -80,7 +80,10 @@ def test_summary_takes_medians_and_the_median_ratio_of_each_repeat() -> None:
     assert row["p99_ms"] == 4.0 and row["rss_mib"] == 95.5
     assert row["aim_pct"] == 35 and row["aim_met"] is True
     table = render_table("sqlite", [row])
-    assert "| one | 3,000 | 37.5 % | 8,000 | 19,000 | 4.0 | 0 | 96 | 0.50 / 3.25 / 1.00 |" in table
+    assert (
+        "| one | 3,000 | 37.5 % | 8,000 | 19,000 | 4.0 | 0 | - | - | 96 | 0.50 / 3.25 / 1.00 |"
+        in table
+    )
     assert "≥ 35 % met" in table
 
 
@@ -132,6 +135,7 @@ def test_quick_run_end_to_end(tmp_path: Path) -> None:
         assert r["rps"] > 0 and r["fastapi_rps"] > 0 and r["starlette_rps"] > 0, r
         assert r["errors"] == 0, r  # every purchase bought a distinct available number
         assert 0 < r["rss_mib"] < 1024
+        assert r["cpu_us"] > 0 and r["fastapi_cpu_us"] > 0 and r["pct_by_cpu"] > 0, r
     assert "| purchase-many |" in done.stdout
 
 
@@ -139,3 +143,19 @@ def test_an_aim_is_judged_on_the_share_the_table_shows() -> None:
     runs = CaseRuns("one", [_result(10_000)], [_result(20_000)], [_result(3_499.6)], [90.0], [1.0])
     row = summarize(runs)  # 34.996 % is shown as 35.0 %, so it must not read "NOT met"
     assert row["pct_of_fastapi"] == 35.0 and row["aim_met"] is True
+
+
+def test_share_by_cpu_is_the_median_of_ceiling_over_case_cpu_per_request() -> None:
+    runs = CaseRuns(
+        "list-25",
+        [_result(9_000)] * 3,
+        [_result(20_000)] * 3,
+        [_result(2_000)] * 3,
+        [90.0] * 3,
+        [1.0] * 3,
+        fastapi_cpu_us=[100.0, 110.0, 90.0],
+        cpu_us=[250.0, 440.0, 180.0],
+    )
+    row = summarize(runs)  # ratios 40 %, 25 %, 50 %
+    assert (row["pct_by_cpu"], row["cpu_us"], row["fastapi_cpu_us"]) == (40.0, 250, 100)
+    assert "| 250 (100) | 40.0 % |" in render_table("pg", [row])
