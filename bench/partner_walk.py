@@ -33,11 +33,13 @@ from _common import auth_headers, percentile, server, write_result
 from generate import generate_e164
 from sqlalchemy import Engine, text
 
+from didstore.bootstrap import Services, run
 from didstore.clock import SystemClock
-from didstore.db.engine import Database, make_engine
+from didstore.config import Settings
+from didstore.db.engine import make_engine
 from didstore.db.migrate import upgrade
 from didstore.domain.billing import add_months
-from didstore.services.accounts import AccountService, Credentials
+from didstore.services.accounts import Credentials
 from didstore.services.models import CLI
 
 COLUMNS = (
@@ -66,19 +68,19 @@ COLUMNS = (
 )
 
 
-def create_accounts(db: Database, customers: int) -> dict[str, Any]:
-    clock = SystemClock()
-    svc = AccountService(db, clock)
-    partner = svc.create_partner(CLI, name="walk-partner", currency_code="USD")
-    other_partner = svc.create_partner(CLI, name="walk-other-partner", currency_code="USD")
+async def create_accounts(services: Services, customers: int) -> dict[str, Any]:
+    """Through the composition root's services (so the credentials work over HTTP)."""
+    svc = services.accounts
+    partner = await svc.create_partner(CLI, name="walk-partner", currency_code="USD")
+    other_partner = await svc.create_partner(CLI, name="walk-other-partner", currency_code="USD")
     mains: list[Credentials] = [
-        svc.create_main_account(
+        await svc.create_main_account(
             CLI, name=f"walk-customer-{i}", currency_code="USD", partner_id=partner.account.auth_id
         )
         for i in range(customers)
     ]
-    sub = svc.create_sub_account(CLI, mains[0].account, name="walk-sub")
-    stranger = svc.create_main_account(
+    sub = await svc.create_sub_account(CLI, mains[0].account, name="walk-sub")
+    stranger = await svc.create_main_account(
         CLI, name="walk-stranger", currency_code="USD", partner_id=other_partner.account.auth_id
     )
     return {"partner": partner, "mains": mains, "sub": sub, "stranger": stranger}
@@ -227,13 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url.startswith("postgresql"):
         parser.error("the page walk benchmark loads with COPY: PostgreSQL only")
     engine = make_engine(args.database_url, pool_size=2)
-    db = Database(engine)
     if not args.reuse:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         upgrade(engine)
-        accts = create_accounts(db, args.customers)
+        accts = run(
+            Settings(database_url=args.database_url),
+            lambda services: create_accounts(services, args.customers),
+        )
         load_numbers(engine, accts, args.numbers, args.other, args.seed)
         creds = {
             "partner": (accts["partner"].account.auth_id, accts["partner"].auth_token),
