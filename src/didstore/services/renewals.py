@@ -23,6 +23,7 @@ on ``numbers`` covers the billing dates), one of the queue and one per wallet.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    func,
     literal,
     or_,
     select,
@@ -192,6 +194,12 @@ async def _settle(
     if realign:
         await _realign(conn, realign)
     if reactivated:
+        await conn.execute_many(
+            update(numbers)
+            .where(numbers.c.id == bindparam("nid"))
+            .values(state=ACTIVE, suspended_at=None, grace_ends_at=None, updated_at=now),
+            [{"nid": r.id} for r in reactivated],
+        )
         await _audit_numbers(
             conn, reactivated, now, actor_id, "number.reactivated", {"state": ACTIVE}
         )
@@ -234,15 +242,15 @@ async def _write_charges(
             if c["amount_minor"] > 0
         ],
     )
-    await conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
+    # UPDATE ... FROM: one join, not a sub-select per number. Only columns no index covers:
+    # PostgreSQL can make it a HOT update, SQLite rewrites no index entry (a suspended number
+    # charged again gets its state back in ``_reactivate``).
+    await conn.execute(
         update(numbers)
         .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
         .values(
-            state=ACTIVE,
             last_billing_date=rc.c.period_start,
             next_billing_date=rc.c.next_period_start,
-            suspended_at=None,
-            grace_ends_at=None,
             updated_at=now,
         )
     )
@@ -424,8 +432,9 @@ async def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence
     the lock), oldest period first; numbers another worker holds are skipped."""
     if conn.dialect == "postgresql":  # one array parameter: planned as 10k PK probes
         wanted = numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
-    else:
-        wanted = numbers.c.id.in_(ids)
+    else:  # one JSON parameter: sqlite3 binds 10k *named* parameters in quadratic time
+        listed = func.json_each(bindparam("ids", json.dumps(ids))).table_valued("value")
+        wanted = numbers.c.id.in_(select(listed.c.value))
     return (
         await conn.execute(
             select(*_COLUMNS)
