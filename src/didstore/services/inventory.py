@@ -196,15 +196,14 @@ class InventoryService:
                 total = sum(n for _, n in buckets)
                 if offset >= total:
                     rows = []
-                elif offset < LOCATE_FROM:
-                    rows = (await conn.execute(_page_query(conds, per_page, offset))).all()
                 else:
-                    start, skip = search_index.locate(buckets, offset)
-                    rows = (
-                        await conn.execute(
-                            _page_query([*conds, numbers.c.e164 >= start], per_page, skip)
-                        )
-                    ).all()
+                    # a pattern is checked on the index entries first (deferred join even on
+                    # page 1): a plain index scan would read every skipped row from the table
+                    if offset >= LOCATE_FROM:
+                        start, offset = search_index.locate(buckets, offset)
+                        conds = [*conds, numbers.c.e164 >= start]
+                    page_rows = _page_query(conds, per_page, offset, deferred=bool(digits))
+                    rows = (await conn.execute(page_rows)).all()
                 return Page([Number.from_row(r._mapping) for r in rows], page, per_page, total)
             # A bounded probe: one scan that stops after EXACT_TOTAL_LIMIT + 1 matches.
             if conn.dialect == "sqlite":
@@ -298,13 +297,13 @@ def _cache_key(filters: SearchFilters) -> tuple[str, str, tuple[str, ...]]:
 
 
 def _page_query(
-    conds: list[Any], limit: int, offset: int, *, descending: bool = False
+    conds: list[Any], limit: int, offset: int, *, descending: bool = False, deferred: bool = False
 ) -> Select[Any]:
     """One page in E.164 order (or reverse order). Past the first page this is a deferred
     join: the OFFSET walks a narrow index (state, [country,] e164) without touching the table,
     then only the page's rows are read, instead of reading and discarding ``offset`` rows."""
     order = numbers.c.e164.desc() if descending else numbers.c.e164
-    if offset == 0:
+    if offset == 0 and not deferred:
         return select(numbers).where(*conds).order_by(order).limit(limit)
     keys = (
         select(numbers.c.e164.label("page_e164"))
