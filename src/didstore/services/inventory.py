@@ -282,11 +282,15 @@ class InventoryService:
         cached = self._totals.get(key)
         if cached is not None:
             return cached
-        total = int(
-            (
-                await conn.execute(select(func.count()).select_from(numbers).where(*conds))
-            ).scalar_one()
-        )
+        country, digits, exclude = key
+        if conn.dialect == "sqlite":  # through the trigram index, not a scan of every number
+            total = await search_index.fts_count(conn, digits, country or None, exclude)
+        else:
+            total = int(
+                (
+                    await conn.execute(select(func.count()).select_from(numbers).where(*conds))
+                ).scalar_one()
+            )
         self._totals.put(key, total)
         return total
 

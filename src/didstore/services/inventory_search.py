@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import column, func, not_, select, table
 
@@ -86,14 +87,27 @@ def locate(buckets: Sequence[tuple[str, int]], offset: int) -> tuple[str, int]:
     raise ValueError("offset past the last match")
 
 
+def _fts_conditions(digits: str, country: str | None, exclude: Sequence[str]) -> list[Any]:
+    conds: list[Any] = [_FTS.c.digits.like(f"%{digits}%")]
+    if country:
+        conds.append(_FTS.c.country == country)
+    conds.extend(not_(_FTS.c.digits.like(f"{prefix}%")) for prefix in exclude)
+    return conds
+
+
 async def fts_probe(
     conn: Connection, digits: str, country: str | None, exclude: Sequence[str], limit: int
 ) -> list[str]:
     """SQLite: up to ``limit`` available numbers containing ``digits`` (3 or more), from the
     trigram index, with the country and exclusion filters applied (``+E.164`` strings)."""
-    query = select(_FTS.c.digits).where(_FTS.c.digits.like(f"%{digits}%"))
-    if country:
-        query = query.where(_FTS.c.country == country)
-    for prefix in exclude:
-        query = query.where(not_(_FTS.c.digits.like(f"{prefix}%")))
+    query = select(_FTS.c.digits).where(*_fts_conditions(digits, country, exclude))
     return ["+" + str(d) for d in (await conn.execute(query.limit(limit))).scalars()]
+
+
+async def fts_count(
+    conn: Connection, digits: str, country: str | None, exclude: Sequence[str]
+) -> int:
+    """SQLite: how many available numbers contain ``digits`` (3 or more), by the trigram
+    index (a 4-digit pattern matching tens of thousands of numbers: ~50 ms, not a scan)."""
+    query = select(func.count()).select_from(_FTS).where(*_fts_conditions(digits, country, exclude))
+    return int((await conn.execute(query)).scalar_one())
