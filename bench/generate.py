@@ -24,7 +24,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -38,6 +38,7 @@ from didstore.config import Settings
 from didstore.db.engine import is_sqlite, make_engine
 from didstore.db.migrate import upgrade
 from didstore.db.tables import billing_schedule, numbers
+from didstore.domain.renewal import aligned_next_billing
 from didstore.services.models import CLI
 
 
@@ -193,7 +194,9 @@ def load_sqlite(engine: Engine, total: int, seed: int, now: datetime) -> None:
 
 def assign_owned(engine: Engine, account_id: int, count: int, now: datetime) -> int:
     """Give ``count`` available US numbers to the account (active, billed to it; the
-    database's triggers count them in ``number_counts``)."""
+    database's triggers count them in ``number_counts``). Their billing dates follow the
+    renewal rule (``aligned_next_billing``): on the anchor, never "now + 30 days"."""
+    next_billing = aligned_next_billing(now, now)
     with engine.begin() as conn:
         ids = list(
             conn.execute(
@@ -214,14 +217,14 @@ def assign_owned(engine: Engine, account_id: int, count: int, now: datetime) -> 
                     source="purchased",
                     purchased_at=now,
                     last_billing_date=now,
-                    next_billing_date=now + timedelta(days=30),
+                    next_billing_date=next_billing,
                     updated_at=now,
                 )
             )
         if ids:  # the renewal queue follows every billing date (services/schedule.py)
             conn.execute(
                 insert(billing_schedule),
-                [{"number_id": i, "due_at": now + timedelta(days=30)} for i in ids],
+                [{"number_id": i, "due_at": next_billing} for i in ids],
             )
     return len(ids)
 

@@ -12,16 +12,19 @@ verified and a second run must charge nothing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import Engine, create_engine, func, insert, select, text
 
 from didstore.clock import FixedClock
-from didstore.db.engine import Database, make_engine, normalize_url
+from didstore.db.database import Database, open_database
+from didstore.db.engine import is_sqlite, make_engine, normalize_url
 from didstore.db.migrate import upgrade
 from didstore.db.tables import accounts, ledger_entries, numbers, renewal_charges
 from didstore.domain.billing import add_months
@@ -45,22 +48,24 @@ def _anchor(day: int) -> datetime:
     return datetime(2026, 1, day, 10, tzinfo=UTC)
 
 
-def _seed_accounts(db: Database, count: int, per_account: int) -> list[int]:
+async def _seed_accounts(db: Database, count: int, per_account: int) -> list[int]:
     svc = AccountService(db, FixedClock(_anchor(1)))
     wallet = WalletService(db, FixedClock(_anchor(1)))
     ids = []
     for i in range(count):
-        creds = svc.create_main_account(CLI, name=f"bench {i}", currency_code="INR")
-        wallet.credit(CLI, creds.account, amount=per_account * FEE * 2 // 100, currency_code="INR")
+        creds = await svc.create_main_account(CLI, name=f"bench {i}", currency_code="INR")
+        await wallet.credit(
+            CLI, creds.account, amount=per_account * FEE * 2 // 100, currency_code="INR"
+        )
         ids.append(creds.account.id)
     return ids
 
 
-def _seed_numbers_pg(db: Database, n: int, account_ids: list[int]) -> None:
+def _seed_numbers_pg(engine: Engine, n: int, account_ids: list[int]) -> None:
     first, count = min(account_ids), len(account_ids)
     assert account_ids == list(range(first, first + count))
     per_day = n // 31 + 1
-    with db.write() as conn:
+    with engine.begin() as conn:
         for day in range(1, 32):
             lo = (day - 1) * per_day
             hi = min(n, day * per_day)
@@ -95,7 +100,7 @@ def _seed_numbers_pg(db: Database, n: int, account_ids: list[int]) -> None:
         conn.execute(text("ANALYZE billing_schedule"))
 
 
-def _seed_numbers_generic(db: Database, n: int, account_ids: list[int]) -> None:
+def _seed_numbers_generic(engine: Engine, n: int, account_ids: list[int]) -> None:
     batch = []
     for i in range(n):
         anchor = _anchor(i % 31 + 1)
@@ -121,13 +126,13 @@ def _seed_numbers_generic(db: Database, n: int, account_ids: list[int]) -> None:
             }
         )
         if len(batch) == 50_000:
-            with db.write() as conn:
+            with engine.begin() as conn:
                 conn.execute(insert(numbers), batch)
             batch = []
     if batch:
-        with db.write() as conn:
+        with engine.begin() as conn:
             conn.execute(insert(numbers), batch)
-    with db.write() as conn:
+    with engine.begin() as conn:
         conn.execute(text(_SCHEDULE_ALL))
 
 
@@ -153,27 +158,49 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         url = admin_url.rsplit("/", 1)[0] + "/" + name
-    db = Database(make_engine(url, pool_size=2))
     try:
-        upgrade(db.engine)
+        result = asyncio.run(_measure(url, args))
+        print(json.dumps(result, indent=2))
+        ok = (
+            result["charged"] == args.numbers
+            and result["rerun_charged"] == 0
+            and result["renewal_charges_rows"] == result["did_rental_ledger_rows"] == args.numbers
+            and not result["ledger_verify_problems"]
+        )
+        if not ok:
+            raise SystemExit("benchmark checks FAILED")
+    finally:
+        if not args.sqlite and not args.keep:
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+async def _measure(url: str, args: Any) -> dict[str, Any]:
+    engine = make_engine(url, pool_size=2)
+    upgrade(engine)
+    db = open_database(url)
+    await db.open()
+    try:
         t = time.perf_counter()
         per_account = args.numbers // args.accounts + 1
-        ids = _seed_accounts(db, args.accounts, per_account)
-        if db.dialect == "postgresql":
-            _seed_numbers_pg(db, args.numbers, ids)
+        ids = await _seed_accounts(db, args.accounts, per_account)
+        if is_sqlite(engine):
+            _seed_numbers_generic(engine, args.numbers, ids)
         else:
-            _seed_numbers_generic(db, args.numbers, ids)
+            _seed_numbers_pg(engine, args.numbers, ids)
         seed_s = time.perf_counter() - t
 
         t = time.perf_counter()
-        report = run_renewals(db, FixedClock(NOW), chunk_size=args.chunk)
+        report = await run_renewals(db, FixedClock(NOW), chunk_size=args.chunk)
         run_s = time.perf_counter() - t
 
         t = time.perf_counter()
-        rerun = run_renewals(db, FixedClock(NOW), chunk_size=args.chunk)
+        rerun = await run_renewals(db, FixedClock(NOW), chunk_size=args.chunk)
         rerun_s = time.perf_counter() - t
-        problems = WalletService(db, FixedClock(NOW)).verify()
-        with db.read() as conn:
+        problems = await WalletService(db, FixedClock(NOW)).verify()
+        with engine.connect() as conn:
             charges = conn.execute(select(func.count()).select_from(renewal_charges)).scalar_one()
             rentals = conn.execute(
                 select(func.count())
@@ -181,39 +208,26 @@ def main() -> None:
                 .where(ledger_entries.c.reference_type == "did_rental")
             ).scalar_one()
             n_accounts = conn.execute(select(func.count()).select_from(accounts)).scalar_one()
-        result = {
-            "database": db.dialect,
-            "numbers": args.numbers,
-            "accounts": n_accounts,
-            "chunk": args.chunk,
-            "seed_seconds": round(seed_s, 1),
-            "charged": report.charged,
-            "suspended": report.suspended,
-            "failed": report.failed,
-            "run_seconds": round(run_s, 2),
-            "renewals_per_second": round(report.charged / run_s) if run_s else None,
-            "rerun_charged": rerun.charged,
-            "rerun_seconds": round(rerun_s, 2),
-            "renewal_charges_rows": charges,
-            "did_rental_ledger_rows": rentals,
-            "ledger_verify_problems": len(problems),
-        }
-        print(json.dumps(result, indent=2))
-        ok = (
-            report.charged == args.numbers
-            and rerun.charged == 0
-            and charges == rentals == args.numbers
-            and not problems
-        )
-        if not ok:
-            raise SystemExit("benchmark checks FAILED")
     finally:
-        db.dispose()
-        if not args.sqlite and not args.keep:
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        await db.close()
+        engine.dispose()
+    return {
+        "database": "sqlite" if args.sqlite else "postgresql",
+        "numbers": args.numbers,
+        "accounts": n_accounts,
+        "chunk": args.chunk,
+        "seed_seconds": round(seed_s, 1),
+        "charged": report.charged,
+        "suspended": report.suspended,
+        "failed": report.failed,
+        "run_seconds": round(run_s, 2),
+        "renewals_per_second": round(report.charged / run_s) if run_s else None,
+        "rerun_charged": rerun.charged,
+        "rerun_seconds": round(rerun_s, 2),
+        "renewal_charges_rows": charges,
+        "did_rental_ledger_rows": rentals,
+        "ledger_verify_problems": len(problems),
+    }
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ connection, requests in sequence: the latency of one request, not throughput.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -17,7 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from _common import auth_headers, load_credentials, percentile, server, write_result
+from _common import (
+    SERVER_PIDS,
+    auth_headers,
+    cpu_seconds,
+    load_credentials,
+    percentile,
+    server,
+    write_result,
+)
 
 Params = dict[str, Any]
 
@@ -69,6 +78,7 @@ CASES: dict[str, Callable[[random.Random], Params]] = {
 
 def run(base: str, creds: dict[str, Any], iterations: int, seed: int) -> list[dict[str, Any]]:
     url = f"{base}/api/v1/Account/{creds['auth_id']}/inventory/numbers"
+    pid = SERVER_PIDS.get(base)  # server CPU per request: latency without the machine's queue
     results = []
     with httpx.Client(headers=auth_headers(creds), timeout=60) as client:
         client.get(url)  # warm the connection and the process
@@ -76,6 +86,7 @@ def run(base: str, creds: dict[str, Any], iterations: int, seed: int) -> list[di
             rng = random.Random(f"{seed}:{name}")
             samples: list[float] = []
             totals: list[int] = []
+            cpu_before = cpu_seconds(pid) if pid else 0.0
             for _ in range(iterations):
                 params = make(rng)
                 started = time.perf_counter()
@@ -91,11 +102,16 @@ def run(base: str, creds: dict[str, Any], iterations: int, seed: int) -> list[di
                 "p99_ms": round(percentile(samples, 99), 1),
                 "max_ms": round(max(samples), 1),
                 "median_total": sorted(totals)[len(totals) // 2],
+                "server_cpu_ms": (
+                    round((cpu_seconds(pid) - cpu_before) * 1000 / iterations, 1) if pid else None
+                ),
+                "loadavg_1m": round(os.getloadavg()[0], 1),
             }
             results.append(row)
             print(
                 f"{name:48} p50 {row['p50_ms']:7.1f}  p99 {row['p99_ms']:7.1f}"
-                f"  max {row['max_ms']:7.1f} ms  total~{row['median_total']}",
+                f"  max {row['max_ms']:7.1f} ms  cpu {row['server_cpu_ms']} ms"
+                f"  total~{row['median_total']}",
                 file=sys.stderr,
             )
     return results
@@ -103,12 +119,13 @@ def run(base: str, creds: dict[str, Any], iterations: int, seed: int) -> list[di
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| case | p50 ms | p99 ms | max ms | typical total |",
-        "|---|---:|---:|---:|---:|",
+        "| case | p50 ms | p99 ms | max ms | server CPU ms/req | load 1m | typical total |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['case']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['median_total']} |"
+            f"| {r['case']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']}"
+            f" | {r['server_cpu_ms']} | {r['loadavg_1m']} | {r['median_total']} |"
         )
     return "\n".join(lines)
 

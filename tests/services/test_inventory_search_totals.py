@@ -46,23 +46,34 @@ def test_selective_total_is_exact_and_never_cached(stocked: TestServices) -> Non
     assert items == matching[1:4]
 
 
-def test_nonselective_total_is_cached_briefly(
+def test_counted_totals_are_exact_at_once(stocked: TestServices) -> None:
+    """No pattern or one of up to 3 digits: the total is summed from the search counters,
+    which the database keeps in the purchase's own transaction (ADR 0016)."""
+    svc = stocked.inventory
+    assert _search(svc, country="IN")[1] == len(IN_NUMBERS)
+    assert _search(svc, search="555")[1] == len(US_NUMBERS)
+    _buy(stocked, IN_NUMBERS[0])
+    assert _search(svc, country="IN")[1] == len(IN_NUMBERS) - 1
+    assert _search(svc)[1] == len(IN_NUMBERS) + len(US_NUMBERS) - 1
+
+
+def test_nonselective_long_pattern_total_is_cached_briefly(
     stocked: TestServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", 5)  # make "IN" non-selective
+    monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", 5)  # make "8041" non-selective
     svc = stocked.inventory
-    _, total = _search(svc, country="IN")
+    _, total = _search(svc, search="8041")
     assert total == len(IN_NUMBERS)
     _buy(stocked, IN_NUMBERS[0])
-    _, cached = _search(svc, country="IN")
+    _, cached = _search(svc, search="8041")
     assert cached == len(IN_NUMBERS)  # the count from moments ago, by design
     fresh_svc = stocked.blocking(
         InventoryService(stocked.adb, stocked.clock, total_cache_seconds=0)
     )
-    _, exact = _search(fresh_svc, country="IN")
+    _, exact = _search(fresh_svc, search="8041")
     assert exact == len(IN_NUMBERS) - 1
     # a different filter is a different cache entry, counted exactly
-    _, other = _search(svc, country="IN", exclude=("918041000005",))
+    _, other = _search(svc, search="8041", exclude=("918041000005",))
     assert other == len(IN_NUMBERS) - 2
 
 
@@ -71,30 +82,33 @@ def test_last_page_total_is_exact_even_when_cached(
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", 5)
     svc = stocked.inventory
-    assert _search(svc, country="US")[1] == 60  # cached from here on
+    assert _search(svc, search="14155")[1] == 60  # cached from here on
     buyer = make_account(stocked, balance=1000, currency="USD")
     stocked.numbers.purchase(CLI, stocked.accounts.get(buyer.auth_id), from_body(US_NUMBERS[0]))
-    items, total = _search(svc, country="US", page=6, per_page=11)  # rows 56..59: the end
+    items, total = _search(svc, search="14155", page=6, per_page=11)  # rows 56..59: the end
     assert items == US_NUMBERS[56:]
     assert total == 59  # the last page shows where the list ends: exact, not the cached 60
 
 
-# (EXACT_TOTAL_LIMIT, REVERSE_SCAN_FROM): whole-match-set path, deferred join forwards,
-# deferred join from whichever end is nearer.
-PATHS = [(2000, 10**9), (5, 10**9), (5, 1)]
+# (EXACT_TOTAL_LIMIT, REVERSE_SCAN_FROM, LOCATE_FROM): whole-match-set path, deferred join
+# forwards, deferred join from whichever end is nearer; counted filters: pages read from the
+# start of the list, or from the counter bucket that holds them.
+PATHS = [(2000, 10**9, 2000), (5, 10**9, 2000), (5, 1, 0)]
 
 
-@pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
+@pytest.mark.parametrize(("limit", "reverse_from", "locate_from"), PATHS)
 @pytest.mark.parametrize("per_page", [1, 7, 25])
 def test_deep_pages_match_a_plain_listing(
     stocked: TestServices,
     per_page: int,
     limit: int,
     reverse_from: int,
+    locate_from: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
     monkeypatch.setattr(inventory, "REVERSE_SCAN_FROM", reverse_from)
+    monkeypatch.setattr(inventory, "LOCATE_FROM", locate_from)
     everything = sorted(IN_NUMBERS + US_NUMBERS)
     seen: list[str] = []
     page = 1
@@ -114,18 +128,22 @@ def test_deep_pages_match_a_plain_listing(
         {"search": "5", "country": "IN"},
         {"search": "5", "exclude": ("918041000",)},
         {"country": "US", "exclude": ("1415555012", "1415555013")},
+        {"search": "8041000", "exclude": ("9180410001",)},
+        {"search": "555", "exclude": ("91", "1415555012", "14155550125")},
     ],
 )
-@pytest.mark.parametrize(("limit", "reverse_from"), PATHS)
+@pytest.mark.parametrize(("limit", "reverse_from", "locate_from"), PATHS)
 def test_deep_pages_with_filters(
     stocked: TestServices,
     filters: dict[str, object],
     limit: int,
     reverse_from: int,
+    locate_from: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(inventory, "EXACT_TOTAL_LIMIT", limit)
     monkeypatch.setattr(inventory, "REVERSE_SCAN_FROM", reverse_from)
+    monkeypatch.setattr(inventory, "LOCATE_FROM", locate_from)
 
     def keep(n: str) -> bool:
         search = str(filters.get("search", ""))

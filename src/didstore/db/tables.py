@@ -409,3 +409,20 @@ number_counts = Table(
     Column("owned", Integer, nullable=False, server_default="0"),
     Column("paid", Integer, nullable=False, server_default="0"),
 )
+
+# Inventory search counts (migration 0009, ADR 0016): how many *available* numbers of a
+# ``country`` whose E.164 starts with ``bucket`` (its first 6 characters, e.g. "+91987")
+# contain ``pattern`` (a 1-3 digit substring of the digits; "" = every number). Kept by
+# triggers on ``numbers`` in the same transaction as every change, on both databases. A
+# search's exact ``total`` is a sum of these rows, and a deep page starts in the bucket that
+# holds its offset instead of walking the index from the first number.
+search_counts = Table(
+    "search_counts",
+    metadata,
+    Column("pattern", String(3), primary_key=True),
+    Column("bucket", String(6), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("n", Integer, nullable=False, server_default="0"),
+)
+
+__all__ += ["search_counts"]

@@ -33,6 +33,39 @@ def next_period_start(anchor: datetime, period_start: datetime) -> datetime:
     return add_months(anchor, months_between(anchor, period_start) + 1)
 
 
+def renewal_period(
+    anchor: datetime | None, next_billing_date: datetime
+) -> tuple[datetime, datetime]:
+    """The period a renewal charges for a number whose stored date is ``next_billing_date``:
+    ``(start, next start)`` with ``start = add_months(anchor, k)``, the first anchored period
+    start at or after the stored date (never period 0, which the purchase paid), and
+    ``next start = add_months(anchor, k + 1)``.
+
+    ``start`` is the exactly-once key. It is derived from the anchor, never taken from the
+    stored date as it is: a date that is not exactly ``anchor + k months`` (set by an import,
+    or by hand to "now + 30 days") maps to the anchored period it falls before, so a run
+    charges that period once and continues with ``anchor + (k + 1) months``; it can no
+    longer charge a period starting at the stored date and another starting at the anchored
+    date a day later. A stored date that is already anchored is its own answer. Without an
+    anchor the stored date is the anchor.
+    """
+    if anchor is None:
+        return next_billing_date, add_months(next_billing_date, 1)
+    k = months_between(anchor, next_billing_date)
+    if add_months(anchor, k) < next_billing_date:
+        k += 1
+    k = max(1, k)
+    return add_months(anchor, k), add_months(anchor, k + 1)
+
+
+def aligned_next_billing(anchor: datetime, paid_until: datetime) -> datetime:
+    """The ``next_billing_date`` to store for a number anchored at ``anchor`` whose owner has
+    paid until ``paid_until`` (imports, operator assignments): the anchored period start the
+    renewal job would charge next (:func:`renewal_period`), so stored dates are always on the
+    anchor."""
+    return renewal_period(anchor, paid_until)[0]
+
+
 def grace_ends(period_start: datetime, grace: timedelta = DEFAULT_GRACE) -> datetime:
     """An unpaid period's grace runs from the period's start (a late job changes nothing)."""
     return period_start + grace

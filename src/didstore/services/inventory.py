@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,30 +13,27 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
-from didstore.domain.e164 import search_digits, validate_real_number
-from didstore.domain.errors import DomainError, InvalidInput
+from didstore.domain.e164 import search_digits
+from didstore.domain.errors import DomainError
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
-from didstore.domain.money import currency, whole_units_to_minor
 from didstore.services import audit
+from didstore.services import inventory_search as search_index
+from didstore.services.inventory_rows import CAPABILITIES, CSV_COLUMNS, read_csv, validate_row
 from didstore.services.models import Actor, Number, Page
 from didstore.services.ttl_cache import TTLCache
 
-CSV_COLUMNS = (
-    "e164",
-    "region",
-    "setup_fee",
-    "monthly_fee",
-    "currency",
-    "country",
-    "capabilities",
-    "aadhaar_verification_required",
-    "tags",
-    "provider",
-    "is_trial_number",
-    "minimum_commitment_months",
-)
-CAPABILITIES = ("voice", "sms", "mms", "fax")
+__all__ = [
+    "CAPABILITIES",
+    "CSV_COLUMNS",
+    "ImportReport",
+    "InventoryService",
+    "RowError",
+    "SearchFilters",
+    "read_csv",
+    "validate_row",
+]
+
 CHUNK = 1000
 #: A search matching at most this many numbers gets an exact COUNT on every request.
 EXACT_TOTAL_LIMIT = 2000
@@ -48,6 +43,8 @@ TOTAL_CACHE_SECONDS = 15.0
 #: From this OFFSET on, a page nearer the end of the list is read backwards from the end
 #: (position computed from the total, so it is consistent with the ``total`` answered).
 REVERSE_SCAN_FROM = 10_000
+#: From this OFFSET on, a counted search reads its page from the counter bucket holding it.
+LOCATE_FROM = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,135 +66,6 @@ class SearchFilters:
     country: str | None = None
     search: str | None = None
     exclude: tuple[str, ...] = ()
-
-
-def _bool(value: object, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None or value == "":
-        return False
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "y"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "n"):
-        return False
-    raise InvalidInput(f"{what} must be true or false, got {value!r}")
-
-
-def _capabilities(value: object) -> dict[str, bool]:
-    if value is None or value == "":
-        return {"voice": True, "sms": False, "mms": False, "fax": False}
-    if isinstance(value, Mapping):
-        unknown = set(value) - set(CAPABILITIES)
-        if unknown:
-            raise InvalidInput(f"unknown capabilities: {', '.join(sorted(map(str, unknown)))}")
-        return {c: _bool(value.get(c, False), f"capabilities.{c}") for c in CAPABILITIES}
-    if isinstance(value, str):
-        names = {p.strip().lower() for p in value.replace("|", ",").replace(";", ",").split(",")}
-        names.discard("")
-        unknown = names - set(CAPABILITIES)
-        if unknown:
-            raise InvalidInput(f"unknown capabilities: {', '.join(sorted(unknown))}")
-        return {c: c in names for c in CAPABILITIES}
-    raise InvalidInput("capabilities must be an object or a list such as 'voice,sms'")
-
-
-def _tags(value: object) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [
-            t.strip() for t in value.replace(";", ",").replace("|", ",").split(",") if t.strip()
-        ]
-    if isinstance(value, list) and all(isinstance(t, str) for t in value):
-        return list(value)
-    raise InvalidInput("tags must be a list of strings")
-
-
-def _int(value: object, what: str) -> int:
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise InvalidInput(f"{what} must be a whole number")
-    try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{what} must be a whole number, got {value!r}") from exc
-    if number < 0:
-        raise InvalidInput(f"{what} must be >= 0")
-    return number
-
-
-def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """One inventory row, checked and converted to column values (raises ``InvalidInput``)."""
-    if not isinstance(raw, Mapping):
-        raise InvalidInput("each row must be an object")
-    number, region_code = validate_real_number(raw.get("e164"))
-    country = raw.get("country")
-    if country not in (None, "") and (
-        not isinstance(country, str) or country.strip().upper() != region_code
-    ):
-        raise InvalidInput(f"country {country!r} does not match the number ({region_code})")
-    if "currency" not in raw or raw.get("currency") in (None, ""):
-        raise InvalidInput("currency is required")
-    cur = currency(raw.get("currency"))
-    for fee in ("setup_fee", "monthly_fee"):
-        if raw.get(fee) in (None, ""):
-            raise InvalidInput(f"{fee} is required")
-    region = raw.get("region")
-    if region in (None, ""):
-        region = _region_of(number.value)
-    if not isinstance(region, str):
-        raise InvalidInput("region must be a string")
-    provider = raw.get("provider") or ""
-    if not isinstance(provider, str):
-        raise InvalidInput("provider must be a string")
-    caps = _capabilities(raw.get("capabilities"))
-    return {
-        "e164": number.value,
-        "country": region_code,
-        "region": region.strip()[:100],
-        "setup_fee_minor": whole_units_to_minor(raw.get("setup_fee"), cur, "setup_fee"),
-        "monthly_fee_minor": whole_units_to_minor(raw.get("monthly_fee"), cur, "monthly_fee"),
-        "currency": cur.code,
-        "tags": _tags(raw.get("tags")),
-        "aadhaar_verification_required": _bool(
-            raw.get("aadhaar_verification_required"), "aadhaar_verification_required"
-        ),
-        "is_trial_number": _bool(raw.get("is_trial_number"), "is_trial_number"),
-        "minimum_commitment_months": _int(
-            raw.get("minimum_commitment_months"), "minimum_commitment_months"
-        ),
-        "provider": provider[:100],
-        **caps,
-    }
-
-
-def _region_of(e164: str) -> str:
-    """The region a number's prefix belongs to, for rows given without one. The geocoder's
-    data is ~100 MB of memory once loaded: imported here, when a row needs it, never at
-    start-up (a server that is only given regions never loads it)."""
-    from phonenumbers import geocoder, parse
-
-    return str(geocoder.description_for_number(parse(e164, None), "en"))
-
-
-def read_csv(data: bytes | str) -> list[dict[str, Any]]:
-    """CSV with a header row naming the columns (``CSV_COLUMNS``; unknown columns ignored)."""
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"CSV is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    if "\x00" in text:
-        raise InvalidInput("CSV must not contain NUL bytes")
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        if reader.fieldnames is None or "e164" not in [f.strip() for f in reader.fieldnames]:
-            raise InvalidInput(
-                "CSV needs a header row with at least: e164, setup_fee, monthly_fee, currency"
-            )
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
-    except csv.Error as exc:
-        raise InvalidInput(f"CSV is malformed: {exc}") from None
 
 
 class InventoryService:
@@ -311,21 +179,45 @@ class InventoryService:
         """Available, unowned numbers (Vobiz §4.1): ``search`` is a substring of the digits,
         ``exclude`` prefixes are ANDed with everything else, ``total`` counts the filtered set.
 
-        ``total`` is exact whenever the filter matches at most ``EXACT_TOTAL_LIMIT`` numbers
-        (or the page shows the end of the list); a less selective filter's total may come
-        from a count at most ``TOTAL_CACHE_SECONDS`` old (docs/adr/0006-inventory-search.md).
+        No pattern or one of up to 3 digits (``COUNTED_PATTERN``): ``total`` is exact, summed
+        from the search counters, and a deep page starts in the counter bucket that holds it.
+        A longer pattern: one bounded probe of the trigram index; ``total`` is exact whenever
+        it matches at most ``EXACT_TOTAL_LIMIT`` numbers (or the page shows the end of the
+        list), else it may come from a count at most ``TOTAL_CACHE_SECONDS`` old
+        (docs/adr/0006-inventory-search.md, docs/adr/0016-search-index-and-renewals-at-scale.md).
         """
         conds = self._conditions(filters)
         offset = (page - 1) * per_page
+        digits = search_digits(filters.search) if filters.search else ""
+        country = filters.country.upper() if filters.country else None
         async with self.db.read() as conn:
+            if search_index.counted(digits):
+                buckets = await search_index.bucket_counts(conn, digits, country, filters.exclude)
+                total = sum(n for _, n in buckets)
+                if offset >= total:
+                    rows = []
+                else:
+                    # a pattern is checked on the index entries first (deferred join even on
+                    # page 1): a plain index scan would read every skipped row from the table
+                    if offset >= LOCATE_FROM:
+                        start, offset = search_index.locate(buckets, offset)
+                        conds = [*conds, numbers.c.e164 >= start]
+                    page_rows = _page_query(conds, per_page, offset, deferred=bool(digits))
+                    rows = (await conn.execute(page_rows)).all()
+                return Page([Number.from_row(r._mapping) for r in rows], page, per_page, total)
             # A bounded probe: one scan that stops after EXACT_TOTAL_LIMIT + 1 matches.
-            found = list(
-                (
-                    await conn.execute(
-                        select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
-                    )
-                ).scalars()
-            )
+            if conn.dialect == "sqlite":
+                found = await search_index.fts_probe(
+                    conn, digits, country, filters.exclude, EXACT_TOTAL_LIMIT + 1
+                )
+            else:
+                found = list(
+                    (
+                        await conn.execute(
+                            select(numbers.c.e164).where(*conds).limit(EXACT_TOTAL_LIMIT + 1)
+                        )
+                    ).scalars()
+                )
             if len(found) <= EXACT_TOTAL_LIMIT:
                 # Selective: every match is known, so the total is exact and the page is a
                 # slice of them (rows re-checked against the filter: reads are not one snapshot).
@@ -390,11 +282,15 @@ class InventoryService:
         cached = self._totals.get(key)
         if cached is not None:
             return cached
-        total = int(
-            (
-                await conn.execute(select(func.count()).select_from(numbers).where(*conds))
-            ).scalar_one()
-        )
+        country, digits, exclude = key
+        if conn.dialect == "sqlite":  # through the trigram index, not a scan of every number
+            total = await search_index.fts_count(conn, digits, country or None, exclude)
+        else:
+            total = int(
+                (
+                    await conn.execute(select(func.count()).select_from(numbers).where(*conds))
+                ).scalar_one()
+            )
         self._totals.put(key, total)
         return total
 
@@ -405,13 +301,13 @@ def _cache_key(filters: SearchFilters) -> tuple[str, str, tuple[str, ...]]:
 
 
 def _page_query(
-    conds: list[Any], limit: int, offset: int, *, descending: bool = False
+    conds: list[Any], limit: int, offset: int, *, descending: bool = False, deferred: bool = False
 ) -> Select[Any]:
     """One page in E.164 order (or reverse order). Past the first page this is a deferred
     join: the OFFSET walks a narrow index (state, [country,] e164) without touching the table,
     then only the page's rows are read, instead of reading and discarding ``offset`` rows."""
     order = numbers.c.e164.desc() if descending else numbers.c.e164
-    if offset == 0:
+    if offset == 0 and not deferred:
         return select(numbers).where(*conds).order_by(order).limit(limit)
     keys = (
         select(numbers.c.e164.label("page_e164"))

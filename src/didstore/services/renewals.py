@@ -23,6 +23,7 @@ on ``numbers`` covers the billing dates), one of the queue and one per wallet.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    func,
     literal,
     or_,
     select,
@@ -54,7 +56,7 @@ from didstore.db.tables import (
 )
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
-from didstore.domain.renewal import DEFAULT_GRACE, grace_ends, next_period_start
+from didstore.domain.renewal import DEFAULT_GRACE, grace_ends, renewal_period
 from didstore.services import audit, ledger
 from didstore.services.models import Actor
 
@@ -65,14 +67,31 @@ ACTIVE = NumberState.ACTIVE.value
 SUSPENDED = NumberState.SUSPENDED.value
 
 
+@dataclass(frozen=True, slots=True)
+class NumberOutcome:
+    """What a run did to one number: ``charged`` (for the period starting ``period_start``),
+    ``suspended`` (that period unpaid) or ``failed`` (its chunk rolled back; the next run
+    retries it, ``period_start`` unknown)."""
+
+    number_id: str
+    e164: str
+    outcome: str
+    period_start: datetime | None
+
+
 @dataclass
 class RenewalReport:
+    """Counts of a run or of one chunk. ``outcomes`` lists each number's outcome; it is
+    filled for a chunk (the report ``after_chunk`` receives), not kept in a whole run's total
+    (a million entries)."""
+
     charged: int = 0
     suspended: int = 0
     reactivated: int = 0
     failed: int = 0
     chunks: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
+    outcomes: list[NumberOutcome] = field(default_factory=list)
 
     def add(self, other: RenewalReport) -> None:
         self.charged += other.charged
@@ -127,17 +146,23 @@ async def _settle(
     batch = new_uuid()
     charges: list[dict[str, Any]] = []
     charged_e164: list[str] = []  # of each charge, for its ledger row
-    suspend: list[Any] = []
+    suspend: list[tuple[Any, datetime]] = []
     reactivated: list[Any] = []
+    realign: list[dict[str, Any]] = []
     for r in rows:
+        # the exactly-once key comes from the anchor, not from the stored date (ADR 0016)
+        period, following = renewal_period(r.purchased_at, r.next_billing_date)
+        if period > now:
+            # stored before its anchored period, which has not started: move the date onto
+            # the anchor, charge nothing yet
+            realign.append({"nid": r.id, "due": period})
+            continue
         fee = int(r.monthly_fee_minor)
         wallet = balances.get((int(r.billing_account_id), str(r.currency)))
         if fee > 0 and (wallet is None or wallet[1] < fee):
             if r.state == ACTIVE:
-                suspend.append(r)
+                suspend.append((r, period))
             continue
-        period = r.next_billing_date
-        anchor = r.purchased_at or period
         if wallet is not None and fee > 0:
             wallet[1] -= fee
             wallet[2] += fee
@@ -145,7 +170,7 @@ async def _settle(
             {
                 "number_id": r.id,
                 "period_start": period,
-                "next_period_start": next_period_start(anchor, period),
+                "next_period_start": following,
                 "account_id": r.billing_account_id,
                 "wallet_id": wallet[0] if wallet is not None else None,
                 "currency": r.currency,
@@ -158,13 +183,23 @@ async def _settle(
         )
         charged_e164.append(r.e164)
         report.charged_minor[r.currency] = report.charged_minor.get(r.currency, 0) + fee
+        report.outcomes.append(NumberOutcome(r.id, r.e164, "charged", period))
         if r.state == SUSPENDED:
             reactivated.append(r)
     if charges:
         await _write_charges(conn, charges, charged_e164, batch, now, balances)
     if suspend:
         await _suspend(conn, suspend, now, grace, actor_id)
+        report.outcomes.extend(NumberOutcome(r.id, r.e164, "suspended", p) for r, p in suspend)
+    if realign:
+        await _realign(conn, realign)
     if reactivated:
+        await conn.execute_many(
+            update(numbers)
+            .where(numbers.c.id == bindparam("nid"))
+            .values(state=ACTIVE, suspended_at=None, grace_ends_at=None, updated_at=now),
+            [{"nid": r.id} for r in reactivated],
+        )
         await _audit_numbers(
             conn, reactivated, now, actor_id, "number.reactivated", {"state": ACTIVE}
         )
@@ -207,15 +242,15 @@ async def _write_charges(
             if c["amount_minor"] > 0
         ],
     )
-    await conn.execute(  # UPDATE ... FROM: one join, not a sub-select per number
+    # UPDATE ... FROM: one join, not a sub-select per number. Only columns no index covers:
+    # PostgreSQL can make it a HOT update, SQLite rewrites no index entry (a suspended number
+    # charged again gets its state back in ``_reactivate``).
+    await conn.execute(
         update(numbers)
         .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
         .values(
-            state=ACTIVE,
             last_billing_date=rc.c.period_start,
             next_billing_date=rc.c.next_period_start,
-            suspended_at=None,
-            grace_ends_at=None,
             updated_at=now,
         )
     )
@@ -270,15 +305,38 @@ async def _write_charges(
 
 
 async def _suspend(
-    conn: Connection, rows: list[Any], now: datetime, grace: timedelta, actor_id: str
+    conn: Connection,
+    rows: list[tuple[Any, datetime]],
+    now: datetime,
+    grace: timedelta,
+    actor_id: str,
 ) -> None:
+    """Suspend numbers whose period (``rows``: (number, anchored period start)) is unpaid."""
     await conn.execute_many(
         update(numbers)
         .where(numbers.c.id == bindparam("nid"), numbers.c.state == ACTIVE)
         .values(state=SUSPENDED, suspended_at=now, grace_ends_at=bindparam("ge"), updated_at=now),
-        [{"nid": r.id, "ge": grace_ends(r.next_billing_date, grace)} for r in rows],
+        [{"nid": r.id, "ge": grace_ends(period, grace)} for r, period in rows],
     )
-    await _audit_numbers(conn, rows, now, actor_id, "number.suspended", {"state": SUSPENDED})
+    await _audit_numbers(
+        conn, [r for r, _ in rows], now, actor_id, "number.suspended", {"state": SUSPENDED}
+    )
+
+
+async def _realign(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Move stored billing dates (and their queue entries) onto the anchored period start."""
+    await conn.execute_many(
+        update(numbers)
+        .where(numbers.c.id == bindparam("nid"))
+        .values(next_billing_date=bindparam("due")),
+        rows,
+    )
+    await conn.execute_many(
+        update(billing_schedule)
+        .where(billing_schedule.c.number_id == bindparam("nid"))
+        .values(due_at=bindparam("due")),
+        rows,
+    )
 
 
 async def _audit_numbers(
@@ -337,7 +395,11 @@ async def run_renewals(
             # Rolled back as a whole: nothing of this chunk was charged. Skip past it; the
             # next run charges these numbers (their periods are still open).
             log.exception("renewal chunk failed; its numbers are retried by the next run")
-            total.failed += len(rows)
+            failed = RenewalReport(chunks=1, failed=len(rows))
+            failed.outcomes.extend(NumberOutcome(r.id, r.e164, "failed", None) for r in rows)
+            total.add(failed)
+            if after_chunk is not None:
+                after_chunk(failed)
             cursor = last
             continue
         cursor = last
@@ -370,8 +432,9 @@ async def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence
     the lock), oldest period first; numbers another worker holds are skipped."""
     if conn.dialect == "postgresql":  # one array parameter: planned as 10k PK probes
         wanted = numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
-    else:
-        wanted = numbers.c.id.in_(ids)
+    else:  # one JSON parameter: sqlite3 binds 10k *named* parameters in quadratic time
+        listed = func.json_each(bindparam("ids", json.dumps(ids))).table_valued("value")
+        wanted = numbers.c.id.in_(select(listed.c.value))
     return (
         await conn.execute(
             select(*_COLUMNS)
