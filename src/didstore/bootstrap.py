@@ -33,6 +33,7 @@ from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
+from didstore.services.rate_limits import Counters, counters_for
 from didstore.services.reports import ReportService
 from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
@@ -62,6 +63,8 @@ class Services:
     idempotency: IdempotencyService
     audit: AuditQueries
     jobs: Jobs
+    #: the rate limiter's request counters (api/limits.py)
+    rate_counters: Counters
 
     async def open(self) -> None:
         await self.db.open()
@@ -74,7 +77,11 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
     ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
-    db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = db or open_database(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        statement_timeout=settings.statement_timeout,
+    )
     accounts = AccountService(db, clock)
     private = settings.allow_private_webhooks
     applications = ApplicationService(db, clock, allow_private_urls=private)
@@ -99,6 +106,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
         jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
+        rate_counters=counters_for(db, fail_window=max(1, settings.auth_fail_window)),
     )
 
 

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors
 from didstore.api.idempotency import IdempotencyMiddleware
+from didstore.api.limits import OPENAPI_RESPONSES, Limits
 from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="DID inventory, provisioning and rental billing; Vobiz-compatible API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        responses=OPENAPI_RESPONSES,
     )
     app.state.services = svc
     app.state.ready = False
@@ -137,6 +139,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(admin.clock_router)
 
     app.add_middleware(IdempotencyMiddleware)
+    # limits see canonical paths, and their own answers get the request id
+    app.add_middleware(
+        Limits,
+        settings=settings,
+        counters=svc.rate_counters,
+        now=lambda: svc.clock.now().timestamp(),
+    )
     app.add_middleware(CanonicalPaths)
     return app
 

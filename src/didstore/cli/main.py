@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import Progress
@@ -43,6 +43,28 @@ app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker)
 
 
+_LIMITS = (
+    "rate_limit",
+    "ip_rate_limit",
+    "auth_fail_limit",
+    "ip_auth_fail_limit",
+    "auth_fail_window",
+    "max_body_bytes",
+    "max_import_bytes",
+    "body_timeout",
+    "max_header_bytes",
+    "header_timeout",
+    "keep_alive_timeout",
+    "statement_timeout",
+)
+
+
+def _limit(help_text: str) -> Any:
+    """A ``serve`` limit option: unset, the ``Settings`` field reads its ``DIDSTORE_*``
+    variable or keeps its default."""
+    return typer.Option(None, min=0, help=help_text, show_default=False)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", envvar="DIDSTORE_HOST"),
@@ -59,16 +81,52 @@ def serve(
         True, "--jobs/--no-jobs", help="Run the lifecycle sweep inside the server process."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
+    # limits (docs/adr/0015-limits.md): unset options take DIDSTORE_* or the default; 0 = off
+    rate_limit: int | None = _limit("Requests per minute per credential [DIDSTORE_RATE_LIMIT]."),
+    ip_rate_limit: int | None = _limit(
+        "Requests per minute per client address without a credential [DIDSTORE_IP_RATE_LIMIT]."
+    ),
+    auth_fail_limit: int | None = _limit(
+        "Wrong credentials per auth_id per window before 429 [DIDSTORE_AUTH_FAIL_LIMIT]."
+    ),
+    ip_auth_fail_limit: int | None = _limit(
+        "Wrong credentials per address per window before 429 [DIDSTORE_IP_AUTH_FAIL_LIMIT]."
+    ),
+    auth_fail_window: int | None = _limit(
+        "Seconds of the failed-authentication window [DIDSTORE_AUTH_FAIL_WINDOW]."
+    ),
+    max_body_bytes: int | None = _limit("Request body cap, bytes [DIDSTORE_MAX_BODY_BYTES]."),
+    max_import_bytes: int | None = _limit(
+        "Inventory import body cap, bytes [DIDSTORE_MAX_IMPORT_BYTES]."
+    ),
+    body_timeout: float | None = _limit("Seconds for a body to arrive [DIDSTORE_BODY_TIMEOUT]."),
+    max_header_bytes: int | None = _limit(
+        "Request line and headers cap, bytes [DIDSTORE_MAX_HEADER_BYTES]."
+    ),
+    header_timeout: float | None = _limit(
+        "Seconds for the headers to arrive [DIDSTORE_HEADER_TIMEOUT]."
+    ),
+    keep_alive_timeout: float | None = _limit(
+        "Seconds an idle connection stays open [DIDSTORE_KEEP_ALIVE_TIMEOUT]."
+    ),
+    statement_timeout: float | None = _limit(
+        "Seconds a database statement or wait may take [DIDSTORE_STATEMENT_TIMEOUT]."
+    ),
 ) -> None:
     """Run the HTTP server (migrations apply at start)."""
     import uvicorn
 
     from didstore.api.app import create_app
+    from didstore.api.server import uvicorn_options
     from didstore.config import Settings
     from didstore.db.engine import default_database_url
 
+    given = {k: v for k, v in locals().items() if k in _LIMITS and v is not None}
     settings = Settings(
-        database_url=database_url or default_database_url(), test_clock=test_clock, run_jobs=jobs
+        database_url=database_url or default_database_url(),
+        test_clock=test_clock,
+        run_jobs=jobs,
+        **given,
     )
     if demo:
         _seed_demo(settings, host, port)
@@ -76,7 +134,14 @@ def serve(
     err.print(
         f"didstore listening on http://{host}:{port} ({application.state.services.db.dialect})"
     )
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        **uvicorn_options(settings),
+    )
 
 
 def _seed_demo(settings: Settings, host: str, port: int) -> None:
