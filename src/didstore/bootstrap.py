@@ -106,7 +106,9 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
         jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
-        rate_counters=counters_for(db, fail_window=max(1, settings.auth_fail_window)),
+        rate_counters=counters_for(
+            db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
+        ),
     )
 
 

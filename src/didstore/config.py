@@ -74,6 +74,11 @@ class Settings:
     # -- limits (api/limits.py, api/server.py, docs/adr/0015-limits.md); 0 turns one off --
     #: requests per minute per credential (auth_id, or a Bearer token), across processes
     rate_limit: int = field(default_factory=lambda: _env_int("DIDSTORE_RATE_LIMIT", 1200))
+    #: PostgreSQL: a server process updates a key's shared counter at most once per this
+    #: many seconds and counts in between locally (0: one UPSERT per request)
+    rate_limit_sync: float = field(
+        default_factory=lambda: _env_number("DIDSTORE_RATE_LIMIT_SYNC", 0.1)
+    )
     #: requests per minute per client address for requests without a credential
     ip_rate_limit: int = field(default_factory=lambda: _env_int("DIDSTORE_IP_RATE_LIMIT", 300))
     #: wrong credentials per ``auth_id`` in ``auth_fail_window`` before it is refused (429)

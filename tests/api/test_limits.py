@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from didstore.clock import FixedClock
 from didstore.config import Settings
 from didstore.db import errors as db_errors
 from didstore.db.database import open_database
-from didstore.services.rate_limits import MemoryCounters
+from didstore.services.rate_limits import MemoryCounters, PgCounters
 from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
 from tests.support import SyncDatabase, TestServices
 
@@ -174,9 +175,11 @@ def test_limits_set_to_zero_are_off(make_client: MakeClient, state: TestServices
 def test_the_limit_is_shared_by_server_processes(
     make_client: MakeClient, state: TestServices
 ) -> None:
-    """Two apps with their own services (as two ``--workers``) count together on PostgreSQL;
-    on SQLite (one server process) each process counts its own."""
-    first, second = make_client(rate_limit=6), make_client(rate_limit=6)
+    """Two apps with their own services (as two ``--workers``) count together on PostgreSQL
+    (exactly, with ``rate_limit_sync=0``); on SQLite (one server process) each process counts
+    its own."""
+    first = make_client(rate_limit=6, rate_limit_sync=0)
+    second = make_client(rate_limit=6, rate_limit_sync=0)
     acct = make_account(state)
     assert [_numbers(first, acct).status_code for _ in range(3)] == [200] * 3
     assert [_numbers(second, acct).status_code for _ in range(3)] == [200] * 3
@@ -186,6 +189,28 @@ def test_the_limit_is_shared_by_server_processes(
         assert _numbers(first, acct).status_code == 429
     else:
         assert seventh == 200
+
+
+def test_with_a_sync_interval_a_process_sends_its_counts_at_most_that_late(
+    make_client: MakeClient, state: TestServices
+) -> None:
+    if state.db.dialect != "postgresql":
+        pytest.skip("SQLite runs one server process; its counters are in memory")
+    first = make_client(rate_limit=10, rate_limit_sync=0.3)
+    second = make_client(rate_limit=10, rate_limit_sync=0.3)
+    acct = make_account(state)
+    # the first process counts its own requests exactly, the database once
+    assert [_numbers(first, acct).headers["RateLimit-Remaining"] for _ in range(5)] == [
+        "9", "8", "7", "6", "5"
+    ]  # fmt: skip
+    with state.db.read() as conn:
+        query = text("SELECT hits FROM rate_limits WHERE key = :k")
+        assert conn.execute(query, {"k": f"r:c:{acct.auth_id}"}).scalar() == 1
+    time.sleep(0.35)
+    # past the interval, its next request sends the four counted locally
+    assert _numbers(first, acct).headers["RateLimit-Remaining"] == "4"
+    # and the second process, reading the key for the first time, sees all six
+    assert _numbers(second, acct).headers["RateLimit-Remaining"] == "3"
 
 
 def test_lockouts_are_shared_by_server_processes_on_postgresql(
@@ -221,7 +246,7 @@ def test_concurrent_hits_are_all_counted(racers: list[TestServices]) -> None:
 
     def run(stack: TestServices) -> None:
         async def burst() -> list[int]:
-            counters = stack.services.rate_counters
+            counters = PgCounters(stack.services.db, sync=0)
             hits = [await counters.hit("r:c:MA_RACE", ("", ""), now) for _ in range(per_stack)]
             return [h.hits for h in hits]
 
@@ -236,6 +261,38 @@ def test_concurrent_hits_are_all_counted(racers: list[TestServices]) -> None:
         thread.join()
     # every hit got its own count: none lost, none seen twice
     assert sorted(seen) == list(range(1, 4 * per_stack + 1))
+
+
+def test_concurrent_hits_with_a_sync_interval_are_all_sent(racers: list[TestServices]) -> None:
+    """Four processes, each with 25 concurrent requests counted locally between updates: once
+    each has sent what it holds, the shared count is every request, none lost or sent
+    twice."""
+    if racers[0].db.dialect != "postgresql":
+        pytest.skip("SQLite runs one server process; its counters are in memory")
+    now = 1_800_000_000.0
+
+    def run(stack: TestServices) -> None:
+        async def later(counters: PgCounters, delay: float) -> None:
+            await asyncio.sleep(delay)
+            await counters.hit("r:c:MA_SYNC", ("", ""), now)
+
+        async def burst() -> None:
+            counters = PgCounters(stack.services.db, sync=0.05)
+            # spread over four intervals: some go to the database while others count locally
+            await asyncio.gather(*(later(counters, i * 0.008) for i in range(25)))
+            await asyncio.sleep(0.06)
+            await counters.hit("r:c:MA_SYNC", ("", ""), now)  # sends what it counted
+
+        stack.run(burst())
+
+    threads = [threading.Thread(target=run, args=(stack,)) for stack in racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with racers[0].db.read() as conn:
+        query = text("SELECT hits FROM rate_limits WHERE key = 'r:c:MA_SYNC'")
+        assert conn.execute(query).scalar() == 4 * 26
 
 
 # -- body cap -------------------------------------------------------------------------------

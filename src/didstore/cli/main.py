@@ -45,6 +45,7 @@ app.command("worker")(worker)
 
 _LIMITS = (
     "rate_limit",
+    "rate_limit_sync",
     "ip_rate_limit",
     "auth_fail_limit",
     "ip_auth_fail_limit",
@@ -83,6 +84,9 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
     # limits (docs/adr/0015-limits.md): unset options take DIDSTORE_* or the default; 0 = off
     rate_limit: int | None = _limit("Requests per minute per credential [DIDSTORE_RATE_LIMIT]."),
+    rate_limit_sync: float | None = _limit(
+        "PostgreSQL: seconds between a process's counter updates [DIDSTORE_RATE_LIMIT_SYNC]."
+    ),
     ip_rate_limit: int | None = _limit(
         "Requests per minute per client address without a credential [DIDSTORE_IP_RATE_LIMIT]."
     ),

@@ -142,11 +142,11 @@ class MemoryCounters(Counters):
 
 # -- PostgreSQL: statements built once (db/plans.py finds them by identity) ---------------------
 def _upsert(window: str) -> Insert:
-    """Insert the key's row, or count one more hit: in the same window, one more; in the next
+    """Insert the key's row, or count ``n`` more hits: in the same window, added; in the next
     window, the old count becomes ``prev_hits``; later, both restart. A process whose clock
     lags (an older window than the row's) counts in the row's window."""
     stmt = pg_insert(t).values(
-        key=bindparam("key"), window_start=bindparam("start"), hits=1, prev_hits=0
+        key=bindparam("key"), window_start=bindparam("start"), hits=bindparam("n"), prev_hits=0
     )
     new = stmt.excluded
     same = t.c.window_start >= new.window_start
@@ -158,7 +158,7 @@ def _upsert(window: str) -> Insert:
                 (t.c.window_start == new.window_start - bindparam(window), t.c.hits),
                 else_=0,
             ),
-            "hits": case((same, t.c.hits + 1), else_=1),
+            "hits": case((same, t.c.hits + new.hits), else_=new.hits),
             "window_start": func.greatest(t.c.window_start, new.window_start),
         },
     )
@@ -180,42 +180,123 @@ HIT = select(
     _failures("fail_a").label("fail_a"),
     _failures("fail_b").label("fail_b"),
 )
-FAIL = _upsert("window")
+FAIL = _upsert("window").returning(t.c.window_start, t.c.hits)
 CLEANUP = t.delete().where(t.c.window_start < bindparam("cutoff"))
 
 
 class PgCounters(Counters):
-    """Counters in the ``rate_limits`` table, shared by every server process: one statement
-    per request, run outside a transaction (autocommit: the UPSERT is atomic by itself)."""
+    """Counters in the ``rate_limits`` table, shared by every server process, updated outside
+    a transaction (autocommit: each UPSERT is atomic by itself).
 
-    def __init__(self, db: Database, *, window: int = 60, fail_window: int = 300) -> None:
+    ``sync`` (seconds) bounds the database work: a process goes to the database for a key at
+    most once per ``sync`` seconds, and counts the hits in between locally (sent with the
+    next update; what the process's own requests see is exact). The price: another
+    process's hits reach this one up to ``sync`` seconds late, so with ``P`` processes a key
+    can overshoot by what ``P - 1`` of them receive in ``sync`` seconds. ``sync=0``: one
+    statement per request, exact across processes.
+    """
+
+    def __init__(
+        self, db: Database, *, window: int = 60, fail_window: int = 300, sync: float = 0.0
+    ) -> None:
         super().__init__(window=window, fail_window=fail_window)
         self.db = db
+        self.sync = sync
         self._next_cleanup = time.time() + CLEANUP_EVERY
+        # rate key -> [window_start, hits, prev_hits, unsent hits, synced at (monotonic)]
+        self._local: dict[str, list[float]] = {}
+        # failure key -> (window_start, count, synced at (monotonic))
+        self._fails: dict[str, tuple[int, int, float]] = {}
+
+    def _known_failures(self, key: str, fail_start: int, fresh_after: float) -> int | None:
+        """A failure count read less than ``sync`` seconds ago (None: read it again)."""
+        if not key:
+            return 0
+        known = self._fails.get(key)
+        if known is None or known[2] < fresh_after:
+            return None
+        return known[1] if known[0] >= fail_start else 0
 
     async def hit(self, key: str, fail_keys: tuple[str, str], now: float) -> Hit:
+        mono = time.monotonic()
+        start = window_start(now, self.window)
+        fail_start = window_start(now, self.fail_window)
+        entry = self._local.get(key)
+        if entry is not None and entry[4] > mono - self.sync:
+            fails = [self._known_failures(k, fail_start, mono - self.sync) for k in fail_keys]
+            if fails[0] is not None and fails[1] is not None:
+                if entry[0] < start:  # a new window since the last read: roll it locally
+                    entry[2] = entry[1] if entry[0] == start - self.window else 0
+                    entry[0], entry[1] = start, 0
+                entry[1] += 1
+                entry[3] += 1
+                return Hit(
+                    int(entry[1]),
+                    int(entry[2]),
+                    _reset(int(entry[0]), now, self.window),
+                    (fails[0], fails[1]),
+                    self.window,
+                )
         await self._cleanup(now)
+        unsent = 0
+        if entry is not None:  # claim the unsent hits: concurrent requests must not resend them
+            unsent, entry[3], entry[4] = int(entry[3]), 0, mono
         params = {
             "key": key,
-            "start": window_start(now, self.window),
+            "start": start,
+            "n": 1 + unsent,
             "window": self.window,
             "fail_a": fail_keys[0],
             "fail_b": fail_keys[1],
-            "fail_start": window_start(now, self.fail_window),
+            "fail_start": fail_start,
         }
         async with self.db.read() as conn:
             row = (await conn.execute(HIT, params)).one()
-        start, hits, prev, fail_a, fail_b = row
+        got_start, hits, prev, fail_a, fail_b = row
+        if self.sync:
+            if len(self._local) >= MEMORY_KEYS:
+                self._forget(mono)
+            current = self._local.get(key)
+            if current is not None and got_start < current[0]:
+                current[4] = mono  # read before this process rolled to a new window
+                return Hit(
+                    int(current[1]),
+                    int(current[2]),
+                    _reset(int(current[0]), now, self.window),
+                    (int(fail_a), int(fail_b)),
+                    self.window,
+                )
+            if current is None or got_start > current[0]:
+                unsent = int(current[3]) if current is not None else 0
+                self._local[key] = [got_start, hits + unsent, prev, unsent, mono]
+            else:
+                # merge, never replace: requests counted locally while this statement ran
+                # (``current[3]``) are not in the database yet, and a concurrent read may
+                # already have seen more
+                current[1] = max(current[1], hits + current[3])
+                current[2] = prev
+                current[4] = mono
+                hits = int(current[1])
+            for fail_key, count in zip(fail_keys, (fail_a, fail_b), strict=True):
+                if fail_key:
+                    self._fails[fail_key] = (fail_start, int(count), mono)
         return Hit(
-            hits, prev, _reset(start, now, self.window), (int(fail_a), int(fail_b)), self.window
+            hits, prev, _reset(got_start, now, self.window), (int(fail_a), int(fail_b)), self.window
         )
+
+    def _forget(self, mono: float) -> None:
+        """Drop what was read more than ``sync`` seconds ago (read again when needed)."""
+        self._local = {k: v for k, v in self._local.items() if v[4] > mono - self.sync}
+        self._fails = {k: v for k, v in self._fails.items() if v[2] > mono - self.sync}
 
     async def fail(self, keys: tuple[str, ...], now: float) -> None:
         start = window_start(now, self.fail_window)
-        rows = [{"key": k, "start": start, "window": self.fail_window} for k in keys if k]
         async with self.db.read() as conn:
-            for row in rows:
-                await conn.execute(FAIL, row)
+            for key in filter(None, keys):
+                row = {"key": key, "start": start, "n": 1, "window": self.fail_window}
+                got_start, count = (await conn.execute(FAIL, row)).one()
+                if self.sync:
+                    self._fails[key] = (got_start, count, time.monotonic())
 
     async def _cleanup(self, now: float) -> None:
         if now < self._next_cleanup:
@@ -226,8 +307,11 @@ class PgCounters(Counters):
             await conn.execute(CLEANUP, {"cutoff": math.floor(cutoff)})
 
 
-def counters_for(db: Database, *, window: int = 60, fail_window: int = 300) -> Counters:
-    """Shared counters on PostgreSQL, this process's own on SQLite."""
+def counters_for(
+    db: Database, *, window: int = 60, fail_window: int = 300, sync: float = 0.0
+) -> Counters:
+    """Shared counters on PostgreSQL (``sync``: see ``PgCounters``), this process's own on
+    SQLite."""
     if db.dialect == "postgresql":
-        return PgCounters(db, window=window, fail_window=fail_window)
+        return PgCounters(db, window=window, fail_window=fail_window, sync=sync)
     return MemoryCounters(window=window, fail_window=fail_window)
