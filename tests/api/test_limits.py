@@ -163,6 +163,36 @@ def test_basic_and_bearer_credentials_are_limited_too(
     assert codes[:2] == [200, 200] and codes[2] == 429
 
 
+def test_a_long_auth_id_is_counted_not_let_through(
+    make_client: MakeClient, state: TestServices
+) -> None:
+    """An ``auth_id`` longer than any real one is counted by its hash (a key the counters'
+    table can hold), not let through unlimited."""
+    client = make_client(rate_limit=2, auth_fail_limit=0, ip_auth_fail_limit=0)
+    ghost = AccountHandle("MA_" + "X" * 1000, "nope")
+    assert [_numbers(client, ghost).status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_a_flood_of_distinct_keys_does_not_grow_memory_without_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from didstore.services import rate_limits
+
+    monkeypatch.setattr(rate_limits, "MEMORY_KEYS", 50)
+    counters = MemoryCounters()
+    now = 1_800_000_000.0
+
+    async def flood() -> None:
+        await counters.fail(("f:id:MA_LOCKED",), now)
+        for i in range(500):
+            await counters.hit(f"r:c:MA_{i}", ("f:id:MA_LOCKED", ""), now)
+        hit = await counters.hit("r:c:MA_LAST", ("f:id:MA_LOCKED", ""), now)
+        assert hit.failures == (1, 0)  # failures are kept apart from the flooded rate keys
+
+    asyncio.run(flood())
+    assert len(counters._rows) <= 50
+
+
 def test_limits_set_to_zero_are_off(make_client: MakeClient, state: TestServices) -> None:
     client = make_client(rate_limit=0, ip_rate_limit=0, auth_fail_limit=0, ip_auth_fail_limit=0)
     acct = make_account(state)
@@ -293,6 +323,34 @@ def test_concurrent_hits_with_a_sync_interval_are_all_sent(racers: list[TestServ
     with racers[0].db.read() as conn:
         query = text("SELECT hits FROM rate_limits WHERE key = 'r:c:MA_SYNC'")
         assert conn.execute(query).scalar() == 4 * 26
+
+
+def test_concurrent_requests_wait_for_one_update_not_each_their_own(database_url: str) -> None:
+    """When a key's interval has passed, one request goes to the database and the requests
+    arriving meanwhile count locally (a flood costs one statement per interval)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one server process; its counters are in memory")
+    now = 1_800_000_000.0
+    keys = ("f:id:MA_BURST", "f:ip:192.0.2.1")
+
+    async def run() -> int:
+        db = open_database(database_url)
+        await db.open()
+        try:
+            counters = PgCounters(db, sync=0.2)
+            await counters.hit("r:c:MA_BURST", keys, now)
+            await asyncio.sleep(0.25)
+            hits = await asyncio.gather(
+                *(counters.hit("r:c:MA_BURST", keys, now) for _ in range(50))
+            )
+            assert max(h.hits for h in hits) == 51  # this process's own view is exact
+            async with db.read() as conn:
+                query = text("SELECT hits FROM rate_limits WHERE key = 'r:c:MA_BURST'")
+                return int((await conn.execute(query)).scalar())
+        finally:
+            await db.close()
+
+    assert asyncio.run(run()) == 2  # the first hit, then one update for the 50
 
 
 # -- body cap -------------------------------------------------------------------------------

@@ -58,6 +58,16 @@ BLOCKED_KEYS = 10_000
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
 
+#: A claimed ``auth_id`` longer than this is counted by its hash (real ids are ~20 chars; the
+#: counters' keys are at most 200).
+MAX_ID = 64
+
+
+def _who(raw: bytes) -> str:
+    who = raw.decode("latin-1").strip()
+    return who if len(who) <= MAX_ID else "long:" + hashlib.sha256(raw).hexdigest()[:32]
+
+
 def credential(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
     """``(subject, auth_id)`` of the credential a request carries, by the rules of
     ``api/auth.authenticate`` but without checking it: the subject is the ``auth_id``
@@ -71,7 +81,7 @@ def credential(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
         elif name == b"authorization":
             authorization = value
     if auth_id.strip() and token.strip():
-        who = auth_id.decode("latin-1").strip()
+        who = _who(auth_id)
         return who, who
     scheme, _, value = authorization.partition(b" ")
     value = value.strip()
@@ -84,7 +94,7 @@ def credential(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
             user = base64.b64decode(value, validate=True).partition(b":")[0]
         except (binascii.Error, ValueError):
             return "basic:invalid", ""
-        who = user.decode("latin-1").strip()
+        who = _who(user)
         return (who, who) if who else ("basic:invalid", "")
     return "", ""
 

@@ -93,14 +93,16 @@ class MemoryCounters(Counters):
 
     def __init__(self, *, window: int = 60, fail_window: int = 300) -> None:
         super().__init__(window=window, fail_window=fail_window)
-        # key -> [window_start, hits, prev_hits]
+        # key -> [window_start, hits, prev_hits]: rate keys, and failure keys apart
         self._rows: dict[str, list[int]] = {}
+        self._fail_rows: dict[str, list[int]] = {}
         self._next_cleanup = 0.0
 
-    def _bump(self, key: str, start: int, window: int) -> list[int]:
-        row = self._rows.get(key)
+    @staticmethod
+    def _bump(rows: dict[str, list[int]], key: str, start: int, window: int) -> list[int]:
+        row = rows.get(key)
         if row is None:
-            row = self._rows[key] = [start, 1, 0]
+            row = rows[key] = [start, 1, 0]
         elif row[0] >= start:
             row[1] += 1
         else:
@@ -109,13 +111,13 @@ class MemoryCounters(Counters):
         return row
 
     def _failures(self, key: str, start: int) -> int:
-        row = self._rows.get(key) if key else None
+        row = self._fail_rows.get(key) if key else None
         return row[1] if row is not None and row[0] >= start else 0
 
     async def hit(self, key: str, fail_keys: tuple[str, str], now: float) -> Hit:
         self._cleanup(now)
         start = window_start(now, self.window)
-        row = self._bump(key, start, self.window)
+        row = self._bump(self._rows, key, start, self.window)
         fail_start = window_start(now, self.fail_window)
         return Hit(
             row[1],
@@ -129,15 +131,25 @@ class MemoryCounters(Counters):
         start = window_start(now, self.fail_window)
         for key in keys:
             if key:
-                self._bump(key, start, self.fail_window)
+                self._bump(self._fail_rows, key, start, self.fail_window)
 
     def _cleanup(self, now: float) -> None:
-        if now < self._next_cleanup and len(self._rows) < MEMORY_KEYS:
+        flood = len(self._rows) >= MEMORY_KEYS or len(self._fail_rows) >= MEMORY_KEYS
+        if now < self._next_cleanup and not flood:
             return
         self._next_cleanup = now + CLEANUP_EVERY
-        cutoff = now - STALE_WINDOWS * max(self.window, self.fail_window)
-        for key in [k for k, row in self._rows.items() if row[0] < cutoff]:
-            del self._rows[key]
+        # rate rows matter for two windows; under a flood of distinct keys, for this one only
+        # (forgetting the previous window's share errs on the lenient side)
+        keep_from = window_start(now, self.window) - (0 if flood else self.window)
+        self._rows = {k: row for k, row in self._rows.items() if row[0] >= keep_from}
+        fail_from = window_start(now, self.fail_window)
+        self._fail_rows = {k: row for k, row in self._fail_rows.items() if row[0] >= fail_from}
+        # still flooded (that many distinct keys this window): start over rather than sweep
+        # again at every request
+        if len(self._rows) >= MEMORY_KEYS:
+            self._rows = {}
+        if len(self._fail_rows) >= MEMORY_KEYS:
+            self._fail_rows = {}
 
 
 # -- PostgreSQL: statements built once (db/plans.py finds them by identity) ---------------------
@@ -239,8 +251,14 @@ class PgCounters(Counters):
                 )
         await self._cleanup(now)
         unsent = 0
-        if entry is not None:  # claim the unsent hits: concurrent requests must not resend them
+        if entry is not None:
+            # claim the unsent hits (concurrent requests must not send them again), and let
+            # concurrent requests count locally on what is known until this read returns
             unsent, entry[3], entry[4] = int(entry[3]), 0, mono
+            for fail_key in fail_keys:
+                known = self._fails.get(fail_key)
+                if known is not None:
+                    self._fails[fail_key] = (known[0], known[1], mono)
         params = {
             "key": key,
             "start": start,
