@@ -23,6 +23,7 @@ from didstore.config import Settings
 from didstore.db import errors as db_errors
 from didstore.db.database import open_database
 from didstore.services.rate_limits import MemoryCounters, PgCounters
+from tests.api.test_outages import database_unusable
 from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
 from tests.support import SyncDatabase, TestServices
 
@@ -351,6 +352,28 @@ def test_concurrent_requests_wait_for_one_update_not_each_their_own(database_url
             await db.close()
 
     assert asyncio.run(run()) == 2  # the first hit, then one update for the 50
+
+
+def test_when_the_counters_are_unreachable_requests_go_through_to_their_503(
+    make_client: MakeClient, state: TestServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail open: with the database down the limiter does not count (nor hold requests up);
+    the route answers its own 503 with Retry-After."""
+    if state.db.dialect != "postgresql":
+        pytest.skip("SQLite's counters are in memory: they cannot be unreachable")
+    client = make_client(rate_limit=3, rate_limit_sync=0, statement_timeout=3)
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:1])
+    url = f"/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory"
+    assert _numbers(client, acct).status_code == 200
+    with database_unusable(state, monkeypatch):
+        started = time.monotonic()
+        answers = [client.post(url, json={"e164": IN_NUMBERS[0]}, headers=acct.headers)
+                   for _ in range(4)]  # fmt: skip
+        took = time.monotonic() - started
+    assert [r.status_code for r in answers] == [503] * 4  # never 429, never 500
+    assert {r.headers["Retry-After"] for r in answers} == {"2"}
+    assert took < 20
 
 
 # -- body cap -------------------------------------------------------------------------------

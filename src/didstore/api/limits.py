@@ -21,7 +21,8 @@ Per request, in this order:
 Counting (``services/rate_limits.py``) is shared by every server process on PostgreSQL (one
 statement per request) and in memory on SQLite. A 401 to a request that carried a credential
 counts one failure for its ``auth_id`` and its address. When the counters cannot be reached
-(the database is down) the request goes through unlimited: the routes answer 503 anyway.
+(the database is down) requests go through unlimited for ``COUNTERS_DOWN_PAUSE`` seconds:
+the routes answer 503 anyway.
 Answers the middleware gives itself use the API's error envelope (``api/errors.py``) and,
 when the body was not read to its end, ``Connection: close``.
 """
@@ -34,6 +35,7 @@ import binascii
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,9 @@ IMPORT_ROUTES = frozenset({("POST", "/api/v1/admin/inventory")})
 UNLIMITED_PATHS = frozenset({"/healthz", "/metrics"})
 #: How many keys the per-process memory of "refused until" may hold before it is pruned.
 BLOCKED_KEYS = 10_000
+#: After the counters fail (the database is down), seconds the middleware stops counting
+#: (requests go through; one warning), so no request waits for the counters meanwhile.
+COUNTERS_DOWN_PAUSE = 5.0
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
@@ -129,6 +134,8 @@ class Limits:
         self.body_timeout = settings.body_timeout
         #: rate key -> epoch second until which this process refuses it without counting
         self._blocked: dict[str, float] = {}
+        #: ``time.monotonic()`` until which counting is paused (the counters failed)
+        self._paused_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,7 +163,7 @@ class Limits:
         subject = auth_id = ""
         client = scope.get("client")
         address = client[0] if client else ""
-        if self.counting and path not in UNLIMITED_PATHS:
+        if self.counting and path not in UNLIMITED_PATHS and not self._paused():
             subject, auth_id = credential(headers)
             refusal = await self._check(subject, auth_id, address, extra)
             if refusal is not None:
@@ -172,7 +179,17 @@ class Limits:
             try:
                 await self.counters.fail(keys, self.now())
             except DatabaseError as exc:
-                log.warning("failed authentication not counted: %s", exc)
+                self._pause(exc)
+
+    def _paused(self) -> bool:
+        return self._paused_until > 0 and time.monotonic() < self._paused_until
+
+    def _pause(self, exc: DatabaseError) -> None:
+        """Fail open: the counters cannot be reached (the routes answer 503 themselves)."""
+        log.warning(
+            "rate limit counters unavailable; not limiting for %g s: %s", COUNTERS_DOWN_PAUSE, exc
+        )
+        self._paused_until = time.monotonic() + COUNTERS_DOWN_PAUSE
 
     async def _check(
         self, subject: str, auth_id: str, address: str, extra: list[tuple[bytes, bytes]]
@@ -195,8 +212,8 @@ class Limits:
             del self._blocked[key]
         try:
             hit = await self.counters.hit(key, fail_keys, now)
-        except DatabaseError as exc:  # fail open: the routes answer 503 themselves
-            log.warning("rate limit counters unavailable: %s", exc)
+        except DatabaseError as exc:
+            self._pause(exc)
             return None
         id_limit, ip_limit = self.fail_limits
         if (id_limit and hit.failures[0] >= id_limit) or (ip_limit and hit.failures[1] >= ip_limit):
