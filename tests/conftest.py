@@ -24,6 +24,18 @@ from didstore.services.models import CLI
 from tests.support import LoopThread, SyncDatabase, TestServices, open_services
 
 BACKEND = os.environ.get("DIDSTORE_TEST_DB", "sqlite")
+# Rate limits and failed-authentication lock-outs are off for the test session (the servers
+# it starts inherit this environment): a session sends thousands of requests, and hundreds of
+# deliberate 401s, from one address within minutes. tests/api/test_limits.py and
+# tests/e2e/test_limits_live.py turn them on explicitly. Body caps and timeouts stay at their
+# production defaults for every test.
+for _limit in (
+    "DIDSTORE_RATE_LIMIT",
+    "DIDSTORE_IP_RATE_LIMIT",
+    "DIDSTORE_AUTH_FAIL_LIMIT",
+    "DIDSTORE_IP_AUTH_FAIL_LIMIT",
+):
+    os.environ.setdefault(_limit, "0")
 PG_URL = os.environ.get(
     "DIDSTORE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -35,6 +35,7 @@ from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
+from didstore.services.rate_limits import Counters, counters_for
 from didstore.services.reports import ReportService
 from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
@@ -65,6 +66,8 @@ class Services:
     audit: AuditQueries
     jobs: Jobs
     gauges: Gauges
+    #: the rate limiter's request counters (api/limits.py)
+    rate_counters: Counters
 
     async def open(self) -> None:
         await self.db.open()
@@ -77,7 +80,11 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
     ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
-    db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = db or open_database(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        statement_timeout=settings.statement_timeout,
+    )
     accounts = AccountService(db, clock)
     private = settings.allow_private_webhooks
     applications = ApplicationService(db, clock, allow_private_urls=private)
@@ -110,6 +117,9 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             observe=metrics.observe_job,
         ),
         gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
+        rate_counters=counters_for(
+            db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
+        ),
     )
 
 

@@ -30,14 +30,25 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float) -> float:
+    """A non-negative number from ``name`` (``default`` when unset or empty)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0 or value != value:
+        raise ValueError(f"{name} must not be negative")
+    return value
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env_number(name, default))
+
+
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +82,48 @@ class Settings:
     #: a wallet below this balance (minor units, any currency) counts as running low
     low_balance_minor: int = field(
         default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
+    )
+
+    # -- limits (api/limits.py, http_server.py, docs/adr/0015-limits.md); 0 turns one off --
+    #: requests per minute per credential (auth_id, or a Bearer token), across processes
+    rate_limit: int = field(default_factory=lambda: _env_int("DIDSTORE_RATE_LIMIT", 1200))
+    #: PostgreSQL: a server process updates a key's shared counter at most once per this
+    #: many seconds and counts in between locally (0: one UPSERT per request)
+    rate_limit_sync: float = field(
+        default_factory=lambda: _env_number("DIDSTORE_RATE_LIMIT_SYNC", 0.1)
+    )
+    #: requests per minute per client address for requests without a credential
+    ip_rate_limit: int = field(default_factory=lambda: _env_int("DIDSTORE_IP_RATE_LIMIT", 300))
+    #: wrong credentials per ``auth_id`` in ``auth_fail_window`` before it is refused (429)
+    auth_fail_limit: int = field(default_factory=lambda: _env_int("DIDSTORE_AUTH_FAIL_LIMIT", 20))
+    #: wrong credentials per client address in ``auth_fail_window`` before it is refused
+    ip_auth_fail_limit: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_IP_AUTH_FAIL_LIMIT", 100)
+    )
+    #: seconds: the failed-authentication window (a lock-out lasts until it ends)
+    auth_fail_window: int = field(
+        default_factory=lambda: max(1, _env_int("DIDSTORE_AUTH_FAIL_WINDOW", 300))
+    )
+    #: request body cap in bytes (413), and the larger one of the inventory import route
+    max_body_bytes: int = field(default_factory=lambda: _env_int("DIDSTORE_MAX_BODY_BYTES", MIB))
+    max_import_bytes: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_MAX_IMPORT_BYTES", 64 * MIB)
+    )
+    #: seconds for a request body to arrive once the headers have (408)
+    body_timeout: float = field(default_factory=lambda: _env_number("DIDSTORE_BODY_TIMEOUT", 30))
+    #: request line + headers cap in bytes (431), and seconds for them to arrive
+    max_header_bytes: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_MAX_HEADER_BYTES", 32768)
+    )
+    header_timeout: float = field(
+        default_factory=lambda: _env_number("DIDSTORE_HEADER_TIMEOUT", 10)
+    )
+    #: seconds an idle keep-alive connection stays open
+    keep_alive_timeout: float = field(
+        default_factory=lambda: _env_number("DIDSTORE_KEEP_ALIVE_TIMEOUT", 5)
+    )
+    #: seconds one database statement (PostgreSQL ``statement_timeout``, SQLite progress
+    #: check) or a wait for a connection or SQLite's write lock may take (503)
+    statement_timeout: float = field(
+        default_factory=lambda: _env_number("DIDSTORE_STATEMENT_TIMEOUT", 30)
     )

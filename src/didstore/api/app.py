@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors, openapi
 from didstore.api.idempotency import IdempotencyMiddleware
+from didstore.api.limits import OPENAPI_RESPONSES, Limits
 from didstore.api.observability import RequestObservability, configure_access_log
 from didstore.api.responses import JSON
 from didstore.api.routes import (
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="DID inventory, provisioning and rental billing; Vobiz-compatible API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        responses=OPENAPI_RESPONSES,
     )
     app.state.services = svc
     app.state.ready = False
@@ -140,9 +142,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings.test_clock:
         app.include_router(admin.clock_router)
 
-    # outermost last: paths are canonical before anything else; observability measures the
-    # idempotency layer too (a replay is a request); the router sets scope["route"] inside
+    # outermost last: paths are canonical before anything else; observability measures and
+    # logs every answer, the limits' own 429/413/408 included; the limits refuse work before
+    # the idempotency layer reads a body; the router sets scope["route"] inside
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        Limits,
+        settings=settings,
+        counters=svc.rate_counters,
+        now=lambda: svc.clock.now().timestamp(),
+    )
     app.add_middleware(RequestObservability, log_requests=settings.access_log)
     app.add_middleware(CanonicalPaths)
     if settings.access_log:

@@ -41,6 +41,9 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.AuthenticationFailed: (401, "nested"),
     e.AccountMismatch: (403, "nested"),
     e.IdempotencyKeyReused: (422, "flat"),
+    e.RateLimited: (429, "flat"),  # with Retry-After and RateLimit-* (api/limits.py)
+    e.PayloadTooLarge: (413, "flat"),
+    e.RequestTimeout: (408, "flat"),
 }
 
 

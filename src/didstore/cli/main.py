@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import Progress
@@ -41,6 +41,29 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker)
+
+
+_LIMITS = (
+    "rate_limit",
+    "rate_limit_sync",
+    "ip_rate_limit",
+    "auth_fail_limit",
+    "ip_auth_fail_limit",
+    "auth_fail_window",
+    "max_body_bytes",
+    "max_import_bytes",
+    "body_timeout",
+    "max_header_bytes",
+    "header_timeout",
+    "keep_alive_timeout",
+    "statement_timeout",
+)
+
+
+def _limit(help_text: str) -> Any:
+    """A ``serve`` limit option: unset, the ``Settings`` field reads its ``DIDSTORE_*``
+    variable or keeps its default."""
+    return typer.Option(None, min=0, help=help_text, show_default=False)
 
 
 @app.command()
@@ -74,6 +97,40 @@ def serve(
         envvar="DIDSTORE_ACCESS_LOG",
         help="One JSON line per request on stderr.",
     ),
+    # limits (docs/adr/0015-limits.md): unset options take DIDSTORE_* or the default; 0 = off
+    rate_limit: int | None = _limit("Requests per minute per credential [DIDSTORE_RATE_LIMIT]."),
+    rate_limit_sync: float | None = _limit(
+        "PostgreSQL: seconds between a process's counter updates [DIDSTORE_RATE_LIMIT_SYNC]."
+    ),
+    ip_rate_limit: int | None = _limit(
+        "Requests per minute per client address without a credential [DIDSTORE_IP_RATE_LIMIT]."
+    ),
+    auth_fail_limit: int | None = _limit(
+        "Wrong credentials per auth_id per window before 429 [DIDSTORE_AUTH_FAIL_LIMIT]."
+    ),
+    ip_auth_fail_limit: int | None = _limit(
+        "Wrong credentials per address per window before 429 [DIDSTORE_IP_AUTH_FAIL_LIMIT]."
+    ),
+    auth_fail_window: int | None = _limit(
+        "Seconds of the failed-authentication window [DIDSTORE_AUTH_FAIL_WINDOW]."
+    ),
+    max_body_bytes: int | None = _limit("Request body cap, bytes [DIDSTORE_MAX_BODY_BYTES]."),
+    max_import_bytes: int | None = _limit(
+        "Inventory import body cap, bytes [DIDSTORE_MAX_IMPORT_BYTES]."
+    ),
+    body_timeout: float | None = _limit("Seconds for a body to arrive [DIDSTORE_BODY_TIMEOUT]."),
+    max_header_bytes: int | None = _limit(
+        "Request line and headers cap, bytes [DIDSTORE_MAX_HEADER_BYTES]."
+    ),
+    header_timeout: float | None = _limit(
+        "Seconds for the headers to arrive [DIDSTORE_HEADER_TIMEOUT]."
+    ),
+    keep_alive_timeout: float | None = _limit(
+        "Seconds an idle connection stays open [DIDSTORE_KEEP_ALIVE_TIMEOUT]."
+    ),
+    statement_timeout: float | None = _limit(
+        "Seconds a database statement or wait may take [DIDSTORE_STATEMENT_TIMEOUT]."
+    ),
 ) -> None:
     """Run the HTTP server (migrations apply at start).
 
@@ -83,6 +140,7 @@ def serve(
 
     from didstore.db.engine import default_database_url
 
+    limits = {k: v for k, v in locals().items() if k in _LIMITS}
     url = database_url or default_database_url()
     postgres = url.startswith(("postgres://", "postgresql"))
     if workers > 1 and not postgres:
@@ -115,8 +173,12 @@ def serve(
 
     from didstore.config import Settings
     from didstore.db.migrate import migrate
+    from didstore.http_server import uvicorn_options
 
-    settings = Settings(database_url=url, test_clock=test_clock, run_jobs=jobs)
+    given = {k: v for k, v in limits.items() if v is not None}
+    for name, value in given.items():  # to the server processes, with the other options
+        os.environ[f"DIDSTORE_{name.upper()}"] = str(value)
+    settings = Settings(database_url=url, test_clock=test_clock, run_jobs=jobs, **given)
     migrate(url)
     if demo:
         _seed_demo(settings, host, port)
@@ -143,6 +205,7 @@ def serve(
             workers=workers,
             log_level="warning",
             access_log=False,
+            **uvicorn_options(settings),
         )
     finally:
         if thread is not None:

@@ -41,8 +41,11 @@ from didstore.db.plans import Plan, Plans, Row
 #: PostgreSQL pool size per server process.
 POOL_MIN = 2
 POOL_MAX = 10
-#: How long a SQLite write waits for another process's write lock before giving up (503).
+#: How long a SQLite write waits for another process's write lock before giving up (503);
+#: a shorter ``statement_timeout`` bounds it too.
 SQLITE_LOCK_WAIT = 30.0
+#: SQLite calls the statement-timeout check every this many virtual-machine instructions.
+SQLITE_PROGRESS_STEPS = 10_000
 
 
 class Result:
@@ -250,9 +253,19 @@ def _copy_value(value: Any, json: Any) -> Any:
 class PgDatabase(Database):
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = POOL_MIN,
+        max_size: int = POOL_MAX,
+        statement_timeout: float = 0,
+    ) -> None:
         self.url = url
         self._min, self._max = min_size, max_size
+        #: seconds: PostgreSQL cancels a statement that runs (or waits for a lock) longer,
+        #: and a request waits at most this long for a pooled connection; 0 = no bound
+        self.statement_timeout = statement_timeout
         self._pool: Any = None
         self.plans = Plans.for_dialect(_dialect(url))
 
@@ -264,14 +277,19 @@ class PgDatabase(Database):
             set_json_loads(orjson.loads, conn)
 
         conninfo = make_url(self.url).set(drivername="postgresql")
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if self.statement_timeout:
+            # set at connection start-up (no extra round trip); QueryCanceled -> 503
+            kwargs["options"] = f"-c statement_timeout={int(self.statement_timeout * 1000)}"
         self._pool = AsyncConnectionPool(
             conninfo.render_as_string(hide_password=False),
             min_size=self._min,
             max_size=self._max,
-            kwargs={"autocommit": True},
+            kwargs=kwargs,
             configure=configure,
             open=False,
             name="didstore",
+            timeout=self.statement_timeout or 30.0,
         )
         await self._pool.open(wait=True, timeout=30)
 
@@ -315,6 +333,8 @@ def _sqlite_error(exc: sqlite3.Error | OverflowError) -> errors.DatabaseError:
         return errors.IntegrityViolation(str(exc))
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return errors.DatabaseBusy(str(exc))
+    if isinstance(exc, sqlite3.OperationalError) and "interrupted" in str(exc):
+        return errors.StatementTimeout("statement ran past the statement timeout")
     if isinstance(exc, sqlite3.DataError | sqlite3.InterfaceError | OverflowError):
         return errors.InvalidData(str(exc))
     if isinstance(exc, sqlite3.OperationalError):
@@ -331,18 +351,24 @@ class SqliteConnection(Connection):
         self._savepoints = 0
 
     async def _run(self, plan: Plan, sql: str, values: dict[str, Any]) -> Result:
+        _start_statement(self.raw)
         try:
             cursor = self.raw.execute(sql, values)
             rows = plan.rows(cursor.fetchall()) if cursor.description else []
         except (sqlite3.Error, OverflowError) as exc:
             raise _sqlite_error(exc) from exc
+        finally:
+            _end_statement(self.raw)
         return Result(rows, cursor.rowcount)
 
     async def _run_many(self, sql: str, values: list[dict[str, Any]]) -> int:
+        _start_statement(self.raw)
         try:
             return self.raw.executemany(sql, values).rowcount
         except (sqlite3.Error, OverflowError) as exc:
             raise _sqlite_error(exc) from exc
+        finally:
+            _end_statement(self.raw)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -358,6 +384,28 @@ class SqliteConnection(Connection):
         self.raw.execute(f"RELEASE {name}")
 
 
+class _TimedConnection(sqlite3.Connection):
+    """A ``sqlite3`` connection whose statements SQLite interrupts past ``deadline``
+    (``time.monotonic()``), through a progress handler: the equivalent of PostgreSQL's
+    ``statement_timeout`` (an interrupted statement raises "interrupted": a 503)."""
+
+    statement_timeout: float = 0.0
+    deadline: float = float("inf")
+
+    def check_deadline(self) -> int:
+        return 1 if time.monotonic() > self.deadline else 0
+
+
+def _start_statement(raw: sqlite3.Connection) -> None:
+    if isinstance(raw, _TimedConnection) and raw.statement_timeout:
+        raw.deadline = time.monotonic() + raw.statement_timeout
+
+
+def _end_statement(raw: sqlite3.Connection) -> None:
+    if isinstance(raw, _TimedConnection):
+        raw.deadline = float("inf")
+
+
 #: The write transaction open in the current task, to refuse a nested one (it would wait
 #: for itself forever).
 _writing: contextvars.ContextVar[SqliteDatabase | None] = contextvars.ContextVar(
@@ -368,7 +416,9 @@ _writing: contextvars.ContextVar[SqliteDatabase | None] = contextvars.ContextVar
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, synchronous: str = "full") -> None:
+    def __init__(
+        self, url: str, *, synchronous: str = "full", statement_timeout: float = 0
+    ) -> None:
         if synchronous not in ("full", "normal"):
             raise ValueError(f"SQLite synchronous must be full or normal, got {synchronous!r}")
         #: full: every commit is on disk before the request answers (fsync, ~1 ms here, run
@@ -382,13 +432,22 @@ class SqliteDatabase(Database):
         self.plans = Plans.for_dialect(
             _dialect(url, paramstyle="named", json_deserializer=orjson.loads)
         )
+        #: seconds a statement may run, and the longest wait for another process's lock
+        self.statement_timeout = statement_timeout
         self._idle: list[sqlite3.Connection] = []
         self._write_lock = asyncio.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=512
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=512,
+            factory=_TimedConnection,
         )
+        if self.statement_timeout:
+            conn.statement_timeout = self.statement_timeout
+            conn.set_progress_handler(conn.check_deadline, SQLITE_PROGRESS_STEPS)
         conn.execute("PRAGMA busy_timeout=0")  # waits happen in asyncio.sleep (begin below)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
@@ -416,7 +475,10 @@ class SqliteDatabase(Database):
 
     async def _retry(self, attempt: Any) -> Any:
         """Run ``attempt`` until SQLite stops answering "database is locked"."""
-        deadline = time.monotonic() + SQLITE_LOCK_WAIT
+        wait = SQLITE_LOCK_WAIT
+        if self.statement_timeout:
+            wait = min(wait, self.statement_timeout)
+        deadline = time.monotonic() + wait
         pause = 0.001
         while True:
             try:
@@ -465,16 +527,21 @@ class SqliteDatabase(Database):
                 _writing.reset(token)
 
 
-def open_database(url: str, *, sqlite_synchronous: str = "full") -> Database:
-    """The database for a ``sqlite:///…`` or ``postgresql://…`` URL (not yet opened)."""
+def open_database(
+    url: str, *, sqlite_synchronous: str = "full", statement_timeout: float = 0
+) -> Database:
+    """The database for a ``sqlite:///…`` or ``postgresql://…`` URL (not yet opened);
+    ``statement_timeout`` (seconds, 0 = none) bounds each statement and each wait."""
     from didstore.db.engine import normalize_url
 
     target = normalize_url(url)
     backend = make_url(target).get_backend_name()
     if backend == "sqlite":
-        return SqliteDatabase(target, synchronous=sqlite_synchronous)
+        return SqliteDatabase(
+            target, synchronous=sqlite_synchronous, statement_timeout=statement_timeout
+        )
     if backend == "postgresql":
-        return PgDatabase(target)
+        return PgDatabase(target, statement_timeout=statement_timeout)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
 
 

@@ -426,3 +426,19 @@ search_counts = Table(
 )
 
 __all__ += ["search_counts"]
+
+# Request counters of the rate limiter shared by the server processes (services/rate_limits.py,
+# ADR 0015): one row per key (a credential, a client address, a failed-authentication
+# subject). ``hits`` counts the window starting at ``window_start`` (epoch seconds),
+# ``prev_hits`` the window before it. UNLOGGED on PostgreSQL (migration 0012): counters need
+# no crash safety and skip the write-ahead log.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("prev_hits", Integer, nullable=False, server_default="0"),
+)
+
+__all__ += ["rate_limits"]

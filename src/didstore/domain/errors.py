@@ -81,3 +81,24 @@ class IdempotencyKeyReused(DomainError):
     """An ``Idempotency-Key`` already used (within 24 h) for a different request."""
 
     code = "idempotency_key_reused"
+
+
+class RateLimited(DomainError):
+    """Too many requests for a credential or an address, or too many failed
+    authentications (``api/limits.py``); the answer says when to retry."""
+
+    code = "rate_limited"
+    public_extra = ("retry_after",)
+
+
+class PayloadTooLarge(DomainError):
+    """A request body larger than the server accepts on that route."""
+
+    code = "payload_too_large"
+    public_extra = ("max_bytes",)
+
+
+class RequestTimeout(DomainError):
+    """The request body did not arrive in time."""
+
+    code = "request_timeout"
