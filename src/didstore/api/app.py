@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors, openapi
 from didstore.api.idempotency import IdempotencyMiddleware
-from didstore.api.limits import OPENAPI_RESPONSES, Limits
+from didstore.api.limits import Limits
 from didstore.api.observability import RequestObservability, configure_access_log
 from didstore.api.responses import JSON
 from didstore.api.routes import (
@@ -108,7 +108,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="DID inventory, provisioning and rental billing; Vobiz-compatible API.",
         lifespan=lifespan,
         redirect_slashes=False,
-        responses=OPENAPI_RESPONSES,
     )
     app.state.services = svc
     app.state.ready = False

@@ -126,6 +126,20 @@ def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
     return sorted(str(r[0]) for r in rows)
 
 
+def _sqlite_index_tables(conn: sqlite3.Connection) -> set[str]:
+    """Virtual tables (the FTS5 search index) and their shadow tables: an index of rows
+    held elsewhere, never data of their own (an empty database's FTS5 keeps its config)."""
+    virtual = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+        )
+    ]
+    return {
+        t for t in _sqlite_tables(conn) if any(t == v or t.startswith(f"{v}_") for v in virtual)
+    }
+
+
 def _sqlite_facts(path: Path) -> tuple[list[str], list[str], str | None]:
     """(tables, tables holding data, schema revision) of a SQLite file."""
     if not path.exists() or path.stat().st_size == 0:
@@ -133,10 +147,12 @@ def _sqlite_facts(path: Path) -> tuple[list[str], list[str], str | None]:
     conn = _sqlite_open(path, read_only=True)
     try:
         tables = _sqlite_tables(conn)
+        derived = _sqlite_index_tables(conn)
         filled = [
             t
             for t in tables
             if t not in BOOKKEEPING
+            and t not in derived
             and conn.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(t)})").fetchone()[0]
         ]
         revision = None

@@ -53,6 +53,9 @@ DEFAULT_ENVELOPE: dict[int, tuple[str, ...]] = {
     409: ("ErrorFlat",),
     422: ("ErrorFlat",),
     503: ("ErrorFlat",),
+    408: ("ErrorFlat",),
+    413: ("PayloadTooLarge",),
+    429: ("RateLimited",),
 }
 DESCRIPTIONS: dict[int, str] = {
     200: "OK",
@@ -66,7 +69,11 @@ DESCRIPTIONS: dict[int, str] = {
     409: "Conflict: final (in use, holds numbers...), or retryable with Retry-After",
     422: "idempotency_key_reused: the Idempotency-Key was used for a different request",
     503: "The database is down or busy; nothing changed; retry after Retry-After",
+    408: "The request body did not arrive within the body timeout; the connection is closed",
+    413: "The request body is larger than the route's cap (max_bytes); nothing was read past it",
+    429: "Too many requests for this credential or address, or too many wrong credentials",
 }
+_INT = {"type": "string", "pattern": "^[0-9]+$"}
 _RETRY_AFTER = {"description": "seconds to wait before retrying", "schema": {"type": "string"}}
 _REPLAYED = {
     "description": "true when this is the stored answer to an earlier request with the same key",
@@ -76,6 +83,12 @@ _REPLAYED = {
 HEADERS: dict[int, dict[str, Any]] = {
     409: {"Retry-After": _RETRY_AFTER},  # only when the conflict is retryable
     503: {"Retry-After": {**_RETRY_AFTER, "required": True}},
+    429: {
+        "Retry-After": {**_RETRY_AFTER, "required": True},
+        "RateLimit-Limit": {"description": "requests allowed per window", "schema": _INT},
+        "RateLimit-Remaining": {"description": "requests left in the window", "schema": _INT},
+        "RateLimit-Reset": {"description": "seconds until the window frees", "schema": _INT},
+    },
 }
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",

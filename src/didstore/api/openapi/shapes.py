@@ -80,6 +80,9 @@ ERRORS: dict[str, Schema] = {
     "ErrorOnly": shape("error:s"),
     "CoolOff": shape("error:s cool_off_until:s cool_off_remaining_seconds:i"),
     "ApplicationNotFound": shape("error:s app_id:s"),
+    # the limits' own answers (api/limits.py)
+    "RateLimited": shape("error:s message:s retry_after:i"),
+    "PayloadTooLarge": shape("error:s message:s max_bytes:i"),
 }
 
 # -- numbers (wire/numbers.py) ---------------------------------------------------------------

@@ -29,7 +29,7 @@ AUTH_ERRORS: dict[str, tuple[int, ...]] = {
 #: Statuses any operation but ``/healthz`` can answer whatever its route (a middleware's: a
 #: rate limit's 429, a body cap's 413...). Add them here, with their envelope and headers in
 #: ``didstore.api.openapi.DEFAULT_ENVELOPE``/``HEADERS`` if not the flat one.
-COMMON_ERRORS: tuple[int, ...] = ()
+COMMON_ERRORS: tuple[int, ...] = (408, 413, 429)
 
 
 @dataclass(frozen=True, slots=True)
