@@ -226,3 +226,19 @@ def test_wire_schemas_match_the_contract_copied_from_the_specs() -> None:
                 assert kind.endswith("?"), (name, key, "documented nullable, spec says not")
     tier = COMPONENTS["AuthMe"]["properties"]["pricing_tier"]
     assert set(tier["required"]) == set(contract.PRICING_TIER)
+
+
+def test_a_row_can_document_a_text_answer_and_a_common_status() -> None:
+    """For the routes to come: a text body (``/metrics``) and a middleware's status (429)."""
+    from didstore.api import openapi
+    from didstore.api.openapi.table import Op
+
+    metrics = Op(200, "Text", "public", media="text/plain; version=0.0.4")
+    out = openapi.responses("GET", metrics, has_path_params=False)
+    assert out["200"]["content"] == {
+        "text/plain; version=0.0.4": {"schema": {"$ref": "#/components/schemas/Text"}}
+    }
+    limited = openapi.responses("GET", Op(200, "Balance", "account", (429,)), False)
+    assert limited["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorFlat"
+    }

@@ -109,7 +109,7 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
     success: dict[str, Any] = {"description": DESCRIPTIONS.get(op.status, "OK")}
     if op.schema is not None:
         names = (op.schema,) if isinstance(op.schema, str) else op.schema
-        content: dict[str, Any] = {"application/json": {"schema": _one_of(names)}}
+        content: dict[str, Any] = {op.media: {"schema": _one_of(names)}}
         if op.csv:
             content["text/csv"] = {"schema": CSV}
         success["content"] = content

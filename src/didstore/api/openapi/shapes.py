@@ -292,6 +292,8 @@ PARTNER: dict[str, Schema] = {
 }
 #: CSV variants (``Accept: text/csv``): a header row, then one line per row.
 CSV: Schema = {"type": "string", "description": "RFC 4180 CSV with a header row"}
+#: Any other text body (``Op.media``: Prometheus metrics, HTML)
+TEXT: Schema = {"type": "string"}
 
 # -- operator API (api/routes/admin.py, operations.py, routing_admin.py) ----------------------
 _JOB = (
@@ -332,5 +334,5 @@ OPERATOR: dict[str, Schema] = {
 }
 
 COMPONENTS: dict[str, Schema] = {
-    **ERRORS, **NUMBERS, **ACCOUNTS, **ROUTING, **PARTNER, **OPERATOR
+    **ERRORS, **NUMBERS, **ACCOUNTS, **ROUTING, **PARTNER, **OPERATOR, "Text": TEXT
 }  # fmt: skip

@@ -40,6 +40,9 @@ class Op:
     errors: tuple[int, ...] = ()  # statuses the route raises beyond its auth kind's
     body: Schema | None = None  # the request body the route reads (JSON)
     csv: bool = False  # the success body is also served as text/csv (Accept: text/csv)
+    #: the success body's media type when it is not JSON (``schema`` then describes the
+    #: text, e.g. ``"Text"``): Prometheus metrics, an HTML page
+    media: str = "application/json"
     #: status -> extra component(s) the route's error envelope may take at that status
     envelopes: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: query parameters the route reads by hand (not in its signature)
