@@ -65,9 +65,11 @@ def ref(name: str) -> Schema:
 
 
 def body(spec: str, **nested: Schema) -> Schema:
-    """A JSON request body: the keys the route reads (``"key:type ..."``, all optional),
-    unknown keys ignored. The server checks each value itself and answers 400."""
-    return shape(" ".join(f"~{item}" for item in spec.split()), open_=True, **nested)
+    """A JSON request body: the keys the route reads (``"key:type ..."``, all optional, and
+    ``null`` is the same as leaving the key out), unknown keys ignored. The server checks each
+    value itself and answers 400."""
+    items = (f"~{item}" if item.endswith(("?", ":x")) else f"~{item}?" for item in spec.split())
+    return shape(" ".join(items), open_=True, **nested)
 
 
 # -- errors (api/errors.py) -----------------------------------------------------------------
