@@ -49,7 +49,7 @@ class Op:
     query: tuple[tuple[str, str], ...] = ()
     #: the route also reads a ``text/csv`` body or a multipart upload (field ``file``)
     csv_body: bool = False
-    #: a 503 of this route carries no ``Retry-After`` (the readiness probe)
+    #: False: a 503 of this route carries no ``Retry-After`` (the readiness probe)
     retry_after: bool = True
     #: an example request body (the conformance test sends it first)
     example: dict[str, object] | None = None
