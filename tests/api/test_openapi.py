@@ -65,7 +65,7 @@ def test_every_operation_documents_a_success_body(spec: dict[str, Any]) -> None:
         if ok[0] == "204":
             assert "content" not in answer, (method, path)
             continue
-        schema = answer["content"]["application/json"]["schema"]
+        [schema] = [media["schema"] for media in answer["content"].values()][:1]
         assert schema and schema != {}, (method, path)
 
 
@@ -89,7 +89,7 @@ def test_every_operation_declares_its_security(spec: dict[str, Any]) -> None:
         assert "security" in operation, (method, path)
         if path == "/healthz":
             assert operation["security"] == [], path
-        elif path.startswith("/api/v1/admin/"):
+        elif OPERATIONS[(method, path)].auth == "operator":
             assert operation["security"] == [{"Bearer": []}], (method, path)
             assert "401" in operation["responses"] and "403" in operation["responses"]
         else:
@@ -142,7 +142,7 @@ def api_routes(app: FastAPI) -> Iterator[Any]:
     """Every documented route with its full path (``path_format``), ``methods`` and
     ``endpoint``; newer FastAPI nests included routers (``iter_route_contexts``)."""
     contexts = getattr(fastapi_routing, "iter_route_contexts", None)
-    routes = contexts(app.routes) if contexts else app.routes
+    routes: list[Any] = list(contexts(app.routes) if contexts else app.routes)
     for route in routes:
         original = getattr(route, "original_route", route)
         if isinstance(original, APIRoute) and route.include_in_schema:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from didstore import metrics
 from didstore.api.openapi.shapes import Schema, body, shape
 
 #: Who may call, and the error statuses any route of that kind can answer:
@@ -83,6 +84,7 @@ _CALL = "started_at:x duration_seconds:i answered:b"
 _DATES = (("from", "string"), ("to", "string"), ("from_date", "string"), ("to_date", "string"))
 
 OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "/metrics"): Op(200, "Text", "operator", media=metrics.CONTENT_TYPE),
     ("GET", "/healthz"): Op(
         200, "ServerHealth", "public", (503,), envelopes={503: ("ServerHealth",)}, retry_after=False
     ),
