@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ def _toml(value: object) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def _post(http: httpx.Client, path: str, body: Mapping[str, object], status: int = 201) -> Any:
+def _post(http: httpx.Client, path: str, body: dict[str, Any], status: int = 201) -> Any:
     r = http.post(path, json=body)
     assert r.status_code == status, r.text
     return r.json()
@@ -114,7 +113,7 @@ def _setup(live: LiveServer) -> tuple[list[Block], dict[str, str]]:
             {"customer_id": customer["auth_id"]},
         ),
         Block(
-            {"include-path-regex": "^/api/v1/admin/"},
+            {"include-path-regex": "^(/api/v1/admin/|/metrics$)"},
             operator,
             {"auth_id": main.auth_id, "e164": numbers[2], "name": "lifecycle"},
         ),

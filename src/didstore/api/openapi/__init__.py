@@ -10,6 +10,7 @@ only 422 documented is the real one, ``idempotency_key_reused`` on POST and DELE
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -122,7 +123,7 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
     success: dict[str, Any] = {"description": DESCRIPTIONS.get(op.status, "OK")}
     if op.schema is not None:
         names = (op.schema,) if isinstance(op.schema, str) else op.schema
-        content: dict[str, Any] = {"application/json": {"schema": _one_of(names)}}
+        content: dict[str, Any] = {op.media: {"schema": _one_of(names)}}
         if op.csv:
             content["text/csv"] = {"schema": CSV}
         success["content"] = content
@@ -147,7 +148,10 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
 def _request_body(op: Op, generated: dict[str, Any] | None) -> dict[str, Any] | None:
     if op.body is None:
         return generated
-    content: dict[str, Any] = {"application/json": {"schema": op.body}}
+    schema = op.body
+    if "null" in json.dumps((generated or {}).get("content", {})):
+        schema = {"anyOf": [schema, {"type": "null"}]}  # the route takes a null body as {}
+    content: dict[str, Any] = {"application/json": {"schema": schema}}
     if op.example is not None:
         content["application/json"]["example"] = op.example
     if op.csv_body:

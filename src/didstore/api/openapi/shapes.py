@@ -65,9 +65,11 @@ def ref(name: str) -> Schema:
 
 
 def body(spec: str, **nested: Schema) -> Schema:
-    """A JSON request body: the keys the route reads (``"key:type ..."``, all optional),
-    unknown keys ignored. The server checks each value itself and answers 400."""
-    return shape(" ".join(f"~{item}" for item in spec.split()), open_=True, **nested)
+    """A JSON request body: the keys the route reads (``"key:type ..."``, all optional, and
+    ``null`` is the same as leaving the key out), unknown keys ignored. The server checks each
+    value itself and answers 400."""
+    items = (f"~{item}" if item.endswith(("?", ":x")) else f"~{item}?" for item in spec.split())
+    return shape(" ".join(items), open_=True, **nested)
 
 
 # -- errors (api/errors.py) -----------------------------------------------------------------
@@ -295,6 +297,8 @@ PARTNER: dict[str, Schema] = {
 }
 #: CSV variants (``Accept: text/csv``): a header row, then one line per row.
 CSV: Schema = {"type": "string", "description": "RFC 4180 CSV with a header row"}
+#: Any other text body (``Op.media``: Prometheus metrics, HTML)
+TEXT: Schema = {"type": "string"}
 
 # -- operator API (api/routes/admin.py, operations.py, routing_admin.py) ----------------------
 _JOB = (
@@ -335,5 +339,5 @@ OPERATOR: dict[str, Schema] = {
 }
 
 COMPONENTS: dict[str, Schema] = {
-    **ERRORS, **NUMBERS, **ACCOUNTS, **ROUTING, **PARTNER, **OPERATOR
+    **ERRORS, **NUMBERS, **ACCOUNTS, **ROUTING, **PARTNER, **OPERATOR, "Text": TEXT
 }  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from didstore import metrics
 from didstore.api.openapi.shapes import Schema, body, shape
 
 #: Who may call, and the error statuses any route of that kind can answer:
@@ -40,13 +41,16 @@ class Op:
     errors: tuple[int, ...] = ()  # statuses the route raises beyond its auth kind's
     body: Schema | None = None  # the request body the route reads (JSON)
     csv: bool = False  # the success body is also served as text/csv (Accept: text/csv)
+    #: the success body's media type when it is not JSON (``schema`` then describes the
+    #: text, e.g. ``"Text"``): Prometheus metrics, an HTML page
+    media: str = "application/json"
     #: status -> extra component(s) the route's error envelope may take at that status
     envelopes: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: query parameters the route reads by hand (not in its signature)
     query: tuple[tuple[str, str], ...] = ()
     #: the route also reads a ``text/csv`` body or a multipart upload (field ``file``)
     csv_body: bool = False
-    #: a 503 of this route carries no ``Retry-After`` (the readiness probe)
+    #: False: a 503 of this route carries no ``Retry-After`` (the readiness probe)
     retry_after: bool = True
     #: an example request body (the conformance test sends it first)
     example: dict[str, object] | None = None
@@ -69,17 +73,18 @@ _TRUNK_BODY = body(
     " inbound_destination:s"
 )
 _APP_BODY = body(
-    "app_name:s name:s answer_url:s answer_method:s application_type:s default_app:b"
+    "app_name:s name:x answer_url:s answer_method:s application_type:s default_app:b"
     " default_endpoint_app:b default_number_app:b enabled:b fallback_answer_url:s"
     " fallback_method:s hangup_url:s hangup_method:s log_incoming_message:b message_url:s"
     " message_method:s public_uri:b sub_account:s"
 )
-_SUB_BODY = body("name:s email:s password:s kyc_mode:s business_type:s enabled:b")
-#: ``started_at``: RFC 3339 with a zone, or Unix seconds
-_CALL = "e164:s started_at:x duration_seconds:i answered:b"
+_SUB_BODY = body("name:s email:s password:x kyc_mode:s business_type:x enabled:b")
+#: ``started_at`` (and ``now`` below): RFC 3339 with a zone, or Unix seconds
+_CALL = "started_at:x duration_seconds:i answered:b"
 _DATES = (("from", "string"), ("to", "string"), ("from_date", "string"), ("to_date", "string"))
 
 OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "/metrics"): Op(200, "Text", "operator", media=metrics.CONTENT_TYPE),
     ("GET", "/healthz"): Op(
         200, "ServerHealth", "public", (503,), envelopes={503: ("ServerHealth",)}, retry_after=False
     ),
@@ -222,13 +227,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200,
         "ImportReport",
         "operator",
-        body=shape("numbers:@", numbers={"type": "array", "items": {"type": "object"}}),
+        body=shape("numbers:@", open_=True, numbers={"type": "array", "items": {}}),
         csv_body=True,
         example={"numbers": [{"e164": "+919876543211", "monthly_fee": 300, "currency": "INR"}]},
     ),
-    ("POST", ADMIN + "/jobs/{name}/run"): Op(
-        200, "JobReport", "operator", (404,), shape("~now:s", open_=False)
-    ),
+    ("POST", ADMIN + "/jobs/{name}/run"): Op(200, "JobReport", "operator", (404,), shape("~now:x")),
     ("GET", ADMIN + "/audit"): Op(200, "AuditPage", "operator", query=(("from", "string"),)),
     ("GET", ADMIN + "/numbers/{e164}/timeline"): Op(200, "Timeline", "operator", (404,)),
     ("POST", ADMIN + "/numbers/{e164}/calls"): Op(
@@ -243,7 +246,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200,
         "CallBatch",
         "operator",
-        body=body("calls:@", calls={"type": "array", "items": body(_CALL)}),
+        # rows that fail their checks are reported by index in ``errors``, not refused
+        body=body("calls:@", calls={"type": "array", "items": {}}),
         example={"calls": [{"e164": "+919876543210", "duration_seconds": 5}]},
     ),
     ("GET", ADMIN + "/routes/{e164}"): Op(200, "Route", "operator", (404,)),
@@ -252,7 +256,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200,
         "ClockMoved",
         "operator",
-        body=shape("~now:s ~advance_seconds:n"),
+        body=shape("~now:x ~advance_seconds:n?"),
         example={"advance_seconds": 60},
     ),
 }

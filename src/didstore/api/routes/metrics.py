@@ -16,8 +16,7 @@ router = APIRouter(tags=["ops"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics (operator token)",
-    # Prometheus' text format, not part of the JSON API: documented in docs/deployment.md
-    include_in_schema=False,
+    # Prometheus' text format (documented from api/openapi/table.py, like every route)
 )
 async def scrape(request: Request) -> Response:
     await require_operator(request)
