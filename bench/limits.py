@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -52,7 +53,7 @@ UNREACHABLE = {
     "DIDSTORE_IP_AUTH_FAIL_LIMIT": "100",
 }
 CONNECTIONS = 16
-RUN = int(time.time()) % 90000
+RUN = int(time.time()) % 9000
 LUA = """
 wrk.method = "GET"
 wrk.headers["X-Auth-ID"] = "{auth_id}"
@@ -66,7 +67,7 @@ def with_limits(limits: dict[str, str]) -> None:
 
 def owned_number(base: str, serial: int) -> tuple[dict[str, str], str]:
     """A fresh account owning one fresh number: (its X-Auth headers, the number)."""
-    e164 = f"+9180{49000000 + RUN * 10 + serial:08d}"  # fresh in a reused database too
+    e164 = f"+9180{40000000 + RUN * 1000 + serial:08d}"  # fresh in a reused database too
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=base, headers=admin, timeout=30) as http:
         account = http.post("/api/v1/admin/accounts", json={"name": "bench", "currency": "INR"})
@@ -87,11 +88,13 @@ def owned_number(base: str, serial: int) -> tuple[dict[str, str], str]:
     return headers, e164
 
 
-async def paced(url: str, headers: dict[str, str], requests: int, seconds: float) -> Counter[int]:
+async def paced(
+    urls: list[str], headers: dict[str, str], requests: int, seconds: float
+) -> Counter[int]:
     """``requests`` GETs started evenly over ``seconds`` on ``CONNECTIONS`` keep-alive
     connections. A minimal HTTP/1.1 client on asyncio streams: httpx's async client costs
     more CPU per request than the server on a busy 2-core machine, and fell behind."""
-    target = httpx.URL(url)
+    target = httpx.URL(urls[0])
     head = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(head) + "\r\n\r\n").encode()
@@ -101,8 +104,9 @@ async def paced(url: str, headers: dict[str, str], requests: int, seconds: float
     for i in range(requests):
         queue.put_nowait(i)
 
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection(target.host, target.port)
+    async def connection(url: str) -> None:
+        server = httpx.URL(url)
+        reader, writer = await asyncio.open_connection(server.host, server.port)
         try:
             while not queue.empty():
                 i = queue.get_nowait()
@@ -119,19 +123,35 @@ async def paced(url: str, headers: dict[str, str], requests: int, seconds: float
         finally:
             writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    # connections spread over the servers (the same path on each)
+    await asyncio.gather(*(connection(urls[i % len(urls)]) for i in range(CONNECTIONS)))
     return statuses
 
 
-def the_limit_holds(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    with_limits({**UNREACHABLE, "DIDSTORE_RATE_LIMIT": str(args.rate_limit)})
-    with server(database_url, cpu=None) as base:
-        headers, e164 = owned_number(base, 1)
-        url = f"{base}/api/v1/Account/{headers['X-Auth-ID']}/numbers/{e164}"
+def the_limit_holds(
+    database_url: str, args: argparse.Namespace, processes: int = 1, sync: float = 0.1
+) -> dict[str, Any]:
+    """The paced load against ``processes`` server processes on one database (the requests'
+    connections spread over them), with ``--rate-limit-sync`` ``sync``."""
+    with_limits(
+        {
+            **UNREACHABLE,
+            "DIDSTORE_RATE_LIMIT": str(args.rate_limit),
+            "DIDSTORE_RATE_LIMIT_SYNC": str(sync),
+        }
+    )
+    with contextlib.ExitStack() as stack:
+        bases = [stack.enter_context(server(database_url, cpu=None)) for _ in range(processes)]
+        headers, e164 = owned_number(bases[0], 1 + processes * 100 + int(sync * 10))
+        path = f"/api/v1/Account/{headers['X-Auth-ID']}/numbers/{e164}"
         started = time.monotonic()
-        statuses = asyncio.run(paced(url, headers, args.requests, args.seconds))
+        statuses = asyncio.run(
+            paced([base + path for base in bases], headers, args.requests, args.seconds)
+        )
         took = time.monotonic() - started
     result = {
+        "processes": processes,
+        "rate_limit_sync": sync,
         "rate_limit_per_minute": args.rate_limit,
         "requests": args.requests,
         "seconds": round(took, 2),
@@ -265,6 +285,10 @@ def main() -> int:
     args = parser.parse_args()
     dialect = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
     data: dict[str, Any] = {"database": dialect, "limit": the_limit_holds(args.database_url, args)}
+    if dialect == "postgresql":  # the limit shared by two server processes (``--workers 2``)
+        data["limit_two_processes"] = [
+            the_limit_holds(args.database_url, args, processes=2, sync=sync) for sync in (0.0, 0.1)
+        ]
     data["middleware"] = asyncio.run(_middleware_cost(args.database_url, args.calls))
     if not args.skip_cost:
         data["cost"] = the_cost(args.database_url, args)

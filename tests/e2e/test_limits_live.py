@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.conftest import drop_database, new_database_url
+from tests.conftest import BACKEND, drop_database, new_database_url
 from tests.live_server import LiveServer, serve_process
 
 pytestmark = pytest.mark.e2e
@@ -172,3 +172,37 @@ def test_the_rate_limit_holds_over_http(live: LiveServer) -> None:
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["RateLimit-Limit"] == "20"
     assert refused.headers["RateLimit-Remaining"] == "0"
+
+
+def test_two_server_processes_share_one_limit_on_postgresql(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two real ``didstore serve`` processes on one PostgreSQL database (as ``--workers 2``):
+    requests alternating between them are counted together."""
+    if BACKEND != "postgresql":
+        pytest.skip("SQLite runs one server process; its counters are in memory")
+    tmp = tmp_path_factory.mktemp("limits-two")
+    database_url = new_database_url(tmp, "limits_two")
+    limits = {"DIDSTORE_RATE_LIMIT": "10", "DIDSTORE_RATE_LIMIT_SYNC": "0"}
+    saved = {name: os.environ.get(name) for name in limits}
+    os.environ.update(limits)
+    try:
+        (tmp / "a").mkdir()
+        (tmp / "b").mkdir()
+        with (
+            serve_process(tmp / "a", database_url) as first,
+            serve_process(tmp / "b", database_url) as second,
+        ):
+            account = LiveServer(first, database_url).create_account()
+            headers = {"X-Auth-ID": account.auth_id, "X-Auth-Token": account.auth_token}
+            path = f"/api/v1/Account/{account.auth_id}/numbers"
+            with httpx.Client(headers=headers, timeout=10) as http:
+                statuses = [http.get((first, second)[i % 2] + path).status_code for i in range(14)]
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        drop_database(database_url)
+    assert statuses == [200] * 10 + [429] * 4
