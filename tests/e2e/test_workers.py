@@ -121,3 +121,28 @@ def test_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--workers needs PostgreSQL" in done.stderr
     assert not (tmp_path / "x.db").exists()  # refused before touching anything
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="--workers serves PostgreSQL only")
+def test_limit_options_reach_every_worker(tmp_path: Path) -> None:
+    """``serve --workers 2 --rate-limit 5 --rate-limit-sync 0``: the option (not an
+    environment variable) reaches both processes, which share one count."""
+    database_url = new_database_url(tmp_path, "workerlimits")
+    try:
+        with serve_process(
+            tmp_path,
+            database_url,
+            options=("--workers", "2", "--no-jobs", "--rate-limit", "5", "--rate-limit-sync", "0"),
+        ) as url:
+            acct = LiveServer(url, database_url).create_account()
+            headers = {"X-Auth-ID": acct.auth_id, "X-Auth-Token": acct.auth_token}
+            codes = []
+            for _ in range(12):
+                # a new connection each time: the requests spread over both processes
+                with httpx.Client(base_url=url, timeout=30) as http:
+                    r = http.get(f"/api/v1/Account/{acct.auth_id}/numbers", headers=headers)
+                    codes.append(r.status_code)
+            assert codes.count(200) == 5, codes
+            assert set(codes) == {200, 429}
+    finally:
+        drop_database(database_url)
