@@ -91,3 +91,25 @@ def validate_real_number(raw: object) -> tuple[E164, str]:
         raise InvalidInput(f"not in E.164 form: {raw!r} (did you mean {formatted}?)", field="e164")
     region = phonenumbers.region_code_for_number(parsed) or ""
     return number, region
+
+
+#: Plivo's number types (``type`` on search and list), from the numbering plan.
+NUMBER_TYPES = ("local", "mobile", "tollfree", "national")
+
+
+def number_type(value: str) -> str:
+    """``tollfree``, ``mobile``, ``national`` (shared-cost, premium, personal, UAN numbers) or
+    ``local`` (fixed lines, fixed-or-mobile plans such as the US, VoIP, and anything the
+    numbering plan does not know)."""
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(value, None))
+    except phonenumbers.NumberParseException:
+        return "local"
+    t = phonenumbers.PhoneNumberType
+    if kind == t.TOLL_FREE:
+        return "tollfree"
+    if kind == t.MOBILE:
+        return "mobile"
+    if kind in (t.FIXED_LINE, t.FIXED_LINE_OR_MOBILE, t.VOIP, t.UNKNOWN):
+        return "local"
+    return "national"

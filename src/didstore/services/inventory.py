@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
-from didstore.domain.e164 import search_digits, validate_real_number
+from didstore.domain.e164 import number_type, search_digits, validate_real_number
 from didstore.domain.errors import DomainError, InvalidInput
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
@@ -168,6 +168,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
             raw.get("minimum_commitment_months"), "minimum_commitment_months"
         ),
         "provider": provider[:100],
+        "number_type": number_type(number.value),
         **caps,
     }
 
