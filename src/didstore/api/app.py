@@ -21,6 +21,8 @@ from didstore.api.routes import (
     numbers,
     operations,
     partner,
+    plivo_applications,
+    plivo_numbers,
     routing,
     routing_admin,
     trunks,
@@ -133,6 +135,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(partner.router)
     app.include_router(admin.router)
     app.include_router(operations.router)
+    # the Plivo-compatible facade (ADR 0018)
+    app.include_router(plivo_numbers.router)
+    app.include_router(plivo_applications.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -16,9 +16,9 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from didstore.api.auth import authenticate
+from didstore.api.auth import authenticate, authenticate_plivo
 from didstore.api.deps import services
-from didstore.api.errors import database_response, error_body, retry_after
+from didstore.api.errors import PLIVO_PREFIX, database_response, error_body, retry_after
 from didstore.db.errors import DatabaseError
 from didstore.domain.errors import DomainError
 from didstore.services.idempotency import StoredResponse, fingerprint, redact, should_store
@@ -39,8 +39,8 @@ async def _send_json(send: Send, status: int, body: bytes, extra: list[Any]) -> 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _error(send: Send, exc: DomainError) -> None:
-    status, body = error_body(exc)
+async def _error(send: Send, exc: DomainError, path: str) -> None:
+    status, body = error_body(exc, path)
     wait = retry_after(exc)
     extra = [(b"retry-after", wait.encode())] if wait else []
     await _send_json(send, status, orjson.dumps(body), extra)
@@ -93,7 +93,10 @@ class IdempotencyMiddleware:
 
         request = Request(scope, replay_receive)
         try:
-            principal = await authenticate(request)
+            if scope["path"].startswith(PLIVO_PREFIX):
+                principal = await authenticate_plivo(request)
+            else:
+                principal = await authenticate(request)
         except DomainError:
             sent_body = False
             await self.app(scope, replay_receive, send)
@@ -114,7 +117,7 @@ class IdempotencyMiddleware:
                 fingerprint=fingerprint(method, path, query, body),
             )
         except DomainError as exc:
-            await _error(send, exc)
+            await _error(send, exc, scope["path"])
             return
         except DatabaseError as exc:  # nothing was claimed: nothing to free
             await _database_error(scope, send, exc)
