@@ -79,6 +79,7 @@ def test_only_the_alias_with_the_accounts_token_is_accepted(
     other = _plivo(state)
     _error(client.get(other.url("Number/"), headers=p.headers), 403)
     _error(client.get(p.url("Nothing/"), headers=p.headers), 404)  # unknown route, Plivo form
+    _error(client.put(p.url("Number/"), headers=p.headers), 405)
 
 
 def test_account_get_shows_the_alias(client: TestClient, state: TestServices) -> None:
