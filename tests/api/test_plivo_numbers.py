@@ -124,7 +124,14 @@ def test_search_filters_and_shape(client: TestClient, state: TestServices) -> No
     ).json()
     assert paged["meta"]["next"].endswith("offset=2") and "country_iso=US" in paged["meta"]["next"]
     _error(client.get(p.url("PhoneNumber/"), headers=p.headers), 400)  # country_iso missing
-    for bad in ({"limit": 21}, {"limit": 0}, {"offset": -1}, {"type": "x"}, {"services": "fax"}):
+    for bad in (
+        {"limit": 21},
+        {"limit": 0},
+        {"offset": -1},
+        {"type": "x"},
+        {"services": "fax"},
+        {"lata": "123"},  # a filter didstore has no data for: refused, never ignored
+    ):
         _error(
             client.get(
                 p.url("PhoneNumber/"), params={"country_iso": "US", **bad}, headers=p.headers
@@ -235,6 +242,7 @@ def test_list_meta_links_and_filters(client: TestClient, state: TestServices) ->
     ).json()["meta"]["next"]
     assert "number_startswith=9180" in linked and "offset=5" in linked
     _error(client.get(p.url("Number/"), params={"renewal_date": "soon"}, headers=p.headers), 400)
+    _error(client.get(p.url("Number/"), params={"cnam_lookup": "enabled"}, headers=p.headers), 400)
 
 
 def test_update_alias_app_and_delete(client: TestClient, state: TestServices) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from didstore.api.deps import services
@@ -77,6 +78,24 @@ def _number(raw: str) -> E164:
     return from_path(raw)
 
 
+#: Plivo filters didstore has no data for: refused (400) rather than silently ignored, so a
+#: migrated script never acts on a wider list than it asked for.
+_UNSUPPORTED_SEARCH = ("city", "lata", "rate_center", "npanxx", "local_calling_area", "eligible")
+_UNSUPPORTED_LIST = (
+    "tendlc_registration_status",
+    "tendlc_campaign_id",
+    "toll_free_sms_verification",
+    "toll_free_sms_verification_order_status",
+    "cnam_lookup",
+)
+
+
+def _refuse(query: QueryParams, names: tuple[str, ...]) -> None:
+    for name in names:
+        if query.get(name):
+            raise InvalidInput(f"{name} is not supported by didstore", field=name)
+
+
 @router.get(
     "",
     summary="Plivo: the account (its Plivo-style auth_id)",
@@ -112,6 +131,7 @@ _SEARCH = ("country_iso", "type", "pattern", "region", "services", "limit", "off
 async def search(request: Request, auth_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)
     q = request.query_params
+    _refuse(q, _UNSUPPORTED_SEARCH)
     country = (q.get("country_iso") or "").strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise InvalidInput("country_iso is required (ISO 3166 alpha-2)", field="country_iso")
@@ -181,6 +201,7 @@ _LIST = (
 async def list_numbers(request: Request, auth_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)
     q = request.query_params
+    _refuse(q, _UNSUPPORTED_LIST)
     limit, offset = limit_offset(q)
     lower, upper = renewal_bounds(*(_date(q.get(n), n) for n in _LIST[5:10]))
     alias = q.get("alias")
