@@ -409,3 +409,20 @@ def test_malformed_bodies_are_400_in_plivo_form(client: TestClient, state: TestS
             ),
             400,
         )
+
+
+def test_openapi_documents_every_facade_status(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    facade = {p: ops for p, ops in paths.items() if p.startswith("/v1/Account/{auth_id}")}
+    assert len(facade) == 7
+    for path, ops in facade.items():
+        for method, op in ops.items():
+            statuses = set(op["responses"])
+            assert {"400", "401", "403", "500", "503"} <= statuses, (method, path)
+            schema = op["responses"]["401"]["content"]["application/json"]["schema"]
+            assert schema["required"] == ["api_id", "error"]
+            if method in ("post", "delete"):
+                assert {"409", "422"} <= statuses, (method, path)
+    assert "402" in paths["/v1/Account/{auth_id}/PhoneNumber/{number}"]["post"]["responses"]
+    assert "201" in paths["/v1/Account/{auth_id}/PhoneNumber/{number}"]["post"]["responses"]
+    assert "204" in paths["/v1/Account/{auth_id}/Number/{number}"]["delete"]["responses"]

@@ -14,6 +14,7 @@ from didstore.api.deps import services
 from didstore.api.responses import JSON, no_content
 from didstore.api.routes.plivo_common import (
     PREFIX,
+    WRITE,
     PlivoScope,
     errors,
     json_object,
@@ -66,7 +67,7 @@ async def list_applications(request: Request, auth_id: str) -> Response:
     "/Application",
     status_code=201,
     summary="Plivo: create an application",
-    responses={**ok(201, "Created"), **errors(404)},
+    responses={**ok(201, "Created"), **errors(404, *WRITE)},
 )
 async def create_application(request: Request, auth_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)
@@ -90,7 +91,7 @@ async def get_application(request: Request, auth_id: str, app_id: str) -> Respon
     "/Application/{app_id}",
     status_code=202,
     summary="Plivo: update an application",
-    responses={**ok(202, "Changed"), **errors(404)},
+    responses={**ok(202, "Changed"), **errors(404, *WRITE)},
 )
 async def update_application(request: Request, auth_id: str, app_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)
@@ -103,7 +104,7 @@ async def update_application(request: Request, auth_id: str, app_id: str) -> Res
     "/Application/{app_id}",
     status_code=204,
     summary="Plivo: delete an application (409 while numbers use it)",
-    responses={**ok(204, "Deleted"), **errors(404, 409)},
+    responses={**ok(204, "Deleted"), **errors(404, *WRITE)},
 )
 async def delete_application(request: Request, auth_id: str, app_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)

@@ -43,6 +43,11 @@ _WHY = {
 }
 
 
+#: What every write can also answer: a concurrent change (409, retryable) and an
+#: ``Idempotency-Key`` reused for another request (422).
+WRITE = (409, 422)
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for a facade route: its error statuses in Plivo's form (every
     route can also answer 400, 401, 403, 500 and 503)."""

@@ -19,6 +19,7 @@ from didstore.api.deps import services
 from didstore.api.responses import JSON, no_content
 from didstore.api.routes.plivo_common import (
     PREFIX,
+    WRITE,
     errors,
     json_object,
     limit_offset,
@@ -162,7 +163,7 @@ async def search(request: Request, auth_id: str) -> Response:
     "/PhoneNumber/{number}",
     status_code=201,
     summary="Plivo: buy a number (the Vobiz purchase)",
-    responses={**ok(201, "Bought (or already bought by this account)"), **errors(402, 404)},
+    responses={**ok(201, "Bought (or already bought by this account)"), **errors(402, 404, *WRITE)},
 )
 async def buy(request: Request, auth_id: str, number: str) -> Response:
     scope = await plivo_scope(request, auth_id)
@@ -244,7 +245,7 @@ async def get_number(request: Request, auth_id: str, number: str) -> Response:
     "/Number/{number}",
     status_code=202,
     summary="Plivo: update a number (app_id, subaccount, alias)",
-    responses={**ok(202, "Changed"), **errors(404, 409)},
+    responses={**ok(202, "Changed"), **errors(404, *WRITE)},
 )
 async def update_number(request: Request, auth_id: str, number: str) -> Response:
     """Each change is its own use case, applied in this order: ``subaccount`` (the Vobiz move:
@@ -280,7 +281,7 @@ async def update_number(request: Request, auth_id: str, number: str) -> Response
     "/Number/{number}",
     status_code=204,
     summary="Plivo: unrent a number (the Vobiz release, cancellable for 24 h)",
-    responses={**ok(204, "Released"), **errors(404)},
+    responses={**ok(204, "Released"), **errors(402, 404, *WRITE)},
 )
 async def delete_number(request: Request, auth_id: str, number: str) -> Response:
     scope = await plivo_scope(request, auth_id)
