@@ -278,6 +278,12 @@ def test_update_alias_app_and_delete(client: TestClient, state: TestServices) ->
     got = client.get(p.url(f"Number/{digits}/"), headers=p.headers).json()
     assert got["alias"] is None and got["application"] is None
     _error(client.post(p.url(f"Number/{digits}/"), json={"alias": 5}, headers=p.headers), 400)
+    for unsupported in ({"verification_info": {"a": 1}}, {"cnam_lookup": "enabled"}):
+        _error(client.post(p.url(f"Number/{digits}/"), json=unsupported, headers=p.headers), 400)
+    ok = client.post(
+        p.url(f"Number/{digits}/"), json={"cnam_lookup": "disabled"}, headers=p.headers
+    )
+    assert ok.status_code == 202
     _error(client.post(p.url("Number/918099999999/"), json={}, headers=p.headers), 404)
     # delete: the Vobiz release, pending for 24 h; gone from the Plivo view at once
     d = client.delete(p.url(f"Number/{digits}/"), headers=p.headers)
@@ -367,6 +373,7 @@ def test_applications_are_the_vobiz_applications(client: TestClient, state: Test
             json={"app_name": f"a{i}", "answer_url": "https://example.com/a"},
             headers=p.headers,
         )
+    _error(client.get(p.url("Application/"), params={"app_name": "ivr"}, headers=p.headers), 400)
     page = client.get(p.url("Application/"), params={"limit": 3}, headers=p.headers).json()
     assert page["meta"]["total_count"] == 4 and page["meta"]["next"].endswith("offset=3")
     _error(client.post(p.url("Application/"), json={"app_name": "x"}, headers=p.headers), 400)

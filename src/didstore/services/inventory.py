@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
-from didstore.domain.e164 import number_type, search_digits, validate_real_number
+from didstore.domain.e164 import classify_real_number, search_digits
 from didstore.domain.errors import DomainError, InvalidInput
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
@@ -131,7 +131,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
     """One inventory row, checked and converted to column values (raises ``InvalidInput``)."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("each row must be an object")
-    number, region_code = validate_real_number(raw.get("e164"))
+    number, region_code, kind = classify_real_number(raw.get("e164"))
     country = raw.get("country")
     if country not in (None, "") and (
         not isinstance(country, str) or country.strip().upper() != region_code
@@ -168,7 +168,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
             raw.get("minimum_commitment_months"), "minimum_commitment_months"
         ),
         "provider": provider[:100],
-        "number_type": number_type(number.value),
+        "number_type": kind,
         **caps,
     }
 

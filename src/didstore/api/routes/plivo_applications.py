@@ -24,6 +24,7 @@ from didstore.api.routes.plivo_common import (
     plivo_scope,
     query_docs,
 )
+from didstore.domain.errors import InvalidInput
 from didstore.wire import plivo as wire
 
 router = APIRouter(prefix=PREFIX, tags=["plivo"])
@@ -50,6 +51,9 @@ async def _body(request: Request, scope: PlivoScope) -> dict[str, Any]:
 )
 async def list_applications(request: Request, auth_id: str) -> Response:
     scope = await plivo_scope(request, auth_id)
+    for name in ("subaccount", "app_name"):  # filters didstore does not offer: never ignored
+        if request.query_params.get(name):
+            raise InvalidInput(f"the {name} filter is not supported by didstore", field=name)
     limit, offset = limit_offset(request.query_params)
     page = await services(request).applications.list(scope.account, limit=limit, offset=offset)
     return JSON(

@@ -145,6 +145,24 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+#: Plivo body fields didstore has no feature for (CNAM, compliance, verification, HA).
+UNSUPPORTED_FIELDS = (
+    "verification_info",
+    "compliance_application_id",
+    "ha_enable",
+)
+
+
+def refuse_unsupported(body: dict[str, Any]) -> None:
+    """A body that asks for a feature didstore does not have is a 400, never ignored;
+    ``cnam_lookup`` is accepted only as ``disabled`` (the only state didstore has)."""
+    for key in UNSUPPORTED_FIELDS:
+        if body.get(key) not in (None, "", {}, False):
+            raise InvalidInput(f"{key} is not supported by didstore", field=key)
+    if body.get("cnam_lookup") not in (None, "", "disabled"):
+        raise InvalidInput("cnam_lookup is not supported by didstore", field="cnam_lookup")
+
+
 def optional_text(body: dict[str, Any], key: str, max_len: int) -> str | None:
     """A string field if present (``None`` when absent); ``null`` counts as absent."""
     value = body.get(key)

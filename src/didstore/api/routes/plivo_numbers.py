@@ -27,6 +27,7 @@ from didstore.api.routes.plivo_common import (
     optional_text,
     plivo_scope,
     query_docs,
+    refuse_unsupported,
     services_param,
 )
 from didstore.domain.e164 import E164, from_path
@@ -168,6 +169,7 @@ async def search(request: Request, auth_id: str) -> Response:
 async def buy(request: Request, auth_id: str, number: str) -> Response:
     scope = await plivo_scope(request, auth_id)
     body = await json_object(request)
+    refuse_unsupported(body)
     raw_app = optional_text(body, "app_id", 20)
     app_id = parse_app_id(raw_app) if raw_app else None
     e164 = _number(number)
@@ -253,6 +255,7 @@ async def update_number(request: Request, auth_id: str, number: str) -> Response
     ``app_id`` (``""`` detaches), ``alias`` (``""`` clears). Every value is checked first."""
     scope = await plivo_scope(request, auth_id)
     body = await json_object(request)
+    refuse_unsupported(body)
     sub = optional_text(body, "subaccount", 20)
     raw_app = optional_text(body, "app_id", 20)
     alias = optional_text(body, "alias", ALIAS_MAX)
