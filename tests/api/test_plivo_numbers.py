@@ -80,6 +80,8 @@ def test_only_the_alias_with_the_accounts_token_is_accepted(
     _error(client.get(other.url("Number/"), headers=p.headers), 403)
     _error(client.get(p.url("Nothing/"), headers=p.headers), 404)  # unknown route, Plivo form
     _error(client.put(p.url("Number/"), headers=p.headers), 405)
+    bad_key = {**p.headers, "Idempotency-Key": " "}
+    _error(client.post(p.url("Number/1/"), headers=bad_key), 400)  # the middleware's own 400
 
 
 def test_account_get_shows_the_alias(client: TestClient, state: TestServices) -> None:

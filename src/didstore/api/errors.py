@@ -146,6 +146,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def for_path(path: str, body: bytes) -> bytes:
+    """A JSON error body in the Plivo facade's ``{api_id, error}`` form on its paths."""
+    if not path.startswith(PLIVO_PREFIX):
+        return body
+    data = orjson.loads(body)
+    return orjson.dumps(plivo_body(str(data.get("message") or data.get("error") or "error")))
+
+
 def _for_path(request: Request, response: Response) -> Response:
     """The same answer in the Plivo facade's ``{api_id, error}`` form on its paths."""
     if not request.scope.get("path", "").startswith(PLIVO_PREFIX):

@@ -18,7 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore.api.auth import authenticate, authenticate_plivo
 from didstore.api.deps import services
-from didstore.api.errors import PLIVO_PREFIX, database_response, error_body, retry_after
+from didstore.api.errors import (
+    PLIVO_PREFIX,
+    database_response,
+    error_body,
+    for_path,
+    retry_after,
+)
 from didstore.db.errors import DatabaseError
 from didstore.domain.errors import DomainError
 from didstore.services.idempotency import StoredResponse, fingerprint, redact, should_store
@@ -63,11 +69,14 @@ class IdempotencyMiddleware:
             await _send_json(
                 send,
                 400,
-                orjson.dumps(
-                    {
-                        "error": "invalid_request",
-                        "message": "Idempotency-Key must be 1-255 printable ASCII characters",
-                    }
+                for_path(
+                    scope["path"],
+                    orjson.dumps(
+                        {
+                            "error": "invalid_request",
+                            "message": "Idempotency-Key must be 1-255 printable ASCII characters",
+                        }
+                    ),
                 ),
                 [],
             )
@@ -171,7 +180,7 @@ async def _database_error(scope: Scope, send: Send, exc: DatabaseError) -> None:
     await _send_json(
         send,
         response.status_code,
-        bytes(response.body),
+        for_path(scope["path"], bytes(response.body)),
         [(b"retry-after", response.headers["retry-after"].encode())]
         if "retry-after" in response.headers
         else [],
