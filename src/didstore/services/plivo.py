@@ -122,10 +122,13 @@ def _held(account: Account, now: datetime) -> Any:
         if account.kind == "main"
         else numbers.c.owner_account_id == account.id
     )
+    # No ``IN`` list: a statement with one is compiled per call (``db/plans.py``); plain
+    # comparisons keep these per-call statements on the cache-key path.
     return and_(
         holder,
         or_(
-            numbers.c.state.in_([NumberState.ACTIVE.value, NumberState.BLOCKED.value]),
+            numbers.c.state == NumberState.ACTIVE.value,
+            numbers.c.state == NumberState.BLOCKED.value,
             and_(
                 numbers.c.state == NumberState.SUSPENDED.value,
                 or_(numbers.c.grace_ends_at.is_(None), numbers.c.grace_ends_at > now),
