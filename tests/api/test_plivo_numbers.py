@@ -435,3 +435,28 @@ def test_openapi_documents_every_facade_status(client: TestClient) -> None:
     assert "402" in paths["/v1/Account/{auth_id}/PhoneNumber/{number}"]["post"]["responses"]
     assert "201" in paths["/v1/Account/{auth_id}/PhoneNumber/{number}"]["post"]["responses"]
     assert "204" in paths["/v1/Account/{auth_id}/Number/{number}"]["delete"]["responses"]
+
+
+def test_the_next_owner_never_sees_the_previous_alias(
+    client: TestClient, state: TestServices, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from didstore.services.lifecycle import run_lifecycle
+
+    first, second = _plivo(state), _plivo(state)
+    stock(state, IN_NUMBERS[:1])
+    digits = IN_NUMBERS[0][1:]
+    _buy(client, first, IN_NUMBERS[:1])
+    client.post(first.url(f"Number/{digits}/"), json={"alias": "secret"}, headers=first.headers)
+    released = client.delete(
+        f"/api/v1/Account/{first.handle.auth_id}/numbers/{IN_NUMBERS[0]}",
+        params={"immediate": "true"},
+        headers=first.handle.headers,
+    )
+    assert released.status_code == 200, released.text
+    clock.set(clock.now() + timedelta(days=45))
+    assert state.call(run_lifecycle, state.adb, clock).returned_to_inventory == 1
+    _buy(client, second, IN_NUMBERS[:1])
+    got = client.get(second.url(f"Number/{digits}/"), headers=second.headers).json()
+    assert got["alias"] is None

@@ -6,7 +6,7 @@ that did not happen."""
 from __future__ import annotations
 
 from didstore.domain.e164 import E164
-from didstore.domain.errors import Conflict, NotFound
+from didstore.domain.errors import Conflict, NotFound, RetryableConflict
 from didstore.services.models import CLI
 from tests.conftest import IN_NUMBERS, make_account, stock
 from tests.integration.test_races import (
@@ -57,3 +57,29 @@ def test_buying_onto_an_application_while_it_is_deleted(
             assert row["state"] == "available" and row["application_id"] is None
     assert balance_minor(state, buyer) == start - bought * PRICE_MINOR
     assert state.wallet.verify() == []
+
+
+def test_setting_an_alias_while_the_number_is_released(
+    state: TestServices, racers: list[TestServices]
+) -> None:
+    """An alias lands on a held number or not at all: never on a number already released,
+    and never an error other than "not found" or a retryable conflict."""
+    targets = IN_NUMBERS[10 : 10 + ROUNDS]
+    stock(state, targets, setup_fee=SETUP, monthly_fee=MONTHLY)
+    holder = make_account(state, balance=100_000)
+    for target in targets:
+        state.numbers.purchase(CLI, account(state, holder), E164(target))
+        out = run_together(
+            racers,
+            [
+                lambda s, t=target: s.plivo.set_alias(CLI, account(s, holder), E164(t), "desk"),
+                lambda s, t=target: s.numbers.release(
+                    CLI, account(s, holder), E164(t), immediate=True
+                ),
+            ],
+        )
+        assert unexpected(out, NotFound, RetryableConflict) == [], out.kinds()
+        row = number_row(state, target)
+        assert row["state"] == "quarantined"  # the release always goes through
+        if out.errors:  # the alias lost: nothing written after the release
+            assert row["alias"] is None

@@ -120,6 +120,7 @@ def _claim(with_currency: bool) -> Any:
             last_call_at=None,
             trunk_id=None,
             application_id=_DEFAULT_APP,
+            alias=None,  # the Plivo label of a previous owner never reaches the next one
             updated_at=NOW,
         )
         .returning(*numbers.c)

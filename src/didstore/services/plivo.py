@@ -19,7 +19,7 @@ from didstore.db.database import Database
 from didstore.db.queries import NUMBER_ROW_BY_E164
 from didstore.db.tables import accounts, numbers
 from didstore.domain.e164 import E164
-from didstore.domain.errors import InvalidInput, NotFound
+from didstore.domain.errors import InvalidInput, NotFound, RetryableConflict
 from didstore.domain.lifecycle import NumberState
 from didstore.services import audit
 from didstore.services.accounts import require_live
@@ -232,9 +232,20 @@ class PlivoService:
             await require_live(conn, account)
             if m["alias"] == value:
                 return
-            await conn.execute(
-                update(numbers).where(numbers.c.id == m["id"]).values(alias=value, updated_at=now)
-            )
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.state == m["state"],
+                        numbers.c.owner_account_id == m["owner_account_id"],
+                    )
+                    .values(alias=value, updated_at=now)
+                    .returning(numbers.c.id)
+                )
+            ).first()
+            if done is None:  # released or moved meanwhile
+                raise RetryableConflict("the number changed while its alias was set; retry")
             await audit.record(
                 conn,
                 actor,
