@@ -423,7 +423,7 @@ def test_malformed_bodies_are_400_in_plivo_form(client: TestClient, state: TestS
 def test_openapi_documents_every_facade_status(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     facade = {p: ops for p, ops in paths.items() if p.startswith("/v1/Account/{auth_id}")}
-    assert len(facade) == 7
+    assert len(facade) == 9
     for path, ops in facade.items():
         for method, op in ops.items():
             statuses = set(op["responses"])

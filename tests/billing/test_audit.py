@@ -104,6 +104,11 @@ def _recipes(
         made["plivo_app"] = r.json()["app_id"]
         return r
 
+    def create_plivo_sub(x: dict[str, str]) -> Any:
+        r = client.post(f"{plivo}Subaccount/", json={"name": "p1"}, headers={**x, **basic})
+        made["plivo_sub"] = r.json()["auth_id"]
+        return r
+
     base = f"/api/v1/Account/{acct.auth_id}/numbers"
     return {
         ("POST", "/api/v1/admin/partners"): lambda x: client.post(
@@ -228,6 +233,13 @@ def _recipes(
         ),
         ("DELETE", "/v1/Account/{auth_id}/Number/{number}"): lambda x: client.delete(
             f"{plivo}Number/{pn}/", headers={**x, **basic}
+        ),
+        ("POST", "/v1/Account/{auth_id}/Subaccount"): create_plivo_sub,
+        ("POST", "/v1/Account/{auth_id}/Subaccount/{sub_id}"): lambda x: client.post(
+            f"{plivo}Subaccount/{made['plivo_sub']}/", json={"name": "p2"}, headers={**x, **basic}
+        ),
+        ("DELETE", "/v1/Account/{auth_id}/Subaccount/{sub_id}"): lambda x: client.delete(
+            f"{plivo}Subaccount/{made['plivo_sub']}/", headers={**x, **basic}
         ),
     }
 

@@ -24,6 +24,7 @@ class Side:
     auth_id: str
     token: str
     alias: str
+    sub_alias: str = ""
 
     def plivo(self) -> httpx.Client:
         return httpx.Client(
@@ -98,6 +99,11 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
                 body = {"app_id": app.json()["app_id"]} if n == SOURCE_NUMBERS[0] else {}
                 r = http.post(f"PhoneNumber/{n[1:]}/", json=body)
                 assert r.status_code == 201, r.text
+            sub = http.post("Subaccount/", json={"name": "branch", "enabled": True})
+            assert sub.status_code == 201, sub.text
+            moved = http.post("Number/18005550100/", json={"subaccount": sub.json()["auth_id"]})
+            assert moved.status_code == 202, moved.text
+            side.sub_alias = sub.json()["auth_id"]
         yield side
 
 
@@ -178,6 +184,9 @@ def test_plan_picks_replacements_costs_them_and_changes_nothing(
         "14155550101": "no local number in US with sms, voice",
         "442071234567": "no numbers in stock in GB",
     }
+    assert plan["sub_accounts"] == [
+        {"source": source.sub_alias, "name": "branch", "action": "create"}
+    ]
     (app,) = plan["applications"]
     assert app["action"] == "create" and app["app_name"] == "support-line"
     assert app["answer_url"] == "https://example.com/answer" and app["answer_method"] == "POST"

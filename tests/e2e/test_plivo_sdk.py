@@ -250,3 +250,24 @@ def test_racing_buyers_through_the_sdk(
         t.join()
     assert outcomes == ["fulfilled"] * 3
     assert _balance(server, same) == 1_000 - PRICE
+
+
+def test_subaccounts_through_the_sdk(
+    operator: Operator, plivo_sdk: Callable[[PlivoAccount], Any]
+) -> None:
+    main = _account(operator)
+    client = plivo_sdk(main)
+    made = [client.subaccounts.create(name=f"team{i}", enabled=True) for i in range(3)]
+    alias, token = made[0].auth_id, made[0].auth_token
+    assert alias.startswith("SA") and len(alias) == 20
+    got = client.subaccounts.get(alias)
+    assert got.name == "team0" and got.enabled is True
+    assert sorted(s.auth_id for s in client.subaccounts) == sorted(m.auth_id for m in made)
+    # the sub-account's own SDK client: its alias and the token shown once
+    sub = plivo_sdk(PlivoAccount(got.didstore_auth_id, alias, token))
+    assert list(sub.numbers) == []
+    client.subaccounts.update(alias, name="renamed", enabled=True)
+    assert client.subaccounts.get(alias).name == "renamed"
+    client.subaccounts.delete(alias)
+    with pytest.raises(px.ResourceNotFoundError):
+        client.subaccounts.get(alias)

@@ -23,6 +23,7 @@ from didstore.api.routes import (
     partner,
     plivo_applications,
     plivo_numbers,
+    plivo_subaccounts,
     routing,
     routing_admin,
     trunks,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # the Plivo-compatible facade (ADR 0018)
     app.include_router(plivo_numbers.router)
     app.include_router(plivo_applications.router)
+    app.include_router(plivo_subaccounts.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -161,15 +161,15 @@ class PlivoReader:
         return Source(numbers, apps, self._sub_accounts())
 
     def _sub_accounts(self) -> list[SourceSub]:
-        """Plivo's ``Subaccount/`` list; a server without that resource (a didstore facade)
-        has none to offer, and the numbers' ``sub_account`` ids are used as names."""
+        """Plivo's ``Subaccount/`` list (a sub-account's own credentials may not read it: then
+        there are none to offer, and the numbers' ``sub_account`` ids are used as names)."""
         try:
             return [
                 SourceSub(str(o["auth_id"]), str(o.get("name") or o["auth_id"]))
                 for o in self._walk("Subaccount")
             ]
         except SourceError as exc:
-            if str(exc).startswith(("404", "405")):
+            if str(exc).startswith(("403", "404", "405")):
                 return []
             raise
 

@@ -17,7 +17,7 @@ import phonenumbers
 
 from didstore.domain.ids import new_uuid
 from didstore.domain.money import currency, to_fixed
-from didstore.services.models import Page
+from didstore.services.models import Account, Page
 from didstore.services.plivo import PlivoNumber
 from didstore.wire.routing import APP_SIP_HOST
 
@@ -187,3 +187,22 @@ def application(a: Mapping[str, Any], alias: str) -> dict[str, Any]:
 
 def error(message: str, **extra: Any) -> dict[str, Any]:
     return {"api_id": new_uuid(), "error": message, **extra}
+
+
+def subaccount(s: Account, parent_alias: str) -> dict[str, Any]:
+    """A sub-account; its token is never shown after creation."""
+    return {
+        "auth_id": s.plivo_auth_id,
+        "auth_token": "<redacted>",
+        "didstore_auth_id": s.auth_id,
+        "name": s.name,
+        "enabled": s.enabled,
+        "created": _day(s.created_at),
+        "modified": _day(s.updated_at),
+        "account": base(parent_alias),
+        "resource_uri": f"{base(parent_alias)}Subaccount/{s.plivo_auth_id}/",
+    }
+
+
+def subaccount_created(alias: str, token: str) -> dict[str, Any]:
+    return {"api_id": new_uuid(), "auth_id": alias, "auth_token": token, "message": "created"}
