@@ -93,6 +93,8 @@ def test_search_buy_get_and_iterate_over_pages(
     buyer: PlivoAccount,
 ) -> None:
     client = plivo_sdk(buyer)
+    me = client.account.get()
+    assert me.auth_id == buyer.alias and me.didstore_auth_id == buyer.auth_id
     numbers = fresh_numbers(45)
     operator.stock(numbers)
     found = client.numbers.search("IN", pattern=numbers[0][3:9], limit=20)
