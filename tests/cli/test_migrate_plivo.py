@@ -254,3 +254,116 @@ def test_an_unreadable_source_exits_1(source: Side, stocked: LiveServer, tmp_pat
     done = _plan(target, wrong, tmp_path / "plan.json")
     assert done.code == 1 and "401" in done.stderr, done.stderr
     assert not (tmp_path / "plan.json").exists()
+
+
+def _apply(target: Side, plan: Path, *extra: str) -> Result:
+    from typer.testing import CliRunner
+
+    from didstore.cli.main import app
+
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("DIDSTORE_")}
+    env.update(
+        DIDSTORE_URL=target.live.url,
+        DIDSTORE_AUTH_ID=target.auth_id,
+        DIDSTORE_AUTH_TOKEN=target.token,
+    )
+    args = ["migrate", "plivo", "apply", str(plan), *extra]
+    result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def _target_view(target: Side) -> dict[str, Any]:
+    with target.vobiz() as http:
+        owned = http.get("numbers", params={"per_page": 100}).json()["items"]
+        apps = http.get("Application/").json()["objects"]
+        balance = http.get("balance/USD").json()["balance"]
+    subs = httpx.get(
+        f"{target.live.url}/api/v1/accounts/{target.auth_id}/sub-accounts",
+        headers={"X-Auth-ID": target.auth_id, "X-Auth-Token": target.token},
+    ).json()["sub_accounts"]
+    return {
+        "owned": {n["e164"]: (n["application_id"], n["account_id"]) for n in owned},
+        "apps": [(a["app_id"], a["answer_url"]) for a in apps],
+        "subs": [(s["auth_id"], s["name"]) for s in subs],
+        "balance": balance,
+    }
+
+
+def test_apply_buys_routes_moves_and_resumes_without_repeating_anything(
+    source: Side, stocked: LiveServer, tmp_path: Path
+) -> None:
+    target = _account(stocked, "USD", 1000)
+    plan = tmp_path / "plan.json"
+    assert _plan(target, source, plan).code == 3  # two of four numbers have a replacement
+    refused = _apply(target, plan)
+    assert refused.code == 2 and "--yes" in refused.stderr
+    assert _target_view(target)["owned"] == {}
+
+    done = _apply(target, plan, "--yes", "--json")
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.json()["ran"] == done.json()["steps"] == 6  # sub, app, 2 buys, route, move
+    view = _target_view(target)
+    ((app_id, answer_url),) = view["apps"]
+    ((sub_id, sub_name),) = view["subs"]
+    assert answer_url == "https://example.com/answer" and sub_name == "branch"
+    assert view["owned"] == {
+        "+14155550177": (app_id, target.auth_id),
+        "+18885550100": (None, sub_id),
+    }
+    assert view["balance"] == 1000 - 2 * 3
+
+    again = _apply(target, plan, "--yes", "--json")
+    assert again.code == 0 and again.json()["ran"] == 0 and again.json()["skipped"] == 6
+    # the worst crash: every journal line lost after the server did the work. The re-run
+    # sends every step again with the same Idempotency-Keys: nothing is created or charged
+    (tmp_path / "plan.json.journal").unlink()
+    rerun = _apply(target, plan, "--yes", "--json")
+    assert rerun.code == 0 and rerun.json()["ran"] == 6, rerun.stderr
+    assert _target_view(target) == view
+
+
+def test_apply_refuses_an_altered_plan_or_another_account(
+    source: Side, stocked: LiveServer, tmp_path: Path
+) -> None:
+    target = _account(stocked, "USD", 1000)
+    plan = tmp_path / "plan.json"
+    _plan(target, source, plan)
+    body = json.loads(plan.read_text())
+    other = _account(stocked, "USD", 1000)
+    wrong_account = _apply(other, plan, "--yes")
+    assert wrong_account.code == 2 and target.auth_id in wrong_account.stderr
+    body["numbers"][0]["replacement"] = "+12125550100"
+    plan.write_text(json.dumps(body))
+    altered = _apply(target, plan, "--yes")
+    assert altered.code == 2 and "changed" in altered.stderr
+    assert _target_view(target)["owned"] == {}
+
+
+def test_a_lost_journal_past_the_idempotency_window_still_buys_nothing_twice(
+    source: Side, stocked: LiveServer, tmp_path: Path
+) -> None:
+    """Without the journal and without the server's keys (a new plan id stands in for keys
+    that expired after 24 h), a re-run buys nothing twice: a number already held, even one
+    moved on to a sub-account, counts as bought."""
+    target = _account(stocked, "USD", 1000)
+    _stock(stocked, [_row("+14155550155", "California"), _row("+18885550101", "", "voice,sms")])
+    plan = tmp_path / "plan.json"
+    _plan(target, source, plan)
+    assert [n["replacement"] for n in json.loads(plan.read_text())["numbers"]] == [
+        "+14155550155",
+        "+18885550101",  # moved to the sub-account by the first run
+    ]
+    assert _apply(target, plan, "--yes").code == 0
+    charged = _target_view(target)["balance"]
+    body = json.loads(plan.read_text())
+    body["sub_accounts"] = []  # already recreated: only the buys and routes run again
+    body["applications"] = []
+    for n in body["numbers"]:
+        n["source_sub_account"] = None
+    from didstore.migration.plan import plan_id
+
+    body["plan_id"] = plan_id(body)
+    plan.write_text(json.dumps(body))
+    again = _apply(target, plan, "--yes", "--json")
+    assert again.code == 0 and again.json()["ran"] == 2, again.stderr
+    assert _target_view(target)["balance"] == charged

@@ -52,6 +52,7 @@ def test_importing_the_cli_loads_no_server_stack() -> None:
         ["numbers", "search", "--help"],
         ["trunks", "--help"],
         ["migrate", "plivo", "plan", "--help"],
+        ["migrate", "plivo", "apply", "--help"],
         ["--help"],
         # Runs for real (the server is unreachable): still no server stack.
         ["--auth-id", "MA_X", "--auth-token", "t", "balance", "--json"],

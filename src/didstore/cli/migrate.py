@@ -1,13 +1,16 @@
-"""``didstore migrate plivo plan``: read a Plivo account and didstore's stock and write a
-migration plan (issue 10 item 2; docs/migrating-from-plivo.md). Read-only on both sides.
+"""``didstore migrate plivo plan`` reads a Plivo account and didstore's stock and writes a
+migration plan, read-only on both sides; ``apply`` carries it out on didstore, resumably
+(issue 10 item 2; docs/migrating-from-plivo.md).
 
 The source is the Plivo API (``--source-url``, default Plivo's public root; any
 Plivo-compatible server works, such as another didstore's facade) or a CSV export
 (``--source-csv``). The target is the didstore account of the usual ``--url``/``--auth-id``/
 ``--auth-token`` (``DIDSTORE_*``), read through the SDK.
 
-Exit codes: 0 the plan is complete (every number has a replacement and every wallet covers
-its cost); 3 the plan was written but is not complete; 1 a side could not be read; 2 usage.
+Exit codes of ``plan``: 0 the plan is complete (every number has a replacement and every
+wallet covers its cost); 3 the plan was written but is not complete; 1 a side could not be
+read; 2 usage. Of ``apply``: 0 every step done; 1 the server refused a step (re-run to
+resume); 2 no ``--yes``, or a plan altered or for another account.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:  # the planner needs the numbering plan: loaded when a plan ru
     from didstore.migration.plivo_source import Source, SourceNumber
 
 app = typer.Typer(help="Move numbers from another provider to didstore.", no_args_is_help=True)
-plivo_app = typer.Typer(help="From Plivo: plan (read-only).", no_args_is_help=True)
+plivo_app = typer.Typer(help="From Plivo: plan (read-only), apply.", no_args_is_help=True)
 app.add_typer(plivo_app, name="plivo")
 
 #: Stock read per search: the numbers nearest the source (same first national digits), and
@@ -181,3 +184,55 @@ def _show(remote: Remote, body: dict[str, Any]) -> None:
         )
     for m in body["unreplaceable"]:
         narrate(f"cannot replace {m['source']}: {m['reason']}")
+
+
+@command(plivo_app, "apply")
+def apply(
+    remote: Remote,
+    plan_path: Path = typer.Argument(..., help="The plan.json that `plan` wrote."),
+    yes: bool = typer.Option(False, "--yes", help="Buy and route: this spends money."),
+    journal_path: Path | None = typer.Option(
+        None, "--journal", help="Progress file (default: <plan>.journal next to the plan)."
+    ),
+) -> None:
+    """Buy the plan's replacements, recreate its applications and sub-accounts, and route
+    each number, resumably: a re-run after a crash or Ctrl-C skips what the journal holds,
+    and the server's idempotency keys make a step interrupted half-way count once."""
+    from rich.progress import Progress
+
+    from didstore.cli.remote import err
+    from didstore.migration.apply import Journal, PlanError, Step, load, run, steps
+
+    if not yes:
+        narrate("error: apply buys numbers and spends money: give --yes")
+        raise typer.Exit(2)
+    try:
+        body = load(plan_path, remote.account)
+    except PlanError as exc:
+        narrate(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    path = journal_path or plan_path.with_name(plan_path.name + ".journal")
+    journal = Journal(path, body["plan_id"])
+    total = sum(1 for _ in steps(body, remote.account, journal))
+    skipped = 0
+    with Progress(console=err, disable=not err.is_terminal or remote.json) as bar:
+        task = bar.add_task("migrating", total=total)
+
+        def progress(step: Step, was_done: bool) -> None:
+            nonlocal skipped
+            skipped += was_done
+            bar.advance(task)
+            if not err.is_terminal:
+                narrate(f"{'already done' if was_done else 'done'}: {step.label}")
+
+        ran = run(remote.client, body, remote.account, journal, progress)
+    data = {
+        "plan_id": body["plan_id"],
+        "steps": total,
+        "ran": ran,
+        "skipped": skipped,
+        "journal": str(path),
+        "numbers": [n["replacement"] for n in body["numbers"]],
+    }
+    emit(remote, data, [[k, data[k]] for k in ("plan_id", "steps", "ran", "skipped")], ["", ""])
+    narrate(f"applied: {ran} step(s) now, {skipped} done before; journal {path}")
