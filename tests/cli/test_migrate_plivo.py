@@ -320,6 +320,14 @@ def test_apply_buys_routes_moves_and_resumes_without_repeating_anything(
     rerun = _apply(target, plan, "--yes", "--json")
     assert rerun.code == 0 and rerun.json()["ran"] == 6, rerun.stderr
     assert _target_view(target) == view
+    creds = ("--source-auth-token", source.token, "--json")
+    assert _run(target, "verify", str(plan), *creds).code == 0
+    with target.vobiz() as http:  # someone re-routes a replacement: no longer green
+        assert http.delete("numbers/+14155550177/application").status_code == 200
+    checked = _run(target, "verify", str(plan), *creds)
+    assert checked.code == 1 and checked.json()["confirm_token"] is None
+    problems = [p for n in checked.json()["numbers"] for p in n["problems"]]
+    assert problems == [f"+14155550177 application_id is None, not {app_id}"]
 
 
 def test_apply_refuses_an_altered_plan_or_another_account(
@@ -367,3 +375,61 @@ def test_a_lost_journal_past_the_idempotency_window_still_buys_nothing_twice(
     again = _apply(target, plan, "--yes", "--json")
     assert again.code == 0 and again.json()["ran"] == 2, again.stderr
     assert _target_view(target)["balance"] == charged
+
+
+def _run(target: Side, *args: str) -> Result:
+    from typer.testing import CliRunner
+
+    from didstore.cli.main import app
+
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("DIDSTORE_")}
+    env.update(
+        DIDSTORE_URL=target.live.url,
+        DIDSTORE_AUTH_ID=target.auth_id,
+        DIDSTORE_AUTH_TOKEN=target.token,
+    )
+    result = CliRunner().invoke(app, ["migrate", "plivo", *args], env=env, catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def test_verify_then_release_only_with_the_token(
+    source: Side, stocked: LiveServer, tmp_path: Path
+) -> None:
+    """Its own Plivo-side account, so releasing does not touch the other tests' source."""
+    plivo = _account(source.live, "USD", 100)
+    _stock(source.live, [_row("+14155550123", "California")])
+    with plivo.plivo() as http:
+        assert http.post("PhoneNumber/14155550123/").status_code == 201
+    target = _account(stocked, "USD", 1000)
+    _stock(stocked, [_row("+14155550124", "California")])
+    plan = tmp_path / "plan.json"
+    assert _plan(target, plivo, plan).code == 0
+    assert json.loads(plan.read_text())["numbers"][0]["replacement"] == "+14155550124"
+    creds = ("--source-auth-token", plivo.token)
+
+    early = _run(target, "verify", str(plan), *creds, "--json")
+    assert early.code == 1 and early.json()["ok"] is False
+    assert "not held" in early.json()["numbers"][0]["problems"][0]
+    assert _apply(target, plan, "--yes").code == 0
+
+    checked = _run(target, "verify", str(plan), *creds, "--json")
+    assert checked.code == 0, checked.stdout + checked.stderr
+    body = checked.json()
+    assert body["ok"] is True and len(body["confirm_token"]) == 24
+    assert body["numbers"] == [
+        {"source": "14155550123", "replacement": "+14155550124", "ok": True, "problems": []}
+    ]
+    assert any("14155550123" in line for line in body["checklist"])
+
+    refused = _run(target, "release", str(plan), "--confirm", "0" * 24, *creds)
+    assert refused.code == 1 and "refused" in refused.stderr
+    with plivo.plivo() as http:
+        assert http.get("Number/14155550123/").status_code == 200  # still in service
+
+    released = _run(target, "release", str(plan), "--confirm", body["confirm_token"], *creds)
+    assert released.code == 0, released.stderr
+    with plivo.plivo() as http:
+        assert http.get("Number/14155550123/").status_code == 404  # unrented on "Plivo"
+    # the token is stale now: the Plivo number is gone, so nothing verifies any more
+    again = _run(target, "release", str(plan), "--confirm", body["confirm_token"], *creds)
+    assert again.code == 1

@@ -1,6 +1,7 @@
 """``didstore migrate plivo plan`` reads a Plivo account and didstore's stock and writes a
-migration plan, read-only on both sides; ``apply`` carries it out on didstore, resumably
-(issue 10 item 2; docs/migrating-from-plivo.md).
+migration plan, read-only on both sides; ``apply`` carries it out on didstore, resumably;
+``verify`` checks it and prints a confirmation token; ``release`` unrents the verified
+Plivo numbers (issue 10 item 2; docs/migrating-from-plivo.md).
 
 The source is the Plivo API (``--source-url``, default Plivo's public root; any
 Plivo-compatible server works, such as another didstore's facade) or a CSV export
@@ -10,7 +11,8 @@ Plivo-compatible server works, such as another didstore's facade) or a CSV expor
 Exit codes of ``plan``: 0 the plan is complete (every number has a replacement and every
 wallet covers its cost); 3 the plan was written but is not complete; 1 a side could not be
 read; 2 usage. Of ``apply``: 0 every step done; 1 the server refused a step (re-run to
-resume); 2 no ``--yes``, or a plan altered or for another account.
+resume); 2 no ``--yes``, or a plan altered or for another account. Of ``verify``: 0 all
+green, 1 not. Of ``release``: 0 released, 1 refused (token) or Plivo refused, 2 usage.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # the planner needs the numbering plan: loaded when a plan ru
     from didstore.migration.plivo_source import Source, SourceNumber
 
 app = typer.Typer(help="Move numbers from another provider to didstore.", no_args_is_help=True)
-plivo_app = typer.Typer(help="From Plivo: plan (read-only), apply.", no_args_is_help=True)
+plivo_app = typer.Typer(help="From Plivo: plan, apply, verify, release.", no_args_is_help=True)
 app.add_typer(plivo_app, name="plivo")
 
 #: Stock read per search: the numbers nearest the source (same first national digits), and
@@ -236,3 +238,119 @@ def apply(
     }
     emit(remote, data, [[k, data[k]] for k in ("plan_id", "steps", "ran", "skipped")], ["", ""])
     narrate(f"applied: {ran} step(s) now, {skipped} done before; journal {path}")
+
+
+def _source_reader(
+    body: dict[str, Any], url: str | None, auth_id: str | None, token: str | None
+) -> Any:
+    from didstore.migration.plivo_source import PlivoReader
+
+    url = url or body["source"].get("url")
+    auth_id = auth_id or body["source"].get("auth_id")
+    if not url or not auth_id or not token:
+        narrate(
+            "error: give --source-auth-token (and --source-url/--source-auth-id for a CSV plan)"
+        )
+        raise typer.Exit(2)
+    return PlivoReader(url, auth_id, token)
+
+
+_SOURCE_URL = typer.Option(None, "--source-url", help="Default: the plan's source.")
+_SOURCE_ID = typer.Option(None, "--source-auth-id", envvar="PLIVO_AUTH_ID")
+_SOURCE_TOKEN = typer.Option(None, "--source-auth-token", envvar="PLIVO_AUTH_TOKEN")
+
+
+def _checked(
+    remote: Remote,
+    plan_path: Path,
+    url: str | None,
+    auth_id: str | None,
+    token: str | None,
+) -> tuple[dict[str, Any], Any, list[Any]]:
+    from didstore.migration.apply import Journal, PlanError, load
+    from didstore.migration.verify import check
+
+    try:
+        body = load(plan_path, remote.account)
+    except PlanError as exc:
+        narrate(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    reader = _source_reader(body, url, auth_id, token)
+    journal = Journal(plan_path.with_name(plan_path.name + ".journal"), body["plan_id"])
+    return body, reader, check(remote.client, remote.account, reader, body, journal)
+
+
+@command(plivo_app, "verify")
+def verify(
+    remote: Remote,
+    plan_path: Path = typer.Argument(..., help="The applied plan.json."),
+    source_url: str | None = _SOURCE_URL,
+    source_auth_id: str | None = _SOURCE_ID,
+    source_auth_token: str | None = _SOURCE_TOKEN,
+) -> None:
+    """Check every replacement (held, active, routed as planned) and that every Plivo number
+    is still in service; print the cut-over checklist and, when all is green, the
+    confirmation token `release` needs. Exit 1 when anything is not green."""
+    from didstore.migration.verify import checklist, token
+
+    body, reader, checks = _checked(
+        remote, plan_path, source_url, source_auth_id, source_auth_token
+    )
+    reader.close()
+    ok = all(c.ok for c in checks)
+    data: dict[str, Any] = {
+        "ok": ok,
+        "confirm_token": token(body, checks) if ok else None,
+        "numbers": [
+            {"source": c.source, "replacement": c.replacement, "ok": c.ok, "problems": c.problems}
+            for c in checks
+        ],
+        "checklist": checklist(body),
+    }
+    rows = [[c.source, c.replacement, "ok" if c.ok else "; ".join(c.problems)] for c in checks]
+    emit(remote, data, rows, ["plivo number", "replacement", "verified"])
+    if not remote.json:
+        for line in data["checklist"]:
+            narrate(f"- {line}")
+        if ok:
+            narrate(f"all green: release with --confirm {data['confirm_token']}")
+    if not ok:
+        raise typer.Exit(1)
+
+
+@command(plivo_app, "release")
+def release(
+    remote: Remote,
+    plan_path: Path = typer.Argument(..., help="The verified plan.json."),
+    confirm: str = typer.Option(..., "--confirm", help="The token `verify` printed."),
+    source_url: str | None = _SOURCE_URL,
+    source_auth_id: str | None = _SOURCE_ID,
+    source_auth_token: str | None = _SOURCE_TOKEN,
+) -> None:
+    """Unrent on Plivo the numbers whose replacements verified, and nothing else. It checks
+    again first, and refuses (exit 1) a token from another plan or one that no longer
+    matches what verifies now."""
+    from didstore.migration.plivo_source import SourceError
+    from didstore.migration.verify import token
+
+    body, reader, checks = _checked(
+        remote, plan_path, source_url, source_auth_id, source_auth_token
+    )
+    try:
+        if not all(c.ok for c in checks) or token(body, checks) != confirm:
+            narrate("error: refused: the token is not for this plan, or what it confirmed")
+            narrate("no longer verifies; run verify again")
+            raise typer.Exit(1)
+        released: list[str] = []
+        gone: list[str] = []
+        for c in checks:
+            try:
+                (released if reader.delete_number(c.source) else gone).append(c.source)
+            except SourceError as exc:
+                narrate(f"error: {exc}")
+                raise typer.Exit(1) from exc
+    finally:
+        reader.close()
+    data = {"released": released, "already_gone": gone}
+    emit(remote, data, [[n, "released"] for n in released], ["plivo number", ""])
+    narrate(f"released {len(released)} Plivo number(s)")

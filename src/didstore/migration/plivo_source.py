@@ -1,6 +1,6 @@
 """Reading what a Plivo account holds: its numbers, applications and sub-accounts, from the
 Plivo API (or any Plivo-compatible server, such as a second didstore's facade) or from a CSV
-export. Read-only: only GET requests are ever sent.
+export. Only ``delete_number`` writes, and only ``didstore migrate plivo release`` calls it.
 """
 
 from __future__ import annotations
@@ -138,6 +138,23 @@ class PlivoReader:
             raise SourceError(f"{r.status_code} from {url}: {message}")
         body: dict[str, Any] = r.json()
         return body
+
+    def number(self, digits: str) -> dict[str, Any]:
+        """One number the account holds (``SourceError`` when it does not)."""
+        return self._get(urljoin(self.root, f"{self.account}Number/{digits}/"))
+
+    def delete_number(self, digits: str) -> bool:
+        """Unrent a number; ``False`` when it was already gone (a repeated release)."""
+        url = urljoin(self.root, f"{self.account}Number/{digits}/")
+        try:
+            r = self.http.delete(url)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot reach {url}: {exc}") from exc
+        if r.status_code == 404:
+            return False
+        if r.status_code not in (200, 202, 204):
+            raise SourceError(f"{r.status_code} from {url}: {r.text}")
+        return True
 
     def _walk(self, resource: str) -> Iterator[dict[str, Any]]:
         url: str | None = urljoin(self.root, f"{self.account}{resource}/")
