@@ -433,3 +433,74 @@ def test_verify_then_release_only_with_the_token(
     # the token is stale now: the Plivo number is gone, so nothing verifies any more
     again = _run(target, "release", str(plan), "--confirm", body["confirm_token"], *creds)
     assert again.code == 1
+
+
+def test_an_interrupted_apply_resumes_and_charges_once(
+    source: Side, stocked: LiveServer, tmp_path: Path
+) -> None:
+    """The wallet runs dry half-way (exit 1, the journal keeps what was done); after a top-up
+    the re-run finishes the rest, and every number was paid for once."""
+    _stock(stocked, [_row("+14155550144", "California"), _row("+18885550102", "", "voice,sms")])
+    target = _account(stocked, "USD", 4)  # enough for one number (1 + 2), not two
+    plan = tmp_path / "plan.json"
+    assert _plan(target, source, plan).code == 3  # the wallet is short, and says so
+    first = _apply(target, plan, "--yes")
+    assert first.code == 1 and "insufficient" in first.stderr.lower(), first.stderr
+    lines = [json.loads(x) for x in (tmp_path / "plan.json.journal").read_text().splitlines()]
+    journal = [x for x in lines if not x.get("failed")]
+    assert 0 < len(journal) < 6
+    # the refused step is journalled too: its retry needs a key of its own, since the server
+    # keeps the 402 under the first one
+    assert [x["step"] for x in lines if x.get("failed")] == ["buy:18005550100"]
+    with stocked.admin() as http:
+        r = http.post(
+            f"/api/v1/admin/accounts/{target.auth_id}/credit",
+            json={"amount": 10, "currency": "USD"},
+        )
+        assert r.status_code == 201
+    second = _apply(target, plan, "--yes", "--json")
+    assert second.code == 0, second.stderr
+    assert second.json()["skipped"] == len(journal)
+    view = _target_view(target)
+    assert len(view["owned"]) == 2 and view["balance"] == 4 + 10 - 2 * 3
+
+
+def test_a_killed_apply_process_resumes(source: Side, stocked: LiveServer, tmp_path: Path) -> None:
+    """The real executable, killed (SIGKILL) as soon as its journal shows progress; the
+    re-run ends with each number bought and paid for once, wherever the kill landed."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.live_server import DIDSTORE
+
+    _stock(stocked, [_row("+14155550166", "California"), _row("+18885550103", "", "voice,sms")])
+    target = _account(stocked, "USD", 1000)
+    plan = tmp_path / "plan.json"
+    _plan(target, source, plan)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIDSTORE_")}
+    env.update(
+        DIDSTORE_URL=target.live.url,
+        DIDSTORE_AUTH_ID=target.auth_id,
+        DIDSTORE_AUTH_TOKEN=target.token,
+    )
+    journal = tmp_path / "plan.json.journal"
+    proc = subprocess.Popen(
+        [DIDSTORE, "migrate", "plivo", "apply", str(plan), "--yes"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().strip():
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    proc.wait(timeout=60)
+    rerun = _apply(target, plan, "--yes", "--json")
+    assert rerun.code == 0, rerun.stderr
+    assert rerun.json()["ran"] + rerun.json()["skipped"] == rerun.json()["steps"] == 6
+    view = _target_view(target)
+    assert len(view["owned"]) == 2 and len(view["apps"]) == 1 and len(view["subs"]) == 1
+    assert view["balance"] == 1000 - 2 * 3

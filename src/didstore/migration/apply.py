@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from didstore.client import Client
-from didstore.client.errors import NotFoundError
+from didstore.client.errors import APIError, NotFoundError
 from didstore.migration.plan import plan_id
 
 
@@ -49,20 +49,34 @@ class Journal:
         self.path = path
         self.plan = plan
         self.done: dict[str, dict[str, Any]] = {}
+        self.failures: dict[str, int] = {}  # refused attempts per step
         if path.exists():
             for line in path.read_text().splitlines():
                 if not line.strip():
                     continue
                 entry = json.loads(line)
-                if entry.get("plan_id") == plan:
+                if entry.get("plan_id") != plan:
+                    continue
+                if entry.get("failed"):
+                    self.failures[entry["step"]] = self.failures.get(entry["step"], 0) + 1
+                else:
                     self.done[entry["step"]] = entry.get("data") or {}
 
-    def record(self, step: str, data: dict[str, Any]) -> None:
+    def _append(self, entry: dict[str, Any]) -> None:
         with self.path.open("a") as f:
-            f.write(json.dumps({"plan_id": self.plan, "step": step, "data": data}) + "\n")
+            f.write(json.dumps({"plan_id": self.plan, **entry}) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+    def record(self, step: str, data: dict[str, Any]) -> None:
+        self._append({"step": step, "data": data})
         self.done[step] = data
+
+    def record_failure(self, step: str) -> None:
+        """A step the server refused: nothing changed, and the server keeps that answer for
+        the step's key, so the next attempt needs a key of its own."""
+        self._append({"step": step, "failed": True})
+        self.failures[step] = self.failures.get(step, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,16 @@ def _move(
     return {}
 
 
-def idempotency_key(plan: str, step: str) -> str:
-    return f"didstore-migrate:{plan}:{step}"[:255]
+def idempotency_key(plan: str, step: str, attempt: int = 0) -> str:
+    """The same for every try of one attempt (a crash, a lost answer); a new one after the
+    server refused the step (its refusal is stored under the old key)."""
+    suffix = f":{attempt}" if attempt else ""
+    return f"didstore-migrate:{plan}:{step}{suffix}"[:255]
+
+
+def _stored_refusal(exc: APIError) -> bool:
+    """Answers the server keeps under an Idempotency-Key (``services/idempotency.py``)."""
+    return exc.status is not None and exc.status < 500 and exc.status not in (409, 429)
 
 
 def run(
@@ -172,10 +194,15 @@ def run(
         if step.key in journal.done:
             progress(step, True)
             continue
-        keyed = client.with_options(
-            headers={"Idempotency-Key": idempotency_key(plan["plan_id"], step.key)}
-        )
-        journal.record(step.key, step.run(keyed))
+        key = idempotency_key(plan["plan_id"], step.key, journal.failures.get(step.key, 0))
+        keyed = client.with_options(headers={"Idempotency-Key": key})
+        try:
+            data = step.run(keyed)
+        except APIError as exc:
+            if _stored_refusal(exc):
+                journal.record_failure(step.key)
+            raise
+        journal.record(step.key, data)
         ran += 1
         progress(step, False)
     return ran
