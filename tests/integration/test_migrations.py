@@ -134,7 +134,7 @@ def test_0010_backfills_plivo_aliases_and_number_types(tmp_path: Path) -> None:
                     ),
                     {"id": pk, "auth_id": auth_id, "kind": kind, "hash": f"h{pk}", "now": now},
                 )
-            for pk, e164 in (("n1", "+18005550100"), ("n2", "+14155550100")):
+            for number_id, e164 in (("n1", "+18005550100"), ("n2", "+14155550100")):
                 conn.execute(
                     text(
                         "INSERT INTO numbers (id, e164, country, setup_fee_minor,"
@@ -142,12 +142,17 @@ def test_0010_backfills_plivo_aliases_and_number_types(tmp_path: Path) -> None:
                         " VALUES (:id, :e164, 'US', 0, 100, 'USD', '[]', 'available', :now,"
                         " :now)"
                     ),
-                    {"id": pk, "e164": e164, "now": now},
+                    {"id": number_id, "e164": e164, "now": now},
                 )
         upgrade(engine)
         with engine.connect() as conn:
-            aliases = dict(conn.execute(text("SELECT auth_id, plivo_auth_id FROM accounts")).all())
-            types = dict(conn.execute(text("SELECT e164, number_type FROM numbers")).all())
+            aliases: dict[str, str] = {
+                r[0]: r[1]
+                for r in conn.execute(text("SELECT auth_id, plivo_auth_id FROM accounts"))
+            }
+            types: dict[str, str] = {
+                r[0]: r[1] for r in conn.execute(text("SELECT e164, number_type FROM numbers"))
+            }
         assert aliases == {
             "MA_OLD00001": plivo_auth_id("MA_OLD00001", "main"),
             "SA_OLD00002": plivo_auth_id("SA_OLD00002", "sub"),

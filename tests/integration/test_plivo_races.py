@@ -5,10 +5,13 @@ that did not happen."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from didstore.domain.e164 import E164
 from didstore.domain.errors import Conflict, NotFound, RetryableConflict
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
 from tests.integration.test_races import (
     MONTHLY,
     PRICE_MINOR,
@@ -22,6 +25,22 @@ from tests.integration.test_races import (
 from tests.support import TestServices
 
 ROUNDS = 6
+
+
+def _buy_onto(buyer: AccountHandle, e164: str, app_id: str, s: TestServices) -> Any:
+    return s.numbers.purchase(CLI, account(s, buyer), E164(e164), application_id=app_id)
+
+
+def _delete_app(owner: AccountHandle, app_id: str, s: TestServices) -> Any:
+    return s.applications.delete(CLI, account(s, owner), app_id)
+
+
+def _set_alias(holder: AccountHandle, e164: str, s: TestServices) -> Any:
+    return s.plivo.set_alias(CLI, account(s, holder), E164(e164), "desk")
+
+
+def _release(holder: AccountHandle, e164: str, s: TestServices) -> Any:
+    return s.numbers.release(CLI, account(s, holder), E164(e164), immediate=True)
 
 
 def test_buying_onto_an_application_while_it_is_deleted(
@@ -39,10 +58,8 @@ def test_buying_onto_an_application_while_it_is_deleted(
         out = run_together(
             racers,
             [
-                lambda s, t=target, a=app["id"]: s.numbers.purchase(
-                    CLI, account(s, buyer), E164(t), application_id=a
-                ),
-                lambda s, a=app["id"]: s.applications.delete(CLI, account(s, buyer), a),
+                partial(_buy_onto, buyer, target, app["id"]),
+                partial(_delete_app, buyer, app["id"]),
             ],
         )
         assert unexpected(out, NotFound, Conflict) == []
@@ -70,13 +87,7 @@ def test_setting_an_alias_while_the_number_is_released(
     for target in targets:
         state.numbers.purchase(CLI, account(state, holder), E164(target))
         out = run_together(
-            racers,
-            [
-                lambda s, t=target: s.plivo.set_alias(CLI, account(s, holder), E164(t), "desk"),
-                lambda s, t=target: s.numbers.release(
-                    CLI, account(s, holder), E164(t), immediate=True
-                ),
-            ],
+            racers, [partial(_set_alias, holder, target), partial(_release, holder, target)]
         )
         assert unexpected(out, NotFound, RetryableConflict) == [], out.kinds()
         row = number_row(state, target)
