@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, insert, text
 from didstore.db.engine import make_engine, normalize_url
 from didstore.db.migrate import upgrade
 from didstore.db.tables import accounts, applications, numbers, trunks
+from didstore.domain.ids import plivo_auth_id
 
 TOKEN = "bench-operator-token"
 BASE_DIGITS = 918041000000  # numbers are +91804100000 + i
@@ -75,6 +76,7 @@ def load(url: str, count: int, accounts_n: int = 500) -> None:
             [
                 {
                     "auth_id": f"MA_B{i:07d}",
+                    "plivo_auth_id": plivo_auth_id(f"MA_B{i:07d}", "main"),
                     "kind": "main",
                     "name": f"bench {i}",
                     "currency": "INR",

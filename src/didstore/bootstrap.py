@@ -35,6 +35,7 @@ from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
+from didstore.services.plivo import PlivoService
 from didstore.services.rate_limits import Counters, counters_for
 from didstore.services.reports import ReportService
 from didstore.services.routing import RoutingService
@@ -68,6 +69,7 @@ class Services:
     gauges: Gauges
     #: the rate limiter's request counters (api/limits.py)
     rate_counters: Counters
+    plivo: PlivoService
 
     async def open(self) -> None:
         await self.db.open()
@@ -120,6 +122,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         rate_counters=counters_for(
             db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
         ),
+        plivo=PlivoService(db, clock),
     )
 
 

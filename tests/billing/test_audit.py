@@ -3,6 +3,7 @@ the filtered listing, and a number's timeline of ownership, routing and money.""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -85,6 +86,27 @@ def _recipes(
             headers=h(x, partner),
         )
         made["customer"] = r.json()["auth_id"]
+        return r
+
+    alias = state.accounts.get(acct.auth_id).plivo_auth_id
+    plivo, pn = f"/v1/Account/{alias}/", IN_NUMBERS[1][1:]
+    basic = {
+        "Authorization": "Basic "
+        + base64.b64encode(f"{alias}:{acct.token}".encode()).decode("ascii")
+    }
+
+    def create_plivo_app(x: dict[str, str]) -> Any:
+        r = client.post(
+            f"{plivo}Application/",
+            json={"app_name": "p1", "answer_url": "https://example.com/p"},
+            headers={**x, **basic},
+        )
+        made["plivo_app"] = r.json()["app_id"]
+        return r
+
+    def create_plivo_sub(x: dict[str, str]) -> Any:
+        r = client.post(f"{plivo}Subaccount/", json={"name": "p1"}, headers={**x, **basic})
+        made["plivo_sub"] = r.json()["auth_id"]
         return r
 
     base = f"/api/v1/Account/{acct.auth_id}/numbers"
@@ -192,6 +214,32 @@ def _recipes(
             client.delete(
                 f"/api/v1/accounts/{acct.auth_id}/sub-accounts/{sub['id']}", headers=h(x, acct)
             )
+        ),
+        # the Plivo facade (ADR 0018): HTTP Basic with the account's Plivo-style alias
+        ("POST", "/v1/Account/{auth_id}/PhoneNumber/{number}"): lambda x: client.post(
+            f"{plivo}PhoneNumber/{pn}/", json={}, headers={**x, **basic}
+        ),
+        ("POST", "/v1/Account/{auth_id}/Number/{number}"): lambda x: client.post(
+            f"{plivo}Number/{pn}/", json={"alias": "desk"}, headers={**x, **basic}
+        ),
+        ("POST", "/v1/Account/{auth_id}/Application"): create_plivo_app,
+        ("POST", "/v1/Account/{auth_id}/Application/{app_id}"): lambda x: client.post(
+            f"{plivo}Application/{made['plivo_app']}/",
+            json={"answer_method": "GET"},
+            headers={**x, **basic},
+        ),
+        ("DELETE", "/v1/Account/{auth_id}/Application/{app_id}"): lambda x: client.delete(
+            f"{plivo}Application/{made['plivo_app']}/", headers={**x, **basic}
+        ),
+        ("DELETE", "/v1/Account/{auth_id}/Number/{number}"): lambda x: client.delete(
+            f"{plivo}Number/{pn}/", headers={**x, **basic}
+        ),
+        ("POST", "/v1/Account/{auth_id}/Subaccount"): create_plivo_sub,
+        ("POST", "/v1/Account/{auth_id}/Subaccount/{sub_id}"): lambda x: client.post(
+            f"{plivo}Subaccount/{made['plivo_sub']}/", json={"name": "p2"}, headers={**x, **basic}
+        ),
+        ("DELETE", "/v1/Account/{auth_id}/Subaccount/{sub_id}"): lambda x: client.delete(
+            f"{plivo}Subaccount/{made['plivo_sub']}/", headers={**x, **basic}
         ),
     }
 

@@ -53,6 +53,7 @@ def test_accounts_credit_import_and_ledger_verify(
     assert code == 0, out
     acct = json.loads(out)
     assert acct["auth_id"].startswith("MA_") and acct["release_fee"] == 700
+    assert acct["plivo_auth_id"].startswith("MA") and len(acct["plivo_auth_id"]) == 20
 
     code, out = _run(
         "accounts",

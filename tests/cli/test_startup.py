@@ -52,6 +52,10 @@ def test_importing_the_cli_loads_no_server_stack() -> None:
         ["numbers", "list", "--help"],
         ["numbers", "search", "--help"],
         ["trunks", "--help"],
+        ["migrate", "plivo", "plan", "--help"],
+        ["migrate", "plivo", "apply", "--help"],
+        ["migrate", "plivo", "verify", "--help"],
+        ["migrate", "plivo", "release", "--help"],
         ["--help"],
         # Runs for real (the server is unreachable): still no server stack.
         ["--auth-id", "MA_X", "--auth-token", "t", "balance", "--json"],

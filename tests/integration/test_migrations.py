@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from didstore.db.engine import make_engine
 from didstore.db.migrate import MIGRATIONS, alembic_config, head_revision, is_current, upgrade
 from didstore.db.tables import billing_schedule, metadata
+from didstore.domain.ids import plivo_auth_id
 from tests.conftest import drop_database, new_database_url
 
 # Indexes that only exist on PostgreSQL (created by raw SQL in the migrations), and those whose
@@ -112,6 +113,57 @@ def test_0006_queues_every_dated_number(tmp_path: Path) -> None:
         with engine.connect() as conn:
             queued = conn.execute(select(billing_schedule)).all()
         assert [(q.number_id, q.due_at) for q in queued] == [("n-owned", due)]
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def test_0010_backfills_plivo_aliases_and_number_types(tmp_path: Path) -> None:
+    """Accounts that existed before 0010 get the same alias new ones get; stocked numbers get
+    their type from the numbering plan."""
+    url = new_database_url(tmp_path, "plivo")
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008_number_counts")
+        now = datetime(2026, 3, 31, 10)
+        with engine.begin() as conn:
+            for pk, auth_id, kind in ((1, "MA_OLD00001", "main"), (2, "SA_OLD00002", "sub")):
+                conn.execute(
+                    text(
+                        "INSERT INTO accounts (id, auth_id, kind, name, currency, token_hash,"
+                        " api_id, created_at, updated_at) VALUES (:id, :auth_id, :kind, 'x',"
+                        " 'INR', :hash, 'api', :now, :now)"
+                    ),
+                    {"id": pk, "auth_id": auth_id, "kind": kind, "hash": f"h{pk}", "now": now},
+                )
+            for number_id, e164 in (("n1", "+18005550100"), ("n2", "+14155550100")):
+                conn.execute(
+                    text(
+                        "INSERT INTO numbers (id, e164, country, setup_fee_minor,"
+                        " monthly_fee_minor, currency, tags, state, created_at, updated_at)"
+                        " VALUES (:id, :e164, 'US', 0, 100, 'USD', '[]', 'available', :now,"
+                        " :now)"
+                    ),
+                    {"id": number_id, "e164": e164, "now": now},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            aliases: dict[str, str] = {
+                r[0]: r[1]
+                for r in conn.execute(text("SELECT auth_id, plivo_auth_id FROM accounts"))
+            }
+            types: dict[str, str] = {
+                r[0]: r[1] for r in conn.execute(text("SELECT e164, number_type FROM numbers"))
+            }
+        assert aliases == {
+            "MA_OLD00001": plivo_auth_id("MA_OLD00001", "main"),
+            "SA_OLD00002": plivo_auth_id("SA_OLD00002", "sub"),
+        }
+        assert types == {"+18005550100": "tollfree", "+14155550100": "local"}
+        assert _differences(url) == []
     finally:
         engine.dispose()
         drop_database(url)

@@ -24,6 +24,9 @@ from didstore.api.routes import (
     numbers,
     operations,
     partner,
+    plivo_applications,
+    plivo_numbers,
+    plivo_subaccounts,
     routing,
     routing_admin,
     trunks,
@@ -138,6 +141,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(admin.router)
     app.include_router(operations.router)
     app.include_router(metrics.router)
+    # the Plivo-compatible facade (ADR 0018)
+    app.include_router(plivo_numbers.router)
+    app.include_router(plivo_applications.router)
+    app.include_router(plivo_subaccounts.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -83,6 +83,30 @@ async def authenticate(request: Request) -> Principal:
     raise AuthenticationFailed("Missing authentication credentials")
 
 
+def _basic(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        user, _, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, secret
+
+
+async def authenticate_plivo(request: Request) -> Principal:
+    """The Plivo facade's credentials (ADR 0018): HTTP Basic with the account's Plivo-style
+    alias (``MA…``/``SA…``, 20 characters) and its usual token. Only the alias is accepted:
+    a didstore ``auth_id``, X-Auth headers or a Bearer token are not Plivo credentials."""
+    pair = _basic(request.headers.get("authorization", ""))
+    if pair is None:
+        raise AuthenticationFailed("Missing or malformed HTTP Basic credentials")
+    account = await services(request).accounts.authenticate_plivo(*pair)
+    if account is None:
+        raise AuthenticationFailed("Invalid auth_id or auth_token")
+    return _account_principal(request, account, "plivo-basic")
+
+
 async def require_operator(request: Request) -> Principal:
     principal = await authenticate(request)
     if not principal.is_operator:

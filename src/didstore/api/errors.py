@@ -9,14 +9,19 @@ Envelopes:
 - ``application``: the application routes' documented 404 ``{"error": "Application not
   found", "app_id"}`` and 409 ``{"error": "Cannot delete application", "message"}``
   (entities spec, applications); their other errors are ``flat``.
+- ``plivo``: ``{"api_id", "error": text}`` on every route of the Plivo facade (``/v1/…``,
+  ADR 0018); the status is the same as elsewhere, and the plivo SDK maps 400, 401, 403, 404,
+  405/409/422 and 500 to its exception classes (any other status is ``PlivoRestError``).
 Every error answer has a JSON body: the newer SDK treats an empty body as success.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -55,12 +60,23 @@ ROUTE_ENVELOPES: dict[str, str] = {
 }
 
 
+#: Paths of the Plivo-compatible facade: every error there is ``{api_id, error}``.
+PLIVO_PREFIX = "/v1/"
+
+
+def plivo_body(message: str, **extra: Any) -> dict[str, Any]:
+    return {"api_id": str(uuid.uuid4()), "error": message, **extra}
+
+
 def error_body(exc: e.DomainError, route_path: str = "") -> tuple[int, dict[str, Any]]:
     status, envelope = 500, "flat"
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             status, envelope = ERROR_TABLE[cls]
             break
+    if route_path.startswith(PLIVO_PREFIX):
+        extra = exc.extra if envelope == "cool_off" else {}
+        return status, plivo_body(exc.message, **extra)
     if envelope == "flat" and route_path in ROUTE_ENVELOPES:
         envelope = ROUTE_ENVELOPES[route_path]
     body: dict[str, Any]
@@ -133,6 +149,24 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def for_path(path: str, body: bytes) -> bytes:
+    """A JSON error body in the Plivo facade's ``{api_id, error}`` form on its paths."""
+    if not path.startswith(PLIVO_PREFIX):
+        return body
+    data = orjson.loads(body)
+    return orjson.dumps(plivo_body(str(data.get("message") or data.get("error") or "error")))
+
+
+def _for_path(request: Request, response: Response) -> Response:
+    """The same answer in the Plivo facade's ``{api_id, error}`` form on its paths."""
+    if not request.scope.get("path", "").startswith(PLIVO_PREFIX):
+        return response
+    body = orjson.loads(bytes(response.body))
+    message = body.get("message") or body.get("error") or "error"
+    headers = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+    return JSON(plivo_body(str(message)), response.status_code, headers=headers or None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.DomainError)
     async def _domain(request: Request, exc: e.DomainError) -> Response:
@@ -140,8 +174,11 @@ def install(app: FastAPI) -> None:
         return domain_response(exc, getattr(route, "path", ""))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        return JSON({"error": "invalid_request", "message": _validation_message(exc)}, 400)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return _for_path(
+            request,
+            JSON({"error": "invalid_request", "message": _validation_message(exc)}, 400),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -157,26 +194,34 @@ def install(app: FastAPI) -> None:
             }
         else:
             body = {"error": "http_error", "message": str(exc.detail)}
-        return JSON(body, exc.status_code, headers=getattr(exc, "headers", None))
+        return _for_path(
+            request, JSON(body, exc.status_code, headers=getattr(exc, "headers", None))
+        )
 
     # The database's failures, translated by db/database.py: see ``database_response``.
     @app.exception_handler(db.DatabaseError)
     async def _database(request: Request, exc: db.DatabaseError) -> Response:
-        return database_response(exc, getattr(request.state, "request_id", ""))
+        return _for_path(request, database_response(exc, getattr(request.state, "request_id", "")))
 
     # Safety net for input that got past validation: a number too large for a column.
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: Exception) -> Response:
-        return database_response(db.InvalidData(str(exc)), getattr(request.state, "request_id", ""))
+        return _for_path(
+            request,
+            database_response(db.InvalidData(str(exc)), getattr(request.state, "request_id", "")),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = getattr(request.state, "request_id", "")
         log.exception("unhandled error (request %s)", request_id)
-        return JSON(
-            {
-                "error": "internal_server_error",
-                "message": f"internal error; quote request id {request_id} to the operator",
-            },
-            500,
+        return _for_path(
+            request,
+            JSON(
+                {
+                    "error": "internal_server_error",
+                    "message": f"internal error; quote request id {request_id} to the operator",
+                },
+                500,
+            ),
         )

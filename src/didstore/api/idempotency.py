@@ -17,9 +17,15 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from didstore import metrics
-from didstore.api.auth import authenticate
+from didstore.api.auth import authenticate, authenticate_plivo
 from didstore.api.deps import services
-from didstore.api.errors import database_response, error_body, retry_after
+from didstore.api.errors import (
+    PLIVO_PREFIX,
+    database_response,
+    error_body,
+    for_path,
+    retry_after,
+)
 from didstore.db.errors import DatabaseError
 from didstore.domain.errors import DomainError
 from didstore.services.idempotency import StoredResponse, fingerprint, redact, should_store
@@ -40,8 +46,8 @@ async def _send_json(send: Send, status: int, body: bytes, extra: list[Any]) -> 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _error(send: Send, exc: DomainError) -> None:
-    status, body = error_body(exc)
+async def _error(send: Send, exc: DomainError, path: str) -> None:
+    status, body = error_body(exc, path)
     wait = retry_after(exc)
     extra = [(b"retry-after", wait.encode())] if wait else []
     await _send_json(send, status, orjson.dumps(body), extra)
@@ -64,11 +70,14 @@ class IdempotencyMiddleware:
             await _send_json(
                 send,
                 400,
-                orjson.dumps(
-                    {
-                        "error": "invalid_request",
-                        "message": "Idempotency-Key must be 1-255 printable ASCII characters",
-                    }
+                for_path(
+                    scope["path"],
+                    orjson.dumps(
+                        {
+                            "error": "invalid_request",
+                            "message": "Idempotency-Key must be 1-255 printable ASCII characters",
+                        }
+                    ),
                 ),
                 [],
             )
@@ -94,7 +103,10 @@ class IdempotencyMiddleware:
 
         request = Request(scope, replay_receive)
         try:
-            principal = await authenticate(request)
+            if scope["path"].startswith(PLIVO_PREFIX):
+                principal = await authenticate_plivo(request)
+            else:
+                principal = await authenticate(request)
         except DomainError:
             sent_body = False
             await self.app(scope, replay_receive, send)
@@ -115,7 +127,7 @@ class IdempotencyMiddleware:
                 fingerprint=fingerprint(method, path, query, body),
             )
         except DomainError as exc:
-            await _error(send, exc)
+            await _error(send, exc, scope["path"])
             return
         except DatabaseError as exc:  # nothing was claimed: nothing to free
             await _database_error(scope, send, exc)
@@ -169,7 +181,7 @@ async def _database_error(scope: Scope, send: Send, exc: DatabaseError) -> None:
     await _send_json(
         send,
         response.status_code,
-        bytes(response.body),
+        for_path(scope["path"], bytes(response.body)),
         [(b"retry-after", response.headers["retry-after"].encode())]
         if "retry-after" in response.headers
         else [],

@@ -319,6 +319,9 @@ def numbers_health(
     emit(remote, h.to_dict(), rows, ["field", "value"])
 
 
+from didstore.cli.migrate import app as migrate_app  # noqa: E402
+
+
 def register(app: typer.Typer) -> None:
     """Mount the resource commands and the global options on the root ``didstore`` app."""
     app.callback()(root_callback)
@@ -327,5 +330,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(applications_app, name="applications")
     app.add_typer(subaccounts_app, name="subaccounts")
     app.add_typer(partner_app, name="partner")
+    app.add_typer(migrate_app, name="migrate")
     for info in top.registered_commands:
         app.registered_commands.append(info)

@@ -7,7 +7,9 @@ which ``_sync/client.py`` is derived).
 Authentication: an auth id and token go as ``X-Auth-ID``/``X-Auth-Token``; a token without
 an auth id (the operator's) goes as ``Authorization: Bearer`` and acts on the account named
 in each call. Every POST/PUT/PATCH/DELETE carries one ``Idempotency-Key`` generated per call
-and reused by all its retries.
+and reused by all its retries, unless the client was given its own
+(``with_options(headers={"Idempotency-Key": key})``: a key a caller can repeat across runs,
+as ``didstore migrate plivo apply`` does).
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ class BaseClient(Generic[HttpT]):
 
     def _prepare(self, op: Operation[Any]) -> Prepared:
         headers = dict(self._headers)
-        if op.method.upper() in WRITE_METHODS:
+        if op.method.upper() in WRITE_METHODS and "Idempotency-Key" not in headers:
             headers["Idempotency-Key"] = str(uuid.uuid4())
         return Prepared(
             method=op.method,

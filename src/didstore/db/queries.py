@@ -24,6 +24,7 @@ ACCOUNT_VIEW = select(accounts, _parent.c.auth_id.label("parent_auth_id")).outer
 )
 ACCOUNT_BY_AUTH_ID = ACCOUNT_VIEW.where(accounts.c.auth_id == bindparam("auth_id"))
 ACCOUNT_BY_ID = ACCOUNT_VIEW.where(accounts.c.id == bindparam("account_id"))
+ACCOUNT_BY_PLIVO_ID = ACCOUNT_VIEW.where(accounts.c.plivo_auth_id == bindparam("plivo_auth_id"))
 ACCOUNT_BY_TOKEN = ACCOUNT_VIEW.where(accounts.c.token_hash == bindparam("token_hash"))
 
 #: Inside a write: the acting account is still enabled and not deleted, and stays so until

@@ -60,10 +60,13 @@ accounts = Table(
     Column("country", String(2), nullable=False, server_default=""),
     Column("company", String(200), nullable=False, server_default=""),
     Column("password_hash", String(200), nullable=True),
+    # the 20-character Plivo-style alias the Plivo facade answers to (migration 0010, ADR 0018)
+    Column("plivo_auth_id", String(20), nullable=False),
     CheckConstraint("kind IN ('partner', 'main', 'sub')", name="kind"),
     CheckConstraint("release_fee_minor >= 0", name="release_fee_nonnegative"),
     Index("ix_accounts_parent", "parent_id"),
     Index("ix_accounts_partner", "partner_id"),
+    Index("ix_accounts_plivo_auth_id", "plivo_auth_id", unique=True),
 )
 
 # One wallet per account and currency. The cached balance can never go negative; every
@@ -442,3 +445,9 @@ rate_limits = Table(
 )
 
 __all__ += ["rate_limits"]
+
+# -- the Plivo-compatible facade (migration 0010, ADR 0018) ---------------------------------
+# ``alias``: the free-text label Plivo keeps on a number (set through ``Number/{n}/``).
+# ``number_type``: local | mobile | tollfree | national, from the numbering plan at import.
+numbers.append_column(Column("alias", String(100), nullable=True))
+numbers.append_column(Column("number_type", String(10), nullable=False, server_default="local"))

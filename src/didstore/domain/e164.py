@@ -79,15 +79,49 @@ def validate_real_number(raw: object) -> tuple[E164, str]:
     Used where numbers enter the system (inventory import), so that only real, dialable
     numbers are ever stocked.
     """
+    number, region, _ = classify_real_number(raw)
+    return number, region
+
+
+def classify_real_number(raw: object) -> tuple[E164, str, str]:
+    """``validate_real_number`` plus the number's type (``number_type``), from one parse."""
     number = from_body(raw)
     try:
         parsed = phonenumbers.parse(number.value, None)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(f"not a phone number: {raw!r} ({exc})", field="e164") from exc
-    if not phonenumbers.is_valid_number(parsed):
+    # ``is_valid_number`` is "the number matches a type of its plan" (phonenumbers computes
+    # ``number_type`` for it): asking for the type once answers both questions.
+    kind = phonenumbers.number_type(parsed)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise InvalidInput(f"not a valid number in its numbering plan: {raw!r}", field="e164")
     formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if formatted != number.value:
         raise InvalidInput(f"not in E.164 form: {raw!r} (did you mean {formatted}?)", field="e164")
     region = phonenumbers.region_code_for_number(parsed) or ""
-    return number, region
+    return number, region, _plivo_type(kind)
+
+
+#: Plivo's number types (``type`` on search and list), from the numbering plan.
+NUMBER_TYPES = ("local", "mobile", "tollfree", "national")
+
+
+def number_type(value: str) -> str:
+    """``tollfree``, ``mobile``, ``national`` (shared-cost, premium, personal, UAN numbers) or
+    ``local`` (fixed lines, fixed-or-mobile plans such as the US, VoIP, and anything the
+    numbering plan does not know)."""
+    try:
+        return _plivo_type(phonenumbers.number_type(phonenumbers.parse(value, None)))
+    except phonenumbers.NumberParseException:
+        return "local"
+
+
+def _plivo_type(kind: int) -> str:
+    t = phonenumbers.PhoneNumberType
+    if kind == t.TOLL_FREE:
+        return "tollfree"
+    if kind == t.MOBILE:
+        return "mobile"
+    if kind in (t.FIXED_LINE, t.FIXED_LINE_OR_MOBILE, t.VOIP, t.UNKNOWN):
+        return "local"
+    return "national"

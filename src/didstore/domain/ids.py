@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import string
@@ -36,3 +37,13 @@ def new_uuid() -> str:
 def new_app_id() -> str:
     """A 17-digit numeric application id, as Vobiz issues them."""
     return str(secrets.randbelow(9 * 10**16) + 10**16)
+
+
+def plivo_auth_id(auth_id: str, kind: str) -> str:
+    """The 20-character Plivo-style alias of an account (ADR 0018): ``SA`` for a sub-account,
+    ``MA`` for a main account or a partner, then 18 characters of ``[A-Z2-7]`` taken from a
+    SHA-256 of the didstore ``auth_id``. Deterministic, so the migration that backfills
+    existing accounts and the code that creates new ones agree; stored under a unique key."""
+    prefix = "SA" if kind == "sub" else "MA"
+    digest = base64.b32encode(hashlib.sha256(f"didstore-plivo:{auth_id}".encode()).digest())
+    return prefix + digest.decode("ascii")[:18]

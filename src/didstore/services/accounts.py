@@ -14,6 +14,7 @@ from didstore.db.errors import IntegrityViolation
 from didstore.db.queries import (
     ACCOUNT_BY_AUTH_ID,
     ACCOUNT_BY_ID,
+    ACCOUNT_BY_PLIVO_ID,
     ACCOUNT_BY_TOKEN,
     ACCOUNT_VIEW,
     LIVE_ACCOUNT,
@@ -27,7 +28,7 @@ from didstore.domain.errors import (
     RetryableConflict,
 )
 from didstore.domain.fields import no_nul
-from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid
+from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid, plivo_auth_id
 from didstore.domain.lifecycle import OWNED_STATES
 from didstore.domain.money import currency, whole_units_to_minor
 from didstore.services import audit
@@ -151,6 +152,26 @@ class AccountService:
         self._auth_cache.put((auth_id, token_hash), account)
         return account
 
+    async def authenticate_plivo(self, alias: str, token: str) -> Account | None:
+        """The account whose Plivo-style alias and token match (the Plivo facade's HTTP Basic
+        credentials, ADR 0018). Not cached: the facade is not a hot path, and a disabled
+        account is refused at once."""
+        token_hash = hash_token(token)
+        async with self.db.read() as conn:
+            row = (await conn.execute(ACCOUNT_BY_PLIVO_ID, {"plivo_auth_id": alias})).first()
+        if row is None:
+            return None
+        if not hmac.compare_digest(row._mapping["token_hash"], token_hash):
+            return None
+        return _to_account(row)
+
+    async def get_by_plivo_id(self, alias: str) -> Account:
+        async with self.db.read() as conn:
+            row = (await conn.execute(ACCOUNT_BY_PLIVO_ID, {"plivo_auth_id": alias})).first()
+        if row is None:
+            raise NotFound(f"account {alias} not found")
+        return _to_account(row)
+
     def forget(self, auth_id: str) -> None:
         """Drop cached authentications of ``auth_id`` (after its row changed)."""
         self._auth_cache.discard_where(lambda key: key[0] == auth_id)
@@ -189,6 +210,7 @@ class AccountService:
                             insert(accounts)
                             .values(
                                 auth_id=auth_id,
+                                plivo_auth_id=plivo_auth_id(auth_id, kind),
                                 kind=kind,
                                 parent_id=parent_id,
                                 partner_id=partner_id,

@@ -7,7 +7,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from didstore.domain.e164 import validate_real_number
+from didstore.domain.e164 import classify_real_number
 from didstore.domain.errors import InvalidInput
 from didstore.domain.money import currency, whole_units_to_minor
 
@@ -88,7 +88,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
     """One inventory row, checked and converted to column values (raises ``InvalidInput``)."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("each row must be an object")
-    number, region_code = validate_real_number(raw.get("e164"))
+    number, region_code, kind = classify_real_number(raw.get("e164"))
     country = raw.get("country")
     if country not in (None, "") and (
         not isinstance(country, str) or country.strip().upper() != region_code
@@ -125,6 +125,7 @@ def validate_row(raw: Mapping[str, Any]) -> dict[str, Any]:
             raw.get("minimum_commitment_months"), "minimum_commitment_months"
         ),
         "provider": provider[:100],
+        "number_type": kind,
         **caps,
     }
 

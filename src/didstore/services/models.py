@@ -29,6 +29,7 @@ class Account:
     updated_at: datetime
     parent_auth_id: str | None = None
     deleted: bool = False
+    plivo_auth_id: str = ""  # the Plivo-style alias (ADR 0018)
 
     @property
     def payer_id(self) -> int:
@@ -66,6 +67,7 @@ class Account:
             updated_at=row["updated_at"],
             parent_auth_id=parent_auth_id,
             deleted=row.get("deleted_at") is not None,
+            plivo_auth_id=row.get("plivo_auth_id") or "",
         )
 
 

@@ -120,6 +120,7 @@ def _claim(with_currency: bool) -> Any:
             last_call_at=None,
             trunk_id=None,
             application_id=_DEFAULT_APP,
+            alias=None,  # the Plivo label of a previous owner never reaches the next one
             updated_at=NOW,
         )
         .returning(*numbers.c)
@@ -157,7 +158,13 @@ class NumberService:
 
     # -- purchase ---------------------------------------------------------------------------
     async def purchase(
-        self, actor: Actor, buyer: Account, e164: E164, currency_code: object = None
+        self,
+        actor: Actor,
+        buyer: Account,
+        e164: E164,
+        currency_code: object = None,
+        *,
+        application_id: str | None = None,
     ) -> Purchase:
         """Claim an available number and debit ``setup_fee + monthly_fee`` from the paying
         main account (a sub-account's parent), in one transaction.
@@ -166,7 +173,12 @@ class NumberService:
         number waits on its row lock and then sees the winner's committed state: the buyer
         who already owns it (a retried purchase) gets the number back, charged nothing; anyone
         else gets 404. The wallet is debited last, so its row lock, which serialises every
-        purchase from one wallet, is held for as short a time as possible."""
+        purchase from one wallet, is held for as short a time as possible.
+
+        ``application_id`` (the Plivo facade's ``app_id``) attaches the number to that
+        application instead of the default one, in the same transaction: an application the
+        buyer may not route to (its own, or its parent's) is a 404 and nothing is bought. A
+        retried purchase leaves the routing as it is."""
         if buyer.kind not in ("main", "sub"):
             raise Forbidden("only main accounts and sub-accounts can buy numbers")
         requested = None if currency_code in (None, "") else currency(currency_code).code
@@ -188,6 +200,8 @@ class NumberService:
             if row is None:
                 return await self._not_claimed(conn, buyer, e164, requested)
             m = row._mapping
+            if application_id is not None:
+                m = await _attach_bought(conn, buyer, m, application_id, now)
             await schedule(conn, m["id"], m["next_billing_date"])
             amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
             await audit.record(
@@ -419,6 +433,31 @@ class NumberService:
         if not fee_currency:
             fee_currency = number.currency
         return CancelRelease(number, fee, fee_currency)
+
+
+async def _attach_bought(
+    conn: Connection, buyer: Account, m: Any, application_id: str, now: datetime
+) -> Any:
+    """Point a number just claimed at ``application_id`` (the buyer's or its parent's)."""
+    family = [buyer.id] if buyer.parent_id is None else [buyer.id, buyer.parent_id]
+    app = (
+        await conn.execute(
+            select(applications.c.id)
+            .where(applications.c.id == application_id, applications.c.account_id.in_(family))
+            .with_for_update(read=True)
+        )
+    ).first()
+    if app is None:
+        raise NotFound("Application not found", app_id=application_id)
+    row = (
+        await conn.execute(
+            update(numbers)
+            .where(numbers.c.id == m["id"])
+            .values(application_id=application_id, updated_at=now)
+            .returning(*numbers.c)
+        )
+    ).one()
+    return row._mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,15 @@ def auth_me(a: Account) -> dict[str, Any]:
     }
 
 
+#: The header that carries an account's Plivo-style alias on the Vobiz-compatible routes whose
+#: key sets are fixed (auth/me, sub-accounts: entities spec §3, §5.1; ADR 0018).
+PLIVO_AUTH_ID_HEADER = "X-Plivo-Auth-Id"
+
+
+def plivo_header(a: Account) -> dict[str, str]:
+    return {PLIVO_AUTH_ID_HEADER: a.plivo_auth_id}
+
+
 def sub_account(s: Account, *, for_list: bool = False) -> dict[str, Any]:
     """The 22-key sub-account record; the token is never shown after creation."""
     created = _ts(s.created_at)
@@ -172,6 +181,7 @@ def account_credentials(a: Account, token: str) -> dict[str, Any]:
     return {
         "auth_id": a.auth_id,
         "auth_token": token,
+        "plivo_auth_id": a.plivo_auth_id,
         "name": a.name,
         "kind": a.kind,
         "currency": a.currency,

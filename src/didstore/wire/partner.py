@@ -121,6 +121,7 @@ def created_customer(a: Account, token: str) -> dict[str, Any]:
     return {
         "auth_id": a.auth_id,
         "auth_token": token,
+        "plivo_auth_id": a.plivo_auth_id,  # an untyped body: extra keys are safe (ADR 0018)
         "name": a.name,
         "email": a.email,
         "status": "active",

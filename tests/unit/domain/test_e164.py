@@ -48,3 +48,43 @@ def test_validation_uses_the_numbering_plan() -> None:
         validate_real_number("+10000000000")  # right shape, not a real NANP number
     with pytest.raises(InvalidInput):
         validate_real_number(None)
+
+
+def test_number_types_for_the_plivo_facade() -> None:
+    from didstore.domain.e164 import E164, classify_real_number, number_type
+
+    assert number_type("+18005550100") == "tollfree"
+    assert number_type("+919876543210") == "mobile"
+    assert number_type("+14155550100") == "local"  # a fixed-or-mobile plan
+    assert number_type("+912244556677") == "local"
+    assert classify_real_number("+18335550100") == (E164("+18335550100"), "US", "tollfree")
+
+
+def test_one_type_lookup_validates_as_is_valid_number_does() -> None:
+    """``classify_real_number`` asks phonenumbers for the type instead of ``is_valid_number``
+    (which computes the same type): they must agree, valid and invalid numbers alike."""
+    import random
+
+    import phonenumbers
+
+    from didstore.domain.e164 import classify_real_number
+
+    rng = random.Random(7)
+    checked = 0
+    for cc in ("1", "44", "91", "49", "33", "61", "81", "55", "800", "971"):
+        for _ in range(300):
+            raw = f"+{cc}{rng.randrange(10**6, 10**11)}"
+            try:
+                parsed = phonenumbers.parse(raw, None)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != raw:
+                continue
+            try:
+                classify_real_number(raw)
+                ours = True
+            except InvalidInput:
+                ours = False
+            assert ours == phonenumbers.is_valid_number(parsed), raw
+            checked += 1
+    assert checked > 1000

@@ -31,3 +31,16 @@ def test_application_ids_have_17_digits_and_uuids_are_canonical() -> None:
     assert re.fullmatch(
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", new_uuid()
     )
+
+
+def test_plivo_alias_is_deterministic_and_has_plivos_shape() -> None:
+    import re
+
+    from didstore.domain.ids import plivo_auth_id
+
+    main = plivo_auth_id("MA_BN2MZ1VV", "main")
+    assert re.fullmatch(r"MA[A-Z0-9]{18}", main)
+    assert plivo_auth_id("MA_BN2MZ1VV", "main") == main  # the migration's backfill agrees
+    assert re.fullmatch(r"SA[A-Z0-9]{18}", plivo_auth_id("SA_BN2MZ1VV", "sub"))
+    assert plivo_auth_id("PA_BN2MZ1VV", "partner").startswith("MA")  # the SDK knows MA/SA
+    assert plivo_auth_id("MA_BN2MZ1VW", "main") != main

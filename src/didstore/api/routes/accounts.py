@@ -110,7 +110,10 @@ async def auth_me(request: Request) -> Response:
     principal = await authenticate(request)
     if principal.account is None:
         raise InvalidInput("the operator token has no account profile; use X-Auth headers")
-    return JSON(accounts_wire.auth_me(principal.account))
+    return JSON(
+        accounts_wire.auth_me(principal.account),
+        headers=accounts_wire.plivo_header(principal.account),
+    )
 
 
 # -- sub-accounts ----------------------------------------------------------------------------
@@ -160,6 +163,7 @@ async def create_sub_account(request: Request, auth_id: str, body: SubAccountBod
             },
         },
         status_code=201,
+        headers=accounts_wire.plivo_header(creds.account),
     )
 
 
@@ -189,11 +193,8 @@ async def list_sub_accounts(
 @router.get(SUB + "/{sub_auth_id}", summary="Get a sub-account")
 async def get_sub_account(request: Request, auth_id: str, sub_auth_id: str) -> Response:
     scope = await _main_scope(request, auth_id)
-    return JSON(
-        accounts_wire.sub_account(
-            await services(request).accounts.get_sub_account(scope.account, sub_auth_id)
-        )
-    )
+    sub = await services(request).accounts.get_sub_account(scope.account, sub_auth_id)
+    return JSON(accounts_wire.sub_account(sub), headers=accounts_wire.plivo_header(sub))
 
 
 @router.put(SUB + "/{sub_auth_id}", summary="Update a sub-account")
@@ -204,7 +205,7 @@ async def update_sub_account(
     updated = await services(request).accounts.update_sub_account(
         scope.actor, scope.account, sub_auth_id, body.model_dump(exclude_unset=True)
     )
-    return JSON(accounts_wire.sub_account(updated))
+    return JSON(accounts_wire.sub_account(updated), headers=accounts_wire.plivo_header(updated))
 
 
 @router.delete(SUB + "/{sub_auth_id}", summary="Delete a sub-account")
