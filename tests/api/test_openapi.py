@@ -17,6 +17,7 @@ from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from didstore.api import openapi
 from didstore.api.app import create_app
 from didstore.api.openapi import OPERATIONS, SECURITY_SCHEMES, undocumented
 from didstore.config import Settings
@@ -89,6 +90,8 @@ def test_every_operation_declares_its_security(spec: dict[str, Any]) -> None:
         assert "security" in operation, (method, path)
         if path == "/healthz":
             assert operation["security"] == [], path
+        elif openapi.self_documented(path):
+            assert operation["security"] == [{"Basic": []}], (method, path)
         elif OPERATIONS[(method, path)].auth == "operator":
             assert operation["security"] == [{"Bearer": []}], (method, path)
             assert "401" in operation["responses"] and "403" in operation["responses"]
@@ -166,6 +169,8 @@ def test_documented_statuses_cover_what_each_route_raises(
 ) -> None:
     checked = 0
     for route in api_routes(app):
+        if openapi.self_documented(route.path_format):  # tests/api/test_plivo_numbers.py
+            continue
         source = _route_source(route)
         for method in route.methods:
             checked += 1

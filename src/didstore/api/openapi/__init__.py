@@ -187,14 +187,53 @@ def _document_operation(method: str, path: str, operation: dict[str, Any], op: O
         operation["requestBody"] = request_body
 
 
+#: Surfaces that document themselves in their routes' ``responses=``, because their
+#: envelopes are another API's: the Plivo-compatible facade (``api/routes/plivo_common.py``,
+#: ``{api_id, error}``). ``document`` keeps their answers, drops FastAPI's phantom 422 (the
+#: facade's own 422 stays), and adds what every route shares: HTTP Basic, the limits'
+#: 408/413/429 and the Retry-After of 503 and 429.
+SELF_DOCUMENTED = ("/v1/",)
+
+
+def self_documented(path: str) -> bool:
+    return path.startswith(SELF_DOCUMENTED)
+
+
 def undocumented(spec: dict[str, Any]) -> list[tuple[str, str]]:
-    """Operations of ``spec`` with no row in ``table.OPERATIONS``."""
+    """Operations of ``spec`` with no row in ``table.OPERATIONS`` (self-documented surfaces
+    aside)."""
     return [
         (method.upper(), path)
         for path, item in spec.get("paths", {}).items()
         for method in item
-        if (method.upper(), path) not in OPERATIONS
+        if (method.upper(), path) not in OPERATIONS and not self_documented(path)
     ]
+
+
+def _phantom(answer: dict[str, Any]) -> bool:
+    """FastAPI's own 422 (request validation), which the server never sends."""
+    return "HTTPValidationError" in str(answer.get("content", ""))
+
+
+def _document_self(method: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    if method in ("POST", "DELETE"):
+        operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+    if "422" in responses and _phantom(responses["422"]):
+        del responses["422"]
+    operation["security"] = [{"Basic": []}]
+    for status in COMMON_ERRORS:
+        names = DEFAULT_ENVELOPE.get(status, ("ErrorFlat",))
+        responses.setdefault(
+            str(status),
+            {
+                "description": DESCRIPTIONS.get(status, "Error"),
+                "content": {"application/json": {"schema": _one_of(names)}},
+            },
+        )
+    for status in (409, 429, 503):
+        if str(status) in responses:
+            responses[str(status)]["headers"] = HEADERS[status]
 
 
 def document(spec: dict[str, Any]) -> dict[str, Any]:
@@ -204,6 +243,9 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
             op = OPERATIONS.get((method.upper(), path))
+            if op is None and self_documented(path):
+                _document_self(method.upper(), operation)
+                continue
             if op is None:
                 operation.get("responses", {}).pop("422", None)
                 continue

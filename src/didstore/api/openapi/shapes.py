@@ -179,7 +179,7 @@ ACCOUNTS: dict[str, Schema] = {
         "sub_accounts:@ total:i page:i size:i", sub_accounts=array(ref("SubAccount"))
     ),
     "AccountCredentials": shape(
-        "auth_id:s auth_token:s name:s kind:s currency:s release_fee:n created_at:s"
+        "auth_id:s auth_token:s name:s kind:s currency:s release_fee:n created_at:s plivo_auth_id:s"
     ),
     "Credit": shape("transaction:@ balance:n currency:s", transaction=ref("Transaction")),
     "Kyc": shape("auth_id:s aadhaar_verified:b"),

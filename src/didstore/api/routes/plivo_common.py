@@ -37,7 +37,8 @@ _WHY = {
     405: "Method not allowed (InvalidRequestError)",
     409: "A conflict: the 15-day cool-off, an application in use, a concurrent change "
     "(InvalidRequestError)",
-    422: "An Idempotency-Key reused with another request (InvalidRequestError)",
+    422: "idempotency_key_reused: an Idempotency-Key reused with another request "
+    "(InvalidRequestError)",
     500: "An unexpected server error (PlivoServerError)",
     503: "The database is unavailable or busy; retry (PlivoRestError)",
 }
