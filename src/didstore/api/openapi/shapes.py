@@ -274,6 +274,7 @@ PARTNER: dict[str, Schema] = {
     "CustomerList": shape("accounts:@ total:i page:i size:i", accounts=array(ref("Customer"))),
     "CustomerCreated": shape(
         "auth_id:s auth_token:s name:s email:s status:s balance:s currency:s country:s created_at:s"
+        " plivo_auth_id:s"  # didstore's addition (issue 10): the SDK does not validate this body
     ),
     "Transfer": shape(
         "transaction_id:s from_account:s to_account:s amount:n currency:s description:s?"
