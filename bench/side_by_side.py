@@ -60,20 +60,23 @@ MAX_PURCHASE_RATE = 3000
 
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], health: str, cpu: str | None) -> None:
+    def __init__(self, name: str, cmd: list[str], health: str, cpu: str | None, logs: Path) -> None:
         self.name, self.port = name, free_port()
         cmd = [c.replace("{port}", str(self.port)) for c in cmd]
         if cpu is not None and shutil.which("taskset"):
             cmd = ["taskset", "-c", cpu, *cmd]
         self.base = f"http://127.0.0.1:{self.port}"
         self.health = health
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Output goes to a file: an unread pipe would stall a server that logs under load.
+        self.log = logs / f"{name}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
 
     def wait(self) -> None:
         deadline = time.monotonic() + 90
         while True:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                err = self.log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{self.name} exited: {err}")
             try:
                 if httpx.get(self.base + self.health, timeout=1).status_code == 200:
@@ -129,17 +132,17 @@ def _rss_kib(pid: int) -> int:
 
 
 @contextmanager
-def servers(url: str, workers: int, cpu: str | None) -> Iterator[dict[str, Server]]:
+def servers(url: str, workers: int, cpu: str | None, logs: Path) -> Iterator[dict[str, Server]]:
     more = ["--workers", str(workers)] if workers > 1 else []
     uvicorn = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH)]
     uvicorn += ["--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning"]
     uvicorn += ["--no-access-log", *more]
     didstore = [didstore_executable(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    didstore += ["--database-url", url, "--no-jobs", *more]
+    didstore += ["--database-url", url, "--no-jobs", "--no-access-log", *more]
     started = [
-        Server("fastapi", [*uvicorn, "ceiling:fastapi_app"], "/", cpu),
-        Server("starlette", [*uvicorn, "ceiling:starlette_app"], "/", cpu),
-        Server("didstore", didstore, "/healthz", cpu),
+        Server("fastapi", [*uvicorn, "ceiling:fastapi_app"], "/", cpu, logs),
+        Server("starlette", [*uvicorn, "ceiling:starlette_app"], "/", cpu, logs),
+        Server("didstore", didstore, "/healthz", cpu, logs),
     ]
     try:
         for s in started:
@@ -236,7 +239,7 @@ def one_database(db: str, cases: list[str], args: argparse.Namespace) -> list[Ca
             ds = load(url, tmp, inventory=args.inventory, owned=args.owned, buyers=args.buyers)
             print(f"{db}: data loaded in {time.monotonic() - started:.0f} s", file=sys.stderr)
             cpu = None if args.whole_box else str(args.server_cpu)
-            with servers(url, args.workers, cpu) as up:
+            with servers(url, args.workers, cpu, tmp) as up:
                 check(ds, up["didstore"].base, cases)
                 results = measure(ds, up, cases, args, tmp)
             problems = run_services(Settings(database_url=url), lambda s: s.wallet.verify())
