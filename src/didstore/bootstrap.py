@@ -32,6 +32,7 @@ from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
 from didstore.services.numbers import NumberService
+from didstore.services.overview import OverviewService
 from didstore.services.partner import PartnerService
 from didstore.services.reports import ReportService
 from didstore.services.routing import RoutingService
@@ -62,6 +63,7 @@ class Services:
     idempotency: IdempotencyService
     audit: AuditQueries
     jobs: Jobs
+    overview: OverviewService
 
     async def open(self) -> None:
         await self.db.open()
@@ -99,6 +101,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
         jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
+        overview=OverviewService(db, clock),
     )
 
 

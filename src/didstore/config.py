@@ -49,3 +49,9 @@ class Settings:
     sqlite_synchronous: str = field(
         default_factory=lambda: os.environ.get("DIDSTORE_SQLITE_SYNCHRONOUS", "full").lower()
     )
+    #: the key that signs the web console's session cookies; when unset, a random key per
+    #: process (a restart signs everyone out of the console). Set it when running several
+    #: server processes behind one address (ADR 0019).
+    console_secret: str | None = field(
+        default_factory=lambda: os.environ.get("DIDSTORE_CONSOLE_SECRET") or None
+    )

@@ -1,0 +1,189 @@
+"""Read-only summaries for the web console (ADR 0019): what an account holds, what renews
+soon against its balance, what routes nowhere; per-customer number counts for a partner; the
+operator's account list. Every figure comes from stored rows (numbers, wallets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from didstore.clock import Clock
+from didstore.db.database import Database
+from didstore.db.queries import ACCOUNT_VIEW, VISIBLE_OWNED
+from didstore.db.tables import accounts, numbers, wallets
+from didstore.domain.lifecycle import NumberState
+from didstore.services.models import Account, Page
+from didstore.services.reports import renewals_due
+
+#: how far ahead the home page looks for renewals
+RENEWAL_WINDOW_DAYS = 30
+#: how many numbers that route nowhere the home page lists
+UNROUTED_SHOWN = 10
+
+
+@dataclass(slots=True)
+class RenewalOutlook:
+    """Rentals due in the window in one currency, against the paying wallet's balance."""
+
+    currency: str
+    balance_minor: int
+    due_minor: int = 0
+    renewals: int = 0
+
+    @property
+    def shortfall_minor(self) -> int:
+        return max(0, self.due_minor - self.balance_minor)
+
+
+@dataclass(slots=True)
+class Overview:
+    counts: dict[str, int] = field(default_factory=dict)  # state -> numbers
+    renewals: list[RenewalOutlook] = field(default_factory=list)
+    unrouted: list[str] = field(default_factory=list)  # the first UNROUTED_SHOWN, by number
+    unrouted_total: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _held_by(account: Account) -> Any:
+    """The numbers an account may act on (``Account.may_manage``), as a condition."""
+    if account.kind == "main":
+        return or_(
+            numbers.c.owner_account_id == account.id, numbers.c.billing_account_id == account.id
+        )
+    return numbers.c.owner_account_id == account.id
+
+
+class OverviewService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def overview(
+        self, account: Account, *, within_days: int = RENEWAL_WINDOW_DAYS
+    ) -> Overview:
+        now = self.clock.now()
+        until = now + timedelta(days=within_days)
+        held = and_(_held_by(account), VISIBLE_OWNED)
+        unrouted = and_(
+            held,
+            numbers.c.state == NumberState.ACTIVE.value,
+            numbers.c.trunk_id.is_(None),
+            numbers.c.application_id.is_(None),
+        )
+        params = {"now": now}
+        async with self.db.read() as conn:
+            counts = (
+                await conn.execute(
+                    select(numbers.c.state, func.count())
+                    .where(held)
+                    .group_by(numbers.c.state)
+                    .order_by(numbers.c.state),
+                    params,
+                )
+            ).all()
+            due = (
+                await conn.execute(
+                    select(
+                        numbers.c.purchased_at,
+                        numbers.c.next_billing_date,
+                        numbers.c.monthly_fee_minor,
+                        numbers.c.currency,
+                    ).where(
+                        held,
+                        numbers.c.state.in_(
+                            [NumberState.ACTIVE.value, NumberState.SUSPENDED.value]
+                        ),
+                        numbers.c.next_billing_date <= until,
+                    ),
+                    params,
+                )
+            ).all()
+            balances = (
+                await conn.execute(
+                    select(wallets.c.currency, wallets.c.balance_minor).where(
+                        wallets.c.account_id == account.payer_id
+                    )
+                )
+            ).all()
+            unrouted_total = (
+                await conn.execute(
+                    select(func.count()).select_from(numbers).where(unrouted), params
+                )
+            ).scalar_one()
+            first_unrouted = (
+                await conn.execute(
+                    select(numbers.c.e164)
+                    .where(unrouted)
+                    .order_by(numbers.c.e164)
+                    .limit(UNROUTED_SHOWN),
+                    params,
+                )
+            ).scalars()
+            unrouted_shown = [str(e) for e in first_unrouted]
+        outlook = {str(cur): RenewalOutlook(str(cur), int(bal)) for cur, bal in balances}
+        for anchor, nxt, fee, cur in due:
+            if anchor is None or nxt is None:
+                continue
+            times = renewals_due(anchor, nxt, until)
+            line = outlook.setdefault(str(cur), RenewalOutlook(str(cur), 0))
+            line.due_minor += times * int(fee)
+            line.renewals += times
+        return Overview(
+            counts={str(state): int(n) for state, n in counts},
+            renewals=sorted((o for o in outlook.values() if o.renewals), key=lambda o: o.currency),
+            unrouted=unrouted_shown,
+            unrouted_total=int(unrouted_total),
+        )
+
+    async def paid_counts(
+        self, payer_ids: list[int], now: datetime | None = None
+    ) -> dict[int, int]:
+        """How many numbers each main account pays for now (the owned list's rule)."""
+        if not payer_ids:
+            return {}
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(numbers.c.billing_account_id, func.count())
+                    .where(numbers.c.billing_account_id.in_(payer_ids), VISIBLE_OWNED)
+                    .group_by(numbers.c.billing_account_id),
+                    {"now": now or self.clock.now()},
+                )
+            ).all()
+        return {int(payer): int(n) for payer, n in rows}
+
+    async def accounts(self, *, search: str | None, page: int, per_page: int) -> Page[Account]:
+        """Every account (partners, main and sub-accounts), newest first, for the operator;
+        ``search`` matches the auth ID, name or e-mail (case-insensitive)."""
+        conds: list[Any] = []
+        if search:
+            pattern = f"%{search.lower()}%"
+            conds.append(
+                or_(
+                    func.lower(accounts.c.auth_id).like(pattern),
+                    func.lower(accounts.c.name).like(pattern),
+                    func.lower(accounts.c.email).like(pattern),
+                )
+            )
+        async with self.db.read() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(accounts).where(*conds))
+            ).scalar_one()
+            rows = (
+                await conn.execute(
+                    ACCOUNT_VIEW.where(*conds)
+                    .order_by(accounts.c.id.desc())
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                )
+            ).all()
+        items = [
+            Account.from_row(r._mapping, parent_auth_id=r._mapping["parent_auth_id"]) for r in rows
+        ]
+        return Page(items, page, per_page, int(total))
