@@ -1,0 +1,128 @@
+"""The console in a real browser: headless Chromium (Debian's ``chromium`` package) driven by
+Playwright, against a real ``didstore serve`` process (``tests/live_server.py``). Few and
+fast: the TestClient tests (``test_customer.py`` and the others here) cover every rule; these
+prove the pages work in a browser end to end, at 360 px wide and on a desktop."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import ADMIN_TOKEN
+from tests.live_server import Account, LiveServer, run_server
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MOBILE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from run_server(tmp_path_factory.mktemp("console"), "console")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():  # scripts/test installs it; say so instead of skipping
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test does)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: Browser, live: LiveServer, viewport: dict[str, int]) -> Page:
+    context = browser.new_context(base_url=live.url, viewport=viewport)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def _sign_in(page: Page, auth_id: str, token: str) -> None:
+    page.goto("/console/login")
+    form = page.get_by_test_id("login-form")
+    form.get_by_label("Auth ID").fill(auth_id)
+    form.get_by_label("Auth token").fill(token)
+    form.get_by_role("button", name="Sign in").click()
+
+
+def _api_balance(live: LiveServer, acct: Account) -> float:
+    r = httpx.get(
+        f"{live.url}/api/v1/Account/{acct.auth_id}/balance/{acct.currency}",
+        headers={"X-Auth-ID": acct.auth_id, "X-Auth-Token": acct.auth_token},
+    )
+    assert r.status_code == 200, r.text
+    return float(r.json()["balance"])
+
+
+@pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["360px", "desktop"])
+def test_buy_then_release_then_cancel(
+    browser: Browser, live: LiveServer, viewport: dict[str, int]
+) -> None:
+    acct = live.create_account(balance=50, release_fee=2)
+    [number] = live.stock(1, setup_fee=1, monthly_fee=3)
+    page = _page(browser, live, viewport)
+    _sign_in(page, acct.auth_id, acct.auth_token)
+    expect(page).to_have_url(f"{live.url}/console/home")
+    expect(page.locator('[data-testid="balance"][data-currency="INR"]')).to_have_text("50.00 INR")
+
+    page.get_by_role("link", name="Buy numbers").click()
+    page.get_by_label("Digits contain").fill(number[-8:])
+    page.get_by_role("button", name="Search").click()
+    row = page.locator(f'[data-testid="number-row"][data-e164="{number}"]')
+    expect(row).to_be_visible()
+    row.get_by_test_id("buy").click()
+    expect(page.get_by_test_id("cost")).to_have_text("4.00 INR")
+    assert _api_balance(live, acct) == 50  # nothing moves before the confirmation
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("charged 4.00 INR")
+    assert _api_balance(live, acct) == 46
+
+    page.get_by_role("link", name="My numbers", exact=True).click()
+    expect(page.locator(f'[data-testid="number-row"][data-e164="{number}"]')).to_be_visible()
+    page.get_by_role("link", name=number).click()
+    page.get_by_test_id("release").click()
+    expect(page.get_by_test_id("cost")).to_have_text("2.00 INR")
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("charged 2.00 INR")
+    assert _api_balance(live, acct) == 44
+
+    page.get_by_test_id("cancel-release").click()
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("refunded 2.00 INR")
+    assert _api_balance(live, acct) == 46
+    # nothing is wider than the screen
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], width
+    page.context.close()
+
+
+def test_wrong_token_cross_tenant_and_operator(browser: Browser, live: LiveServer) -> None:
+    owner = live.create_account(balance=10)
+    stranger = live.create_account()
+    [number] = live.stock(1, setup_fee=1, monthly_fee=1)
+    r = httpx.post(
+        f"{live.url}/api/v1/Account/{owner.auth_id}/numbers/purchase-from-inventory",
+        json={"e164": number},
+        headers={"X-Auth-ID": owner.auth_id, "X-Auth-Token": owner.auth_token},
+    )
+    assert r.status_code == 200, r.text
+    page = _page(browser, live, DESKTOP)
+    _sign_in(page, stranger.auth_id, "wrong")
+    expect(page.get_by_test_id("login-error")).to_be_visible()
+    _sign_in(page, stranger.auth_id, stranger.auth_token)
+    expect(page).to_have_url(f"{live.url}/console/home")
+    answer = page.goto(f"/console/numbers/{number}")
+    assert answer is not None and answer.status == 404
+    page.get_by_role("link", name="Back to the console").click()
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("flash")).to_have_text("Signed out.")
+    _sign_in(page, "", ADMIN_TOKEN)
+    expect(page).to_have_url(f"{live.url}/console/operator")
+    page.context.close()
