@@ -3,6 +3,8 @@ and one place that turns a domain error into an HTML page (never the API's JSON)
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,9 +113,13 @@ async def viewer(request: Request, *roles: str) -> Viewer:
     return Viewer(session, _actor(request, kind, account.auth_id, account), account)
 
 
+#: the largest form field or uploaded file the console reads (an inventory CSV)
+MAX_FORM_PART = 5 * 1024 * 1024
+
+
 async def form(request: Request, session: Session | None) -> FormData:
     """The submitted form, once its CSRF token is checked (``BadCsrf`` otherwise)."""
-    data = await request.form()
+    data = await request.form(max_files=1, max_fields=50, max_part_size=MAX_FORM_PART)
     if not csrf_ok(session, data.get("csrf")):
         raise BadCsrf
     return data
@@ -166,6 +172,22 @@ def redirect(
     if flash:
         sessions(request).flash(request, response, flash, kind)
     return response
+
+
+def csv_download(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
+    """A CSV file the browser saves (the API's columns, so both downloads read alike)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 class ConsoleRoute(APIRoute):
