@@ -5,6 +5,7 @@ prove the pages work in a browser end to end, at 360 px wide and on a desktop.""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from tests.live_server import Account, LiveServer, run_server
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: set to a folder to save screenshots of the main pages there (docs/console.md uses them)
+SHOTS = os.environ.get("DIDSTORE_CONSOLE_SCREENSHOTS", "")
 MOBILE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -52,6 +55,11 @@ def _sign_in(page: Page, auth_id: str, token: str) -> None:
     form.get_by_role("button", name="Sign in").click()
 
 
+def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
 def _api_balance(live: LiveServer, acct: Account) -> float:
     r = httpx.get(
         f"{live.url}/api/v1/Account/{acct.auth_id}/balance/{acct.currency}",
@@ -71,24 +79,34 @@ def test_buy_then_release_then_cancel(
     _sign_in(page, acct.auth_id, acct.auth_token)
     expect(page).to_have_url(f"{live.url}/console/home")
     expect(page.locator('[data-testid="balance"][data-currency="INR"]')).to_have_text("50.00 INR")
+    wide = viewport is DESKTOP
 
     page.get_by_role("link", name="Buy numbers").click()
     page.get_by_label("Digits contain").fill(number[-8:])
     page.get_by_role("button", name="Search").click()
     row = page.locator(f'[data-testid="number-row"][data-e164="{number}"]')
     expect(row).to_be_visible()
+    if wide:
+        _shot(page, "inventory")
     row.get_by_test_id("buy").click()
     expect(page.get_by_test_id("cost")).to_have_text("4.00 INR")
+    _shot(page, "buy-confirm-" + ("desktop" if wide else "360px"))
     assert _api_balance(live, acct) == 50  # nothing moves before the confirmation
     page.get_by_test_id("confirm").click()
     expect(page.get_by_test_id("flash")).to_contain_text("charged 4.00 INR")
     assert _api_balance(live, acct) == 46
+    if wide:
+        page.get_by_role("link", name="Home").click()
+        _shot(page, "home")
+        page.go_back()
 
     page.get_by_role("link", name="My numbers", exact=True).click()
     expect(page.locator(f'[data-testid="number-row"][data-e164="{number}"]')).to_be_visible()
     page.get_by_role("link", name=number).click()
     page.get_by_test_id("release").click()
     expect(page.get_by_test_id("cost")).to_have_text("2.00 INR")
+    if wide:
+        _shot(page, "release-confirm")
     page.get_by_test_id("confirm").click()
     expect(page.get_by_test_id("flash")).to_contain_text("charged 2.00 INR")
     assert _api_balance(live, acct) == 44
@@ -125,4 +143,59 @@ def test_wrong_token_cross_tenant_and_operator(browser: Browser, live: LiveServe
     expect(page.get_by_test_id("flash")).to_have_text("Signed out.")
     _sign_in(page, "", ADMIN_TOKEN)
     expect(page).to_have_url(f"{live.url}/console/operator")
+    page.context.close()
+
+
+def test_partner_report_download(browser: Browser, live: LiveServer) -> None:
+    with live.admin() as http:
+        r = http.post("/api/v1/admin/partners", json={"name": "Reseller", "currency": "INR"})
+        assert r.status_code == 201, r.text
+        partner = r.json()
+        r = http.post(
+            "/api/v1/admin/accounts",
+            json={"name": "Customer", "currency": "INR", "partner_id": partner["auth_id"]},
+        )
+        assert r.status_code == 201, r.text
+        customer = r.json()
+    page = _page(browser, live, DESKTOP)
+    _sign_in(page, partner["auth_id"], partner["auth_token"])
+    expect(page).to_have_url(f"{live.url}/console/partner")
+    row = page.locator(f'[data-testid="customer-row"][data-auth-id="{customer["auth_id"]}"]')
+    expect(row).to_be_visible()
+    _shot(page, "partner-customers")
+    page.get_by_role("link", name="Reports").click()
+    section = page.locator('[data-testid="report"][data-report="costs"]')
+    with page.expect_download() as download:
+        section.get_by_test_id("csv").click()
+    saved = Path(download.value.path())
+    header = saved.read_text().splitlines()[0]
+    assert header == "account_id,name,currency,purchases,rentals,release_fees,refunds,net"
+    _shot(page, "partner-reports")
+    page.context.close()
+
+
+def test_operator_csv_import_with_a_bad_row(
+    browser: Browser, live: LiveServer, tmp_path: Path
+) -> None:
+    good = "+918099" + str(abs(hash(tmp_path)) % 10**6).zfill(6)
+    upload = tmp_path / "stock.csv"
+    upload.write_text(
+        "e164,region,setup_fee,monthly_fee,currency\n"
+        f"{good},Karnataka,1,3,INR\n"
+        "+91123,Nowhere,1,3,INR\n"
+    )
+    page = _page(browser, live, DESKTOP)
+    _sign_in(page, "", ADMIN_TOKEN)
+    page.get_by_role("link", name="Import inventory").click()
+    page.get_by_label("CSV file").set_input_files(str(upload))
+    page.get_by_test_id("check").click()
+    expect(page.get_by_test_id("dry-run")).to_have_attribute("data-created", "1")
+    expect(page.locator('[data-testid="row-error"][data-row="2"]')).to_be_visible()
+    _shot(page, "operator-import-check")
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("Imported 1 number(s)")
+    page.get_by_role("link", name="Audit log").click()
+    imports = page.locator('[data-testid="audit-row"][data-action="inventory.import"]')
+    expect(imports.filter(has_text="(console)")).to_have_count(1)
+    _shot(page, "operator-audit")
     page.context.close()

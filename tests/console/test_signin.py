@@ -132,3 +132,26 @@ def test_api_requests_carry_no_console_cookie(client: TestClient, state: TestSer
 def test_console_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith(("/console", "/docs", "/redoc"))]
+
+
+def test_pages_carry_security_headers(client: TestClient) -> None:
+    r = client.get("/console/login")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_the_console_adds_no_middleware_and_comes_after_the_api(client: TestClient) -> None:
+    app = client.app
+    assert [m.cls.__name__ for m in app.user_middleware] == [  # type: ignore[attr-defined]
+        "CanonicalPaths",
+        "IdempotencyMiddleware",
+    ]
+    paths = [  # FastAPI keeps an included router as one entry: its prefix tells where it goes
+        getattr(r, "path", "") or getattr(getattr(r, "original_router", None), "prefix", "")
+        for r in app.routes  # type: ignore[attr-defined]
+    ]
+    last_api = max(i for i, p in enumerate(paths) if p.startswith("/api/"))
+    first_console = min(i for i, p in enumerate(paths) if p.startswith(("/console", "/docs")))
+    assert last_api < first_console
