@@ -100,9 +100,20 @@ def test_buy_then_release_then_cancel(
         _shot(page, "home")
         page.go_back()
 
+    page.get_by_role("link", name="Trunks and applications").click()
+    page.get_by_label("New trunk name").fill("Office PBX")
+    page.get_by_test_id("create-trunk").click()
+    expect(page.get_by_test_id("flash")).to_have_text("Trunk Office PBX created.")
     page.get_by_role("link", name="My numbers", exact=True).click()
     expect(page.locator(f'[data-testid="number-row"][data-e164="{number}"]')).to_be_visible()
     page.get_by_role("link", name=number).click()
+    page.get_by_label("Send calls to a trunk").select_option(
+        label=page.locator("#trunk_id option").first.inner_text()
+    )
+    page.get_by_test_id("assign-trunk").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("now go to the trunk")
+    if wide:
+        _shot(page, "number")
     page.get_by_test_id("release").click()
     expect(page.get_by_test_id("cost")).to_have_text("2.00 INR")
     if wide:

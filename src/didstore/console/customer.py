@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from didstore.api.params import country_param, digits_param, prefixes
+from didstore.console.routing import choices
 from didstore.console.web import (
     PER_PAGE,
     ConsoleRoute,
@@ -138,7 +139,7 @@ async def owned(request: Request) -> Response:
 async def number_page(request: Request, e164: str) -> Response:
     me = await viewer(request, CUSTOMER)
     number = await svc(request).numbers.get_owned(me.customer, from_path(e164))
-    ctx = {"title": number.e164, "number": number}
+    ctx = {"title": number.e164, "number": number, **await choices(request, me.customer)}
     return render(request, "customer/number.html", ctx, session=me.session)
 
 
