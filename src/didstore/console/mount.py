@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from didstore.config import Settings
-from didstore.console import customer, docs, operator, partner, routing, signin
+from didstore.console import customer, docs, money_pages, operator, partner, routing, signin
 from didstore.console.session import Sessions
 from didstore.console.web import HERE
 
@@ -17,6 +17,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_sessions = Sessions(settings.console_secret)
     app.state.console_throttle = signin.Throttle()
     docs.install(app)
-    for module in (signin, customer, routing, partner, operator):
+    for module in (signin, customer, routing, money_pages, partner, operator):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
