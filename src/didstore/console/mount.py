@@ -6,7 +6,16 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from didstore.config import Settings
-from didstore.console import customer, docs, money_pages, operator, partner, routing, signin
+from didstore.console import (
+    customer,
+    docs,
+    money_pages,
+    operator,
+    operator_accounts,
+    partner,
+    routing,
+    signin,
+)
 from didstore.console.session import Sessions
 from didstore.console.web import HERE
 
@@ -17,6 +26,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_sessions = Sessions(settings.console_secret)
     app.state.console_throttle = signin.Throttle()
     docs.install(app)
-    for module in (signin, customer, routing, money_pages, partner, operator):
+    for module in (signin, customer, routing, money_pages, partner, operator, operator_accounts):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
