@@ -99,7 +99,19 @@ def test_inventory_search_filters_and_pages(client: TestClient, state: TestServi
     assert "400.00 INR" in first.text
 
 
-@pytest.mark.parametrize("query", ["country=INDIA", "search=abc", "exclude=x1"])
+def test_inventory_type_filter(client: TestClient, state: TestServices) -> None:
+    acct = make_account(state)
+    stock(state, IN_NUMBERS[:2])
+    stock(state, IN_NUMBERS[2:4], capabilities="voice,sms")
+    sign_in(client, acct.auth_id, acct.token)
+    sms = client.get("/console/inventory?type=sms")
+    assert marked(sms, "number-row", "data-e164") == IN_NUMBERS[2:4]
+    voice = client.get("/console/inventory?type=voice")
+    assert marked(voice, "number-row", "data-e164") == IN_NUMBERS[:4]
+    assert marked(client.get("/console/inventory?type=fax"), "number-row", "data-e164") == []
+
+
+@pytest.mark.parametrize("query", ["country=INDIA", "search=abc", "exclude=x1", "type=tollfree"])
 def test_inventory_bad_filters_say_what_to_fix(
     client: TestClient, state: TestServices, query: str
 ) -> None:

@@ -24,7 +24,7 @@ from didstore.console.web import (
 )
 from didstore.domain.e164 import E164, from_body, from_path
 from didstore.domain.errors import InvalidInput, NotFound
-from didstore.services.inventory import SearchFilters
+from didstore.services.inventory import CAPABILITIES, SearchFilters
 from didstore.services.models import Account, Number
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -54,13 +54,16 @@ async def home(request: Request) -> Response:
 
 def _filters(request: Request) -> tuple[SearchFilters, dict[str, str]]:
     q = request.query_params
-    raw = {k: q.get(k, "").strip()[:60] for k in ("country", "search", "exclude")}
+    raw = {k: q.get(k, "").strip()[:60] for k in ("country", "search", "exclude", "type")}
+    if raw["type"] and raw["type"] not in CAPABILITIES:
+        raise InvalidInput(f"type must be one of {', '.join(CAPABILITIES)}")
     filters = SearchFilters(
         country=country_param(raw["country"]),
         search=digits_param(raw["search"], "search"),
         exclude=prefixes([raw["exclude"]]) if raw["exclude"] else (),
+        capability=raw["type"] or None,
     )
-    return filters, raw
+    return filters, {k: v for k, v in raw.items() if v}
 
 
 @router.get("/inventory")
@@ -70,10 +73,16 @@ async def inventory(request: Request) -> Response:
     try:
         filters, raw = _filters(request)
     except InvalidInput as exc:
-        ctx = {"title": "Buy numbers", "raw": dict(request.query_params), "error": exc.message}
+        raw = dict(request.query_params)
+        ctx = {"title": "Buy numbers", "raw": raw, "error": exc.message, "types": CAPABILITIES}
         return render(request, "customer/inventory.html", ctx, 400, session=me.session)
     result = await svc(request).inventory.search(filters, page, PER_PAGE)
-    found: dict[str, object] = {"title": "Buy numbers", "raw": raw, "result": result}
+    found: dict[str, object] = {
+        "title": "Buy numbers",
+        "raw": raw,
+        "result": result,
+        "types": CAPABILITIES,
+    }
     return render(request, "customer/inventory.html", found, session=me.session)
 
 
