@@ -4,13 +4,17 @@ messages, CSRF on every form, and other accounts' numbers answering 404."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
+from didstore.services.lifecycle import run_lifecycle
 from didstore.services.models import CLI
 from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, make_sub_account, stock
 from tests.console.pages import csrf, marked, post_form, sign_in
+from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 
@@ -223,6 +227,11 @@ def test_release_then_cancel_each_confirmed_with_its_cost(
     r = client.post(f"/console/numbers/{number}/cancel-release", data={"csrf": csrf(page)})
     assert "refunded 2.00 INR" in r.text and 'data-state="active"' in r.text
     assert _balance(client, acct.auth_id, acct.headers) == 97
+    history = client.get(f"/console/numbers/{number}")
+    kinds = marked(history, "history-row", "data-kind")
+    # newest first: cancel + refund, release + fee, purchase + charge
+    assert kinds.count("money") == 3 and kinds.count("ownership") >= 3, kinds
+    assert "+2.00 INR" in history.text and "-2.00 INR" in history.text
     # cancelling again: a clear error, not a 500
     assert client.get(f"/console/numbers/{number}/cancel-release").status_code == 400
 
@@ -292,3 +301,24 @@ def test_renewal_window_counts_only_renewals_inside_it(
     assert (line.renewals, line.due_minor) == (2, 1000)
     sign_in(client, acct.auth_id, acct.token)
     assert marked(client.get("/console/home"), "renewal", "data-currency") == ["INR"]
+
+
+def test_history_shows_only_the_current_holding(
+    client: TestClient, state: TestServices, clock: FixedClock
+) -> None:
+    first = make_account(state, balance=100)
+    second = make_account(state, balance=100)
+    stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=3)
+    number = IN_NUMBERS[0]
+    buy(client, first, number)
+    r = client.delete(
+        f"/api/v1/Account/{first.auth_id}/numbers/{number}?immediate=true", headers=first.headers
+    )
+    assert r.status_code == 200, r.text
+    clock.set(clock.now() + timedelta(days=46))
+    assert state.call(run_lifecycle, state.adb, clock).returned_to_inventory == 1
+    buy(client, second, number)
+    sign_in(client, second.auth_id, second.token)
+    page = client.get(f"/console/numbers/{number}")
+    assert marked(page, "history-row", "data-kind") == ["money", "ownership"]
+    assert first.auth_id not in page.text

@@ -4,6 +4,8 @@ shows its cost, then through the same service the API calls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -148,8 +150,31 @@ async def owned(request: Request) -> Response:
 async def number_page(request: Request, e164: str) -> Response:
     me = await viewer(request, CUSTOMER)
     number = await svc(request).numbers.get_owned(me.customer, from_path(e164))
-    ctx = {"title": number.e164, "number": number, **await choices(request, me.customer)}
+    ctx = {
+        "title": number.e164,
+        "number": number,
+        "history": await _history(request, me.customer, number),
+        **await choices(request, me.customer),
+    }
     return render(request, "customer/number.html", ctx, session=me.session)
+
+
+#: the most recent events a number page shows
+HISTORY_SHOWN = 50
+
+
+async def _history(request: Request, account: Account, number: Number) -> list[dict[str, Any]]:
+    """The number's timeline (ownership, routing, money) since the current holding began, as
+    this account's side saw it: earlier holders' events are not shown."""
+    timeline = await svc(request).audit.timeline(number.e164)
+    ours = {account.auth_id, number.owner_auth_id, account.parent_auth_id} - {None}
+    since = number.purchased_at
+    events = [
+        e
+        for e in timeline["events"]
+        if e.get("account_id") in ours and (since is None or e["at"] >= since)
+    ]
+    return events[-HISTORY_SHOWN:][::-1]
 
 
 @router.get("/numbers/{e164}/release")
