@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from didstore.api.params import country_param, digits_param, prefixes
-from didstore.console.routing import choices
+from didstore.console.routing import LISTED, choices
 from didstore.console.web import (
     PER_PAGE,
     ConsoleRoute,
@@ -156,6 +156,9 @@ async def number_page(request: Request, e164: str) -> Response:
         "history": await _history(request, me.customer, number),
         **await choices(request, me.customer),
     }
+    if me.customer.kind == "main":
+        subs = await svc(request).accounts.list_sub_accounts(me.customer, 1, LISTED)
+        ctx["subs"] = subs.items
     return render(request, "customer/number.html", ctx, session=me.session)
 
 

@@ -15,6 +15,7 @@ from didstore.console import (
     partner,
     routing,
     signin,
+    subaccounts,
 )
 from didstore.console.session import Sessions
 from didstore.console.web import HERE
@@ -26,6 +27,15 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_sessions = Sessions(settings.console_secret)
     app.state.console_throttle = signin.Throttle()
     docs.install(app)
-    for module in (signin, customer, routing, money_pages, partner, operator, operator_accounts):
+    for module in (
+        signin,
+        customer,
+        routing,
+        subaccounts,
+        money_pages,
+        partner,
+        operator,
+        operator_accounts,
+    ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

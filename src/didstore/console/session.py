@@ -33,6 +33,7 @@ class Session:
     csrf: str
     role: str | None = None  # None: not signed in
     auth_id: str = ""
+    kind: str = ""  # the account's kind (main, sub, partner), for the navigation only
 
     @property
     def signed_in(self) -> bool:
@@ -66,16 +67,20 @@ class Sessions:
         role = data.get("r")
         if role is not None and role not in ROLES:
             return None
-        return Session(csrf=data["c"], role=role, auth_id=str(data.get("a", "")))
+        return Session(
+            csrf=data["c"], role=role, auth_id=str(data.get("a", "")), kind=str(data.get("k", ""))
+        )
 
     def write(self, request: Request, response: Response, session: Session) -> None:
-        value = self._session.dumps({"c": session.csrf, "r": session.role, "a": session.auth_id})
+        value = self._session.dumps(
+            {"c": session.csrf, "r": session.role, "a": session.auth_id, "k": session.kind}
+        )
         _set(request, response, COOKIE, value, MAX_AGE_SECONDS)
 
     @staticmethod
-    def new(role: str | None = None, auth_id: str = "") -> Session:
+    def new(role: str | None = None, auth_id: str = "", kind: str = "") -> Session:
         """A fresh session with a new CSRF token (sign-in rotates it)."""
-        return Session(csrf=secrets.token_urlsafe(24), role=role, auth_id=auth_id)
+        return Session(csrf=secrets.token_urlsafe(24), role=role, auth_id=auth_id, kind=kind)
 
     @staticmethod
     def clear(response: Response) -> None:

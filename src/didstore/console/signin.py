@@ -92,7 +92,8 @@ async def _check(request: Request, auth_id: str, token: str) -> Session | None:
     account = await state.accounts.authenticate(auth_id, token)
     if account is None or not account.enabled or account.deleted:
         return None
-    return jar.new("partner" if account.kind == "partner" else "customer", account.auth_id)
+    role = "partner" if account.kind == "partner" else "customer"
+    return jar.new(role, account.auth_id, account.kind)
 
 
 @router.post("/login")

@@ -227,6 +227,8 @@ class ConsoleRoute(APIRoute):
                     status, message = 404, "Not found: there is nothing here you may see."
                 else:
                     message = exc.message
+                    if "cool_off_until" in exc.extra:  # say when it may be tried again
+                        message += f"; the cool-off ends at {exc.extra['cool_off_until']}"
                 return render(
                     request, "error.html", {"title": "Not done", "message": message}, status
                 )
