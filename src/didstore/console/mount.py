@@ -12,6 +12,7 @@ from didstore.console import (
     money_pages,
     operator,
     operator_accounts,
+    operator_jobs,
     partner,
     routing,
     signin,
@@ -36,6 +37,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         partner,
         operator,
         operator_accounts,
+        operator_jobs,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

@@ -50,6 +50,16 @@ class Overview:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True, slots=True)
+class StockLevels:
+    by_country: list[tuple[str, int]]
+    by_prefix: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.by_country)
+
+
 def _held_by(account: Account) -> Any:
     """The numbers an account may act on (``Account.may_manage``), as a condition."""
     if account.kind == "main":
@@ -157,6 +167,34 @@ class OverviewService:
                 )
             ).all()
         return {int(payer): int(n) for payer, n in rows}
+
+    async def stock_levels(self, *, prefix_digits: int = 4, top: int = 20) -> StockLevels:
+        """Numbers in stock (available) by country, and the ``top`` fullest prefixes of
+        ``prefix_digits`` digits, for the operator's stock chart."""
+        prefix = func.substr(numbers.c.e164, 1, prefix_digits + 1)  # "+" and the digits
+        available = numbers.c.state == NumberState.AVAILABLE.value
+        async with self.db.read() as conn:
+            countries = (
+                await conn.execute(
+                    select(numbers.c.country, func.count())
+                    .where(available)
+                    .group_by(numbers.c.country)
+                    .order_by(func.count().desc(), numbers.c.country)
+                )
+            ).all()
+            prefixes = (
+                await conn.execute(
+                    select(prefix, func.count())
+                    .where(available)
+                    .group_by(prefix)
+                    .order_by(func.count().desc(), prefix)
+                    .limit(top)
+                )
+            ).all()
+        return StockLevels(
+            by_country=[(str(c), int(n)) for c, n in countries],
+            by_prefix=[(str(p), int(n)) for p, n in prefixes],
+        )
 
     async def accounts(self, *, search: str | None, page: int, per_page: int) -> Page[Account]:
         """Every account (partners, main and sub-accounts), newest first, for the operator;
