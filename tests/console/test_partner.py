@@ -102,3 +102,22 @@ def test_other_roles_cannot_open_partner_pages(client: TestClient, state: TestSe
     pa = make_partner(state)
     sign_in(client, pa.auth_id, pa.token)
     assert client.get("/console/home").status_code == 404
+
+
+def test_every_number_across_customers_pages_and_filters(
+    client: TestClient, state: TestServices
+) -> None:
+    pa, _poor, rich = _world(client, state)
+    outsider = make_account(state, balance=1000)
+    stock(state, IN_NUMBERS[10:11])
+    buy(client, outsider, IN_NUMBERS[10])  # no partner: never shown
+    sign_in(client, pa.auth_id, pa.token)
+    page = client.get("/console/partner/numbers")
+    assert marked(page, "number-row", "data-e164") == IN_NUMBERS[:3]
+    one = client.get("/console/partner/numbers", params={"customer": rich.auth_id})
+    assert marked(one, "number-row", "data-e164") == [IN_NUMBERS[2]]
+    hit = client.get("/console/partner/numbers", params={"search": IN_NUMBERS[1][-6:]})
+    assert marked(hit, "number-row", "data-e164") == [IN_NUMBERS[1]]
+    assert client.get("/console/partner/numbers", params={"search": "x"}).status_code == 400
+    stranger = client.get("/console/partner/numbers", params={"customer": outsider.auth_id})
+    assert stranger.status_code == 404

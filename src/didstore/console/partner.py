@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from didstore.api.params import digits_param
 from didstore.console.web import (
     PER_PAGE,
     ConsoleRoute,
@@ -48,6 +49,32 @@ async def customers(request: Request) -> Response:
         "search": search,
     }
     return render(request, "partner/customers.html", ctx, session=me.session)
+
+
+@router.get("/numbers")
+async def all_numbers(request: Request) -> Response:
+    """Every number the partner's customers hold (read-only), optionally one customer's."""
+    me = await viewer(request, PARTNER)
+    state = svc(request)
+    q = request.query_params
+    raw = {k: q.get(k, "").strip()[:40] for k in ("customer", "search")}
+    try:
+        search = digits_param(raw["search"], "search")
+    except InvalidInput as exc:
+        failed = {"title": "Numbers", "raw": raw, "error": exc.message}
+        return render(request, "partner/numbers.html", failed, 400, session=me.session)
+    customer = (
+        await state.partner.customer(me.customer, raw["customer"]) if raw["customer"] else None
+    )
+    result = await state.partner.numbers(
+        me.customer, customer=customer, search=search, page=page_number(request), per_page=PER_PAGE
+    )
+    ctx: dict[str, Any] = {
+        "title": "Numbers",
+        "raw": {k: v for k, v in raw.items() if v},
+        "result": result,
+    }
+    return render(request, "partner/numbers.html", ctx, session=me.session)
 
 
 def _day(value: str, name: str) -> date | None:
