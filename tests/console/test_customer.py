@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 from didstore.clock import FixedClock
 from didstore.services.lifecycle import run_lifecycle
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, make_sub_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    US_NUMBERS,
+    admin_headers,
+    make_account,
+    make_sub_account,
+    stock,
+)
 from tests.console.pages import csrf, marked, post_form, sign_in
 from tests.partner.test_partner_api import buy
 from tests.support import TestServices
@@ -322,3 +329,28 @@ def test_history_shows_only_the_current_holding(
     page = client.get(f"/console/numbers/{number}")
     assert marked(page, "history-row", "data-kind") == ["money", "ownership"]
     assert first.auth_id not in page.text
+
+
+def test_number_page_shows_call_health(
+    client: TestClient, state: TestServices, clock: FixedClock
+) -> None:
+    acct = make_account(state, balance=100)
+    stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=1)
+    number = IN_NUMBERS[0]
+    buy(client, acct, number)
+    stamp = clock.now().isoformat().replace("+00:00", "Z")
+    for answered in (True, True, False):
+        r = client.post(
+            f"/api/v1/admin/numbers/{number}/calls",
+            json={
+                "started_at": stamp,
+                "duration_seconds": 60 if answered else 0,
+                "answered": answered,
+            },
+            headers=admin_headers(),
+        )
+        assert r.status_code in (200, 201), r.text
+    sign_in(client, acct.auth_id, acct.token)
+    page = client.get(f"/console/numbers/{number}")
+    assert marked(page, "health", "data-calls") == ["3"]
+    assert "2 answered (66.67%)" in page.text

@@ -154,6 +154,9 @@ async def number_page(request: Request, e164: str) -> Response:
         "title": number.e164,
         "number": number,
         "history": await _history(request, me.customer, number),
+        "health": await svc(request).calls.health(
+            me.customer, from_path(e164), granularity="daily", days=HEALTH_DAYS
+        ),
         **await choices(request, me.customer),
     }
     if me.customer.kind == "main":
@@ -162,6 +165,8 @@ async def number_page(request: Request, e164: str) -> Response:
     return render(request, "customer/number.html", ctx, session=me.session)
 
 
+#: how many days of call statistics a number page charts
+HEALTH_DAYS = 14
 #: the most recent events a number page shows
 HISTORY_SHOWN = 50
 
