@@ -168,6 +168,18 @@ def test_partner_report_download(browser: Browser, live: LiveServer) -> None:
         )
         assert r.status_code == 201, r.text
         customer = r.json()
+        r = http.post(
+            f"/api/v1/admin/accounts/{customer['auth_id']}/credit",
+            json={"amount": 20, "currency": "INR"},
+        )
+        assert r.status_code == 201, r.text
+    [number] = live.stock(1, setup_fee=1, monthly_fee=3)
+    r = httpx.post(
+        f"{live.url}/api/v1/Account/{customer['auth_id']}/numbers/purchase-from-inventory",
+        json={"e164": number},
+        headers={"X-Auth-ID": customer["auth_id"], "X-Auth-Token": customer["auth_token"]},
+    )
+    assert r.status_code == 200, r.text
     page = _page(browser, live, DESKTOP)
     _sign_in(page, partner["auth_id"], partner["auth_token"])
     expect(page).to_have_url(f"{live.url}/console/partner")
@@ -180,7 +192,9 @@ def test_partner_report_download(browser: Browser, live: LiveServer) -> None:
         section.get_by_test_id("csv").click()
     saved = Path(download.value.path())
     header = saved.read_text().splitlines()[0]
+    lines = saved.read_text().splitlines()
     assert header == "account_id,name,currency,purchases,rentals,release_fees,refunds,net"
+    assert lines[1].startswith(f"{customer['auth_id']},Customer,INR,4,")
     _shot(page, "partner-reports")
     page.context.close()
 
