@@ -34,6 +34,7 @@ def test_session_cookie_is_signed_httponly_lax_and_scoped(
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie
     assert "Max-Age=28800" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; see test_cookie_is_secure_over_https
     assert acct.token not in cookie  # the token never travels in the cookie
     value = client.cookies.get("didstore_console")
     assert value
@@ -155,3 +156,10 @@ def test_the_console_adds_no_middleware_and_comes_after_the_api(client: TestClie
     last_api = max(i for i, p in enumerate(paths) if p.startswith("/api/"))
     first_console = min(i for i, p in enumerate(paths) if p.startswith(("/console", "/docs")))
     assert last_api < first_console
+
+
+def test_cookie_is_secure_over_https(client: TestClient, state: TestServices) -> None:
+    acct = make_account(state)
+    client.base_url = client.base_url.copy_with(scheme="https")  # type: ignore[misc]
+    r = sign_in(client, acct.auth_id, acct.token)
+    assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
