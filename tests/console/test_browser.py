@@ -224,3 +224,60 @@ def test_operator_csv_import_with_a_bad_row(
     expect(imports.filter(has_text="(console)")).to_have_count(1)
     _shot(page, "operator-audit")
     page.context.close()
+
+
+#: the names of the visible form controls that have no label
+UNLABELLED = """[...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea:not([hidden])')]
+    .filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"""
+
+
+def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer) -> None:
+    acct = live.create_account(balance=10)
+    [number] = live.stock(1, setup_fee=1, monthly_fee=1)
+    r = httpx.post(
+        f"{live.url}/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory",
+        json={"e164": number},
+        headers={"X-Auth-ID": acct.auth_id, "X-Auth-Token": acct.auth_token},
+    )
+    assert r.status_code == 200, r.text
+    with live.admin() as http:
+        made = http.post("/api/v1/admin/partners", json={"name": "P", "currency": "INR"})
+        assert made.status_code == 201, made.text
+        partner = made.json()
+    pages = {
+        (partner["auth_id"], partner["auth_token"]): [
+            "/console/partner",
+            "/console/partner/numbers",
+            "/console/partner/reports",
+        ],
+        (acct.auth_id, acct.auth_token): [
+            "/console/home",
+            "/console/inventory",
+            "/console/numbers",
+            f"/console/numbers/{number}",
+            "/console/transactions",
+            "/console/trunks",
+            "/console/subaccounts",
+        ],
+        ("", ADMIN_TOKEN): [
+            "/console/operator",
+            "/console/operator/inventory",
+            "/console/operator/audit",
+            "/console/operator/stock",
+            "/console/operator/jobs",
+            f"/console/operator/accounts/{acct.auth_id}",
+        ],
+    }
+    for (auth_id, token), paths in pages.items():
+        page = _page(browser, live, MOBILE)
+        _sign_in(page, auth_id, token)
+        for path in paths:
+            answer = page.goto(path)
+            assert answer is not None and answer.status == 200, path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= MOBILE["width"], (path, width)
+            # every form control has a label the browser knows
+            unlabelled = page.evaluate(UNLABELLED)
+            assert unlabelled == [], (path, unlabelled)
+        page.context.close()
