@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from didstore import metrics
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
 from didstore.db.database import Database, open_database
@@ -28,6 +29,7 @@ from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.calls import CallActivity
+from didstore.services.gauges import Gauges
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
@@ -63,6 +65,7 @@ class Services:
     idempotency: IdempotencyService
     audit: AuditQueries
     jobs: Jobs
+    gauges: Gauges
     overview: OverviewService
 
     async def open(self) -> None:
@@ -100,7 +103,15 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         calls=CallActivity(db, clock),
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
-        jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
+        jobs=Jobs(
+            db,
+            clock,
+            grace=settings.grace,
+            reports=reports,
+            idempotency=idempotency,
+            observe=metrics.observe_job,
+        ),
+        gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
         overview=OverviewService(db, clock),
     )
 

@@ -23,8 +23,21 @@ def grace_from_env() -> timedelta:
     return timedelta(days=days)
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _env_flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +47,13 @@ class Settings:
         default_factory=lambda: os.environ.get("DIDSTORE_ADMIN_TOKEN") or None
     )
     test_clock: bool = field(default_factory=lambda: _env_flag("DIDSTORE_TEST_CLOCK"))
-    #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds)
-    run_jobs: bool = True
-    job_interval: float = 60.0
+    #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds);
+    #: ``DIDSTORE_JOBS=0`` is how ``serve --no-jobs`` (and ``--workers``) reach the app
+    run_jobs: bool = field(default_factory=lambda: _env_flag("DIDSTORE_JOBS", True))
+    #: seconds between two runs of the background jobs (``DIDSTORE_JOB_INTERVAL``)
+    job_interval: float = field(
+        default_factory=lambda: float(_env_int("DIDSTORE_JOB_INTERVAL", 60))
+    )
     #: unpaid renewal -> suspended for this long, then released into quarantine
     grace: timedelta = field(default_factory=grace_from_env)
     #: let stored URLs (trunk webhooks, application URLs, event webhooks) point at loopback
@@ -49,9 +66,15 @@ class Settings:
     sqlite_synchronous: str = field(
         default_factory=lambda: os.environ.get("DIDSTORE_SQLITE_SYNCHRONOUS", "full").lower()
     )
+    #: one JSON line per request on stderr (logger ``didstore.access``)
+    access_log: bool = field(default_factory=lambda: _env_flag("DIDSTORE_ACCESS_LOG", True))
+    #: a wallet below this balance (minor units, any currency) counts as running low
+    low_balance_minor: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
+    )
     #: the key that signs the web console's session cookies; when unset, a random key per
-    #: process (a restart signs everyone out of the console). Set it when running several
-    #: server processes behind one address (ADR 0019).
+    #: run (``serve --workers`` shares one with its workers; a restart signs everyone out of
+    #: the console). Set it when separate servers share one address (ADR 0019).
     console_secret: str | None = field(
         default_factory=lambda: os.environ.get("DIDSTORE_CONSOLE_SECRET") or None
     )

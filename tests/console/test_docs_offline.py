@@ -14,7 +14,8 @@ _URL = re.compile(r'(?:src|href)="([^"]+)"|(https?://[^\s"\')]+)')
 def test_documentation_pages_use_local_assets_only(client: TestClient, page: str) -> None:
     r = client.get(page)
     assert r.status_code == 200
-    local, remote = [], []
+    local: list[str] = []
+    remote: list[str] = []
     for path, absolute in _URL.findall(r.text):
         (local if path else remote).append(path or absolute)
     assert remote == [] or all("swagger.io" in u for u in remote), remote  # doc links only

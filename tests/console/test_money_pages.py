@@ -9,13 +9,13 @@ import io
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
 from tests.console.pages import csrf, marked, sign_in
 from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 
-def _api_balance(client: TestClient, acct, code: str = "INR") -> float:  # type: ignore[no-untyped-def]
+def _api_balance(client: TestClient, acct: AccountHandle, code: str = "INR") -> float:
     r = client.get(f"/api/v1/Account/{acct.auth_id}/balance/{code}", headers=acct.headers)
     assert r.status_code == 200, r.text
     return float(r.json()["balance"])

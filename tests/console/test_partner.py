@@ -10,13 +10,15 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
 from tests.console.pages import marked, sign_in, sign_in_operator
 from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 
-def _world(client: TestClient, state: TestServices) -> tuple:  # type: ignore[type-arg]
+def _world(
+    client: TestClient, state: TestServices
+) -> tuple[AccountHandle, AccountHandle, AccountHandle]:
     pa = make_partner(state, balance=700)
     poor = make_account(state, balance=1200, partner_id=pa.auth_id)
     rich = make_account(state, balance=100_000, partner_id=pa.auth_id)

@@ -4,6 +4,7 @@ it; the route lookup (what the SIP router asks) follows; another account's trunk
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -13,10 +14,11 @@ from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 
-def _route(client: TestClient, e164: str) -> dict:  # type: ignore[type-arg]
+def _route(client: TestClient, e164: str) -> dict[str, Any]:
     r = client.get(f"/api/v1/admin/routes/{e164}", headers=admin_headers())
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    found: dict[str, Any] = r.json()
+    return found
 
 
 def test_trunk_and_application_routing(client: TestClient, state: TestServices) -> None:

@@ -147,8 +147,9 @@ def test_the_console_adds_no_middleware_and_comes_after_the_api(client: TestClie
     app = client.app
     assert [m.cls.__name__ for m in app.user_middleware] == [  # type: ignore[attr-defined]
         "CanonicalPaths",
+        "RequestObservability",
         "IdempotencyMiddleware",
-    ]
+    ]  # the API's own, none of the console's
     paths = [  # FastAPI keeps an included router as one entry: its prefix tells where it goes
         getattr(r, "path", "") or getattr(getattr(r, "original_router", None), "prefix", "")
         for r in app.routes  # type: ignore[attr-defined]
@@ -160,6 +161,6 @@ def test_the_console_adds_no_middleware_and_comes_after_the_api(client: TestClie
 
 def test_cookie_is_secure_over_https(client: TestClient, state: TestServices) -> None:
     acct = make_account(state)
-    client.base_url = client.base_url.copy_with(scheme="https")  # type: ignore[misc]
+    client.base_url = client.base_url.copy_with(scheme="https")
     r = sign_in(client, acct.auth_id, acct.token)
     assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from didstore.clock import FixedClock
 from didstore.db.tables import numbers
+from didstore.domain.e164 import E164, from_body
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
 from tests.console.pages import csrf, marked, sign_in
 from tests.partner.test_partner_api import buy
@@ -98,7 +99,5 @@ def test_moves_are_refused_for_strangers_and_forged_forms(
     assert client.get(url).status_code == 404
 
 
-def _e164(value: str):  # type: ignore[no-untyped-def]
-    from didstore.domain.e164 import from_body
-
+def _e164(value: str) -> E164:
     return from_body(value)

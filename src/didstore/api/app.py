@@ -14,10 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors
 from didstore.api.idempotency import IdempotencyMiddleware
+from didstore.api.observability import RequestObservability, configure_access_log
 from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
+    metrics,
     numbers,
     operations,
     partner,
@@ -137,12 +139,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(partner.router)
     app.include_router(admin.router)
     app.include_router(operations.router)
+    app.include_router(metrics.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
     console.install(app, settings)  # after the API: its routes are tried last
 
+    # outermost last: paths are canonical before anything else; observability measures the
+    # idempotency layer too (a replay is a request); the router sets scope["route"] inside
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestObservability, log_requests=settings.access_log)
     app.add_middleware(CanonicalPaths)
+    if settings.access_log:
+        configure_access_log()
     return app
 
 
