@@ -164,3 +164,12 @@ def test_cookie_is_secure_over_https(client: TestClient, state: TestServices) ->
     client.base_url = client.base_url.copy_with(scheme="https")
     r = sign_in(client, acct.auth_id, acct.token)
     assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+
+
+def test_rotating_the_token_ends_console_sessions(client: TestClient, state: TestServices) -> None:
+    acct = make_account(state)
+    sign_in(client, acct.auth_id, acct.token)
+    assert client.get("/console/home").status_code == 200
+    state.accounts.rotate_token(CLI, acct.auth_id)
+    r = client.get("/console/home", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"

@@ -10,6 +10,7 @@ Flash messages travel in a second signed cookie that the next page reads and cle
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Session:
     role: str | None = None  # None: not signed in
     auth_id: str = ""
     kind: str = ""  # the account's kind (main, sub, partner), for the navigation only
+    token: str = ""  # a keyed fingerprint of the token signed in with (``Sessions.fingerprint``)
 
     @property
     def signed_in(self) -> bool:
@@ -51,6 +53,7 @@ class Sessions:
 
     def __init__(self, secret: str | None) -> None:
         key = secret or secrets.token_urlsafe(32)
+        self._key = key.encode()
         self._session = URLSafeTimedSerializer(key, salt="didstore.console.session")
         self._flash = URLSafeTimedSerializer(key, salt="didstore.console.flash")
 
@@ -68,19 +71,37 @@ class Sessions:
         if role is not None and role not in ROLES:
             return None
         return Session(
-            csrf=data["c"], role=role, auth_id=str(data.get("a", "")), kind=str(data.get("k", ""))
+            csrf=data["c"],
+            role=role,
+            auth_id=str(data.get("a", "")),
+            kind=str(data.get("k", "")),
+            token=str(data.get("t", "")),
         )
 
     def write(self, request: Request, response: Response, session: Session) -> None:
         value = self._session.dumps(
-            {"c": session.csrf, "r": session.role, "a": session.auth_id, "k": session.kind}
+            {
+                "c": session.csrf,
+                "r": session.role,
+                "a": session.auth_id,
+                "k": session.kind,
+                "t": session.token,
+            }
         )
         _set(request, response, COOKIE, value, MAX_AGE_SECONDS)
 
     @staticmethod
-    def new(role: str | None = None, auth_id: str = "", kind: str = "") -> Session:
+    def new(role: str | None = None, auth_id: str = "", kind: str = "", token: str = "") -> Session:
         """A fresh session with a new CSRF token (sign-in rotates it)."""
-        return Session(csrf=secrets.token_urlsafe(24), role=role, auth_id=auth_id, kind=kind)
+        return Session(
+            csrf=secrets.token_urlsafe(24), role=role, auth_id=auth_id, kind=kind, token=token
+        )
+
+    def fingerprint(self, token_hash: str) -> str:
+        """What a session keeps of the token it was opened with: a keyed digest of the
+        token's stored hash, so a rotated token ends the session and the cookie reveals
+        nothing about the token."""
+        return hmac.new(self._key, token_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
     @staticmethod
     def clear(response: Response) -> None:

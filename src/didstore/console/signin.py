@@ -21,6 +21,7 @@ from didstore.console.web import (
     svc,
     text,
 )
+from didstore.domain.ids import hash_token
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -93,7 +94,7 @@ async def _check(request: Request, auth_id: str, token: str) -> Session | None:
     if account is None or not account.enabled or account.deleted:
         return None
     role = "partner" if account.kind == "partner" else "customer"
-    return jar.new(role, account.auth_id, account.kind)
+    return jar.new(role, account.auth_id, account.kind, jar.fingerprint(hash_token(token)))
 
 
 @router.post("/login")

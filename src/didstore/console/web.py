@@ -4,6 +4,7 @@ and one place that turns a domain error into an HTML page (never the API's JSON)
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -103,12 +104,17 @@ async def viewer(request: Request, *roles: str) -> Viewer:
         raise NotFound("page not found")
     if session.role == "operator":
         return Viewer(session, _actor(request, "operator", "operator", None), None)
-    try:
-        account = await svc(request).accounts.get(session.auth_id)
-    except NotFound:
-        raise SignInRequired from None
-    if not account.enabled or account.deleted:
+    found = await svc(request).overview.account_and_token(session.auth_id)
+    if found is None:
         raise SignInRequired
+    account, token_hash = found
+    fingerprint = sessions(request).fingerprint(token_hash)
+    if (
+        not account.enabled
+        or account.deleted
+        or not hmac.compare_digest(fingerprint, session.token)
+    ):
+        raise SignInRequired  # disabled, deleted, or its token was rotated since sign-in
     kind = "partner" if account.kind == "partner" else "account"
     return Viewer(session, _actor(request, kind, account.auth_id, account), account)
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 
 from didstore.clock import Clock
 from didstore.db.database import Database
-from didstore.db.queries import ACCOUNT_VIEW, VISIBLE_OWNED
+from didstore.db.queries import ACCOUNT_BY_AUTH_ID, ACCOUNT_VIEW, VISIBLE_OWNED
 from didstore.db.tables import accounts, numbers, wallets
 from didstore.domain.lifecycle import NumberState
 from didstore.services.models import Account, Page
@@ -73,6 +73,16 @@ class OverviewService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+
+    async def account_and_token(self, auth_id: str) -> tuple[Account, str] | None:
+        """An account with its current token hash, read now (never from a cache): a console
+        page checks that the token its session was opened with has not been rotated."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(ACCOUNT_BY_AUTH_ID, {"auth_id": auth_id})).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Account.from_row(m, m["parent_auth_id"]), str(m["token_hash"])
 
     async def overview(
         self, account: Account, *, within_days: int = RENEWAL_WINDOW_DAYS
