@@ -278,6 +278,9 @@ def test_main_account_sees_its_sub_accounts_numbers(
     sign_in(client, parent.auth_id, parent.token)
     assert marked(client.get("/console/numbers"), "number-row", "data-e164") == [IN_NUMBERS[0]]
     assert client.get(f"/console/numbers/{IN_NUMBERS[0]}").status_code == 200
+    home = client.get("/console/home")  # the parent's overview counts its sub-accounts' too
+    assert marked(home, "count", "data-state") == ["active"]
+    assert marked(home, "unrouted", "data-e164") == [IN_NUMBERS[0]]
 
 
 def test_customers_cannot_open_partner_or_operator_pages(

@@ -12,7 +12,11 @@ from sqlalchemy import and_, func, or_, select
 
 from didstore.clock import Clock
 from didstore.db.database import Database
-from didstore.db.queries import ACCOUNT_BY_AUTH_ID, ACCOUNT_VIEW, VISIBLE_OWNED
+from didstore.db.queries import (
+    ACCOUNT_BY_AUTH_ID,
+    ACCOUNT_VIEW,
+    VISIBLE_OWNED_FILTER,
+)
 from didstore.db.tables import accounts, numbers, wallets
 from didstore.domain.lifecycle import NumberState
 from didstore.services.models import Account, Page
@@ -61,11 +65,11 @@ class StockLevels:
 
 
 def _held_by(account: Account) -> Any:
-    """The numbers an account may act on (``Account.may_manage``), as a condition."""
+    """The numbers an account may act on (``Account.may_manage``), as a condition that one
+    index serves: a main account pays for every number it or its sub-accounts hold
+    (``ix_numbers_billing_e164``); a sub-account holds its own (``ix_numbers_owner_e164``)."""
     if account.kind == "main":
-        return or_(
-            numbers.c.owner_account_id == account.id, numbers.c.billing_account_id == account.id
-        )
+        return numbers.c.billing_account_id == account.id
     return numbers.c.owner_account_id == account.id
 
 
@@ -89,12 +93,15 @@ class OverviewService:
     ) -> Overview:
         now = self.clock.now()
         until = now + timedelta(days=within_days)
-        held = and_(_held_by(account), VISIBLE_OWNED)
+        # the exclusion form: the account's own index then serves every read (ADR 0009 §8)
+        held = and_(_held_by(account), VISIBLE_OWNED_FILTER)
         unrouted = and_(
             held,
             numbers.c.state == NumberState.ACTIVE.value,
-            numbers.c.trunk_id.is_(None),
-            numbers.c.application_id.is_(None),
+            # written so no index on the routing columns is used: "routes nowhere" matches
+            # every number in stock too, and the account's index is the selective one
+            func.coalesce(numbers.c.trunk_id, "") == "",
+            func.coalesce(numbers.c.application_id, "") == "",
         )
         params = {"now": now}
         async with self.db.read() as conn:
@@ -171,7 +178,7 @@ class OverviewService:
             rows = (
                 await conn.execute(
                     select(numbers.c.billing_account_id, func.count())
-                    .where(numbers.c.billing_account_id.in_(payer_ids), VISIBLE_OWNED)
+                    .where(numbers.c.billing_account_id.in_(payer_ids), VISIBLE_OWNED_FILTER)
                     .group_by(numbers.c.billing_account_id),
                     {"now": now or self.clock.now()},
                 )
