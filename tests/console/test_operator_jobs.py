@@ -63,8 +63,9 @@ def test_a_job_runs_after_confirmation_and_is_audited(
     assert "<dt>charged</dt><dd>1</dd>" in r.text
     api = client.get(f"/api/v1/Account/{acct.auth_id}/balance/INR", headers=acct.headers)
     assert float(api.json()["balance"]) == 1000 - 3 - 2
-    audit = client.get("/console/operator/audit")
-    assert "job.run" in marked(audit, "audit-row", "data-action")
+    audit = client.get("/console/operator/audit", params={"action": "job.run"})
+    assert marked(audit, "audit-row", "data-action") == ["job.run"]
+    assert marked(client.get("/console/operator/jobs"), "job-run", "data-job") == ["renewals"]
     bad = client.post("/console/operator/jobs", data={"csrf": csrf(confirm), "job": "nope"})
     assert bad.status_code == 400
     assert client.get("/console/operator/jobs?run=nope").status_code == 404

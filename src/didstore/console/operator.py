@@ -54,13 +54,14 @@ def _day(value: str, name: str) -> datetime | None:
 
 def _audit_filters(request: Request) -> tuple[AuditFilters, dict[str, str]]:
     q = request.query_params
-    raw = {k: q.get(k, "").strip()[:40] for k in ("e164", "account_id", "from", "to")}
+    raw = {k: q.get(k, "").strip()[:40] for k in ("e164", "account_id", "from", "to", "action")}
     to_day = _day(raw["to"], "to")
     filters = AuditFilters(
         e164=from_body(raw["e164"]).value if raw["e164"] else None,
         account_id=raw["account_id"] or None,
         from_at=_day(raw["from"], "from"),
         to_at=to_day + timedelta(days=1) if to_day else None,
+        action=raw["action"] or None,
     )
     return filters, {k: v for k, v in raw.items() if v}
 

@@ -3,12 +3,15 @@ jobs, each run from a confirmation page through ``jobs.run_by`` (audited), its r
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from didstore.console.web import ConsoleRoute, form, render, svc, text, viewer
 from didstore.domain.errors import NotFound
+from didstore.services.audit_query import AuditFilters
 from didstore.services.job_names import JOB_NAMES
 
 router = APIRouter(prefix="/console/operator", route_class=ConsoleRoute, include_in_schema=False)
@@ -21,6 +24,16 @@ WHAT_JOBS_DO = {
     "reports": "keeps this week's partner renewal reports",
     "all": "runs renewals, then lifecycle, then reports",
 }
+
+
+#: how many past runs the jobs page lists
+RUNS_SHOWN = 10
+
+
+async def _runs(request: Request) -> list[dict[str, Any]]:
+    """The latest job runs asked for by someone (the audit log's ``job.run`` rows)."""
+    page = await svc(request).audit.list(AuditFilters(action="job.run"), 1, RUNS_SHOWN)
+    return list(page.items)
 
 
 @router.get("/stock")
@@ -37,7 +50,7 @@ async def jobs(request: Request) -> Response:
     name = request.query_params.get("run", "")
     if name and name not in JOB_NAMES:
         raise NotFound(f"no job {name}")
-    ctx = {"title": "Jobs", "jobs": WHAT_JOBS_DO, "confirm": name}
+    ctx = {"title": "Jobs", "jobs": WHAT_JOBS_DO, "confirm": name, "runs": await _runs(request)}
     return render(request, "operator/jobs.html", ctx, session=me.session)
 
 
@@ -47,5 +60,10 @@ async def run_job(request: Request) -> Response:
     data = await form(request, me.session)
     name = text(data, "job", 20)
     report = await svc(request).jobs.run_by(me.actor, name)
-    ctx = {"title": "Jobs", "jobs": WHAT_JOBS_DO, "report": report.as_dict()}
+    ctx = {
+        "title": "Jobs",
+        "jobs": WHAT_JOBS_DO,
+        "report": report.as_dict(),
+        "runs": await _runs(request),
+    }
     return render(request, "operator/jobs.html", ctx, session=me.session)
