@@ -34,6 +34,7 @@ from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
 from didstore.services.numbers import NumberService
+from didstore.services.overview import OverviewService
 from didstore.services.partner import PartnerService
 from didstore.services.plivo import PlivoService
 from didstore.services.rate_limits import Counters, counters_for
@@ -70,6 +71,7 @@ class Services:
     #: the rate limiter's request counters (api/limits.py)
     rate_counters: Counters
     plivo: PlivoService
+    overview: OverviewService
 
     async def open(self) -> None:
         await self.db.open()
@@ -123,6 +125,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
         ),
         plivo=PlivoService(db, clock),
+        overview=OverviewService(db, clock),
     )
 
 

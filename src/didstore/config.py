@@ -127,3 +127,9 @@ class Settings:
     statement_timeout: float = field(
         default_factory=lambda: _env_number("DIDSTORE_STATEMENT_TIMEOUT", 30)
     )
+    #: the key that signs the web console's session cookies; when unset, a random key per
+    #: run (``serve --workers`` shares one with its workers; a restart signs everyone out of
+    #: the console). Set it when separate servers share one address (ADR 0019).
+    console_secret: str | None = field(
+        default_factory=lambda: os.environ.get("DIDSTORE_CONSOLE_SECRET") or None
+    )

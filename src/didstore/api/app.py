@@ -34,6 +34,7 @@ from didstore.api.routes import (
 from didstore.bootstrap import build
 from didstore.clock import Clock
 from didstore.config import Settings
+from didstore.console import mount as console
 from didstore.db.migrate import migrate
 from didstore.worker import JobThread
 
@@ -111,6 +112,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="DID inventory, provisioning and rental billing; Vobiz-compatible API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        # served from assets in the package (console/docs.py), not a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = svc
     app.state.ready = False
@@ -147,6 +151,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(plivo_subaccounts.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
+    console.install(app, settings)  # after the API: its routes are tried last
 
     # outermost last: paths are canonical before anything else; observability measures and
     # logs every answer, the limits' own 429/413/408 included; the limits refuse work before

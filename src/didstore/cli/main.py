@@ -168,6 +168,12 @@ def serve(
 
         metrics_dir = tempfile.mkdtemp(prefix="didstore-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        # the console's session cookies must verify in every worker: without a configured
+        # key, one random key for this run, shared through the environment (ADR 0019)
+        if not os.environ.get("DIDSTORE_CONSOLE_SECRET"):
+            import secrets
+
+            os.environ["DIDSTORE_CONSOLE_SECRET"] = secrets.token_urlsafe(32)
 
     import uvicorn
 
@@ -256,7 +262,10 @@ Demo data: {data.numbers_created} IN and US numbers in stock.
   main account {a.account.auth_id}  token {a.auth_token}  (wallet: 100000 INR, 500 USD)
   sub-account  {s.account.auth_id}  token {s.auth_token}
 
-Try:
+Open the console: {base}/console/ and sign in with an auth ID and its token
+(the operator: an empty auth ID and the operator token).
+
+Or the API:
   curl -s -H 'X-Auth-ID: {a.account.auth_id}' -H 'X-Auth-Token: {a.auth_token}' \\
     '{base}/api/v1/Account/{a.account.auth_id}/inventory/numbers?country=IN&per_page=5'
 """

@@ -28,6 +28,7 @@ class AuditFilters:
     account_id: str | None = None
     from_at: datetime | None = None
     to_at: datetime | None = None
+    action: str | None = None  # exact, e.g. ``job.run``
 
 
 def audit_entry(m: Any) -> dict[str, Any]:
@@ -72,6 +73,8 @@ class AuditQueries:
             conds.append(audit_log.c.at >= f.from_at)
         if f.to_at is not None:
             conds.append(audit_log.c.at < f.to_at)
+        if f.action:
+            conds.append(audit_log.c.action == f.action)
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(

@@ -66,6 +66,11 @@ class SearchFilters:
     country: str | None = None
     search: str | None = None
     exclude: tuple[str, ...] = ()
+    #: only numbers with this capability (``CAPABILITIES``); the console's "type" filter
+    capability: str | None = None
+
+
+_TotalKey = tuple[str, str, tuple[str, ...], str]
 
 
 class InventoryService:
@@ -74,9 +79,7 @@ class InventoryService:
     ) -> None:
         self.db = db
         self.clock = clock
-        self._totals: TTLCache[tuple[str, str, tuple[str, ...]], int] = TTLCache(
-            total_cache_seconds, max_entries=4096
-        )
+        self._totals: TTLCache[_TotalKey, int] = TTLCache(total_cache_seconds, max_entries=4096)
 
     async def import_rows(
         self,
@@ -272,6 +275,10 @@ class InventoryService:
                 conds.append(numbers.c.e164.like(f"%{digits}%"))
         for prefix in filters.exclude:
             conds.append(not_(numbers.c.e164.like(f"+{prefix}%")))
+        if filters.capability:
+            if filters.capability not in CAPABILITIES:
+                raise InvalidInput(f"type must be one of {', '.join(CAPABILITIES)}", field="type")
+            conds.append(numbers.c[filters.capability].is_(True))
         return conds
 
     async def _cached_total(
@@ -295,9 +302,10 @@ class InventoryService:
         return total
 
 
-def _cache_key(filters: SearchFilters) -> tuple[str, str, tuple[str, ...]]:
+def _cache_key(filters: SearchFilters) -> _TotalKey:
     digits = search_digits(filters.search) if filters.search else ""
-    return ((filters.country or "").upper(), digits, tuple(sorted(filters.exclude)))
+    exclude = tuple(sorted(filters.exclude))
+    return ((filters.country or "").upper(), digits, exclude, filters.capability or "")
 
 
 def _page_query(
