@@ -148,6 +148,7 @@ def test_the_console_adds_no_middleware_and_comes_after_the_api(client: TestClie
     assert [m.cls.__name__ for m in app.user_middleware] == [  # type: ignore[attr-defined]
         "CanonicalPaths",
         "RequestObservability",
+        "Limits",
         "IdempotencyMiddleware",
     ]  # the API's own, none of the console's
     paths = [  # FastAPI keeps an included router as one entry: its prefix tells where it goes

@@ -14,7 +14,7 @@ from didstore.clock import Clock
 from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
 from didstore.domain.e164 import search_digits
-from didstore.domain.errors import DomainError
+from didstore.domain.errors import DomainError, InvalidInput
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
 from didstore.services import audit
@@ -289,8 +289,8 @@ class InventoryService:
         cached = self._totals.get(key)
         if cached is not None:
             return cached
-        country, digits, exclude = key
-        if conn.dialect == "sqlite":  # through the trigram index, not a scan of every number
+        country, digits, exclude, capability = key
+        if conn.dialect == "sqlite" and not capability:  # the trigram index, not a scan
             total = await search_index.fts_count(conn, digits, country or None, exclude)
         else:
             total = int(
