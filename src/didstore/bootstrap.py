@@ -19,15 +19,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
 from didstore.db.database import Database, open_database
+from didstore.services import events
 from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.calls import CallActivity
+from didstore.services.event_feed import EventFeed
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
@@ -62,6 +65,7 @@ class Services:
     idempotency: IdempotencyService
     audit: AuditQueries
     jobs: Jobs
+    events: EventFeed
 
     async def open(self) -> None:
         await self.db.open()
@@ -73,6 +77,7 @@ class Services:
 def build(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
     ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
+    events.SETTINGS.low_balance_minor = settings.low_balance_minor
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
     db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     accounts = AccountService(db, clock)
@@ -80,6 +85,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     applications = ApplicationService(db, clock, allow_private_urls=private)
     reports = ReportService(db, clock, accounts)
     idempotency = IdempotencyService(db, clock)
+    feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
     return Services(
         settings=settings,
         clock=clock,
@@ -98,7 +104,15 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         calls=CallActivity(db, clock),
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
-        jobs=Jobs(db, clock, grace=settings.grace, reports=reports, idempotency=idempotency),
+        jobs=Jobs(
+            db,
+            clock,
+            grace=settings.grace,
+            reports=reports,
+            idempotency=idempotency,
+            events=feed,
+        ),
+        events=feed,
     )
 
 

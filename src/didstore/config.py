@@ -23,6 +23,19 @@ def grace_from_env() -> timedelta:
     return timedelta(days=days)
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -48,4 +61,12 @@ class Settings:
     #: ``normal`` (faster; a power loss may lose the last commits, never consistency)
     sqlite_synchronous: str = field(
         default_factory=lambda: os.environ.get("DIDSTORE_SQLITE_SYNCHRONOUS", "full").lower()
+    )
+    #: ``wallet.low_balance`` when a debit takes a wallet below this many minor units (0: off)
+    low_balance_minor: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
+    )
+    #: events older than this many days are deleted by the lifecycle job (the feed's window)
+    event_retention_days: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_EVENT_RETENTION_DAYS", 30)
     )

@@ -18,6 +18,7 @@ from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
+    events,
     numbers,
     operations,
     partner,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(partner.router)
     app.include_router(admin.router)
     app.include_router(operations.router)
+    app.include_router(events.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -409,3 +409,44 @@ number_counts = Table(
     Column("owned", Integer, nullable=False, server_default="0"),
     Column("paid", Integer, nullable=False, server_default="0"),
 )
+
+
+# The transactional outbox (migration 0011, ADR 0020): one row per lifecycle transition or
+# money outcome, written in the transaction that made it. ``seq`` is the insertion order;
+# ``id`` is the feed position, given in commit order (on SQLite at insert, by a trigger:
+# writers are serialised; on PostgreSQL afterwards by ``services.event_feed.sequence``), so
+# a reader that has seen ``id`` N never later finds a committed event below N.
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", BigInteger, nullable=True, unique=True),
+    Column("type", String(48), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("account_id", String(16), nullable=True),  # the account it concerns (auth id)
+    Column("main_account_id", String(16), nullable=True),  # that account's main account
+    Column("data", JSON, nullable=False),
+    Index("ix_events_account_id", "account_id", "id"),
+    Index("ix_events_main_account_id", "main_account_id", "id"),
+    Index("ix_events_created_at", "created_at"),
+    Index(
+        "ix_events_unpositioned",
+        "seq",
+        postgresql_where=text("id IS NULL"),
+        sqlite_where=text("id IS NULL"),
+    ),
+    sqlite_autoincrement=True,  # a seq (and so an id) is never reused, even after a purge
+)
+
+# The last feed position given out (PostgreSQL; one row): its row lock makes one sequencer
+# at a time.
+event_position = Table(
+    "event_position",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last", BigInteger, nullable=False),
+)
+
+__all__ += ["event_position", "events"]

@@ -3,7 +3,8 @@
 - ``renewals``: charge every billing period that has started (and re-try suspended numbers);
 - ``lifecycle``: everything time-driven that is not a renewal: pending releases past their
   24 h -> quarantine, quarantine past 45 days -> inventory, unpaid grace ended ->
-  quarantine, idempotency keys past 24 h -> deleted;
+  quarantine, idempotency keys past 24 h -> deleted, events past their retention window ->
+  deleted;
 - ``reports``: the weekly partner renewal check, kept once per partner and ISO week;
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
 
@@ -22,6 +23,7 @@ from didstore.clock import Clock, FixedClock
 from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
+from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.job_names import JOB_NAMES
@@ -42,6 +44,7 @@ class JobReport:
     returned_to_inventory: int = 0
     grace_expired: int = 0
     idempotency_keys_expired: int = 0
+    events_expired: int = 0
     partner_reports: int = 0
     failed: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
@@ -57,6 +60,7 @@ class JobReport:
             "returned_to_inventory": self.returned_to_inventory,
             "grace_expired": self.grace_expired,
             "idempotency_keys_expired": self.idempotency_keys_expired,
+            "events_expired": self.events_expired,
             "partner_reports": self.partner_reports,
             "failed": self.failed,
             "charged_minor": dict(sorted(self.charged_minor.items())),
@@ -74,12 +78,14 @@ class Jobs:
         grace: timedelta,
         reports: ReportService,
         idempotency: IdempotencyService,
+        events: EventFeed,
     ) -> None:
         self.db = db
         self.clock = clock
         self.grace = grace
         self.reports = reports
         self.idempotency = idempotency
+        self.events = events
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
         """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
@@ -104,6 +110,8 @@ class Jobs:
                 await run_lifecycle(self.db, fixed)
             ).returned_to_inventory
             report.idempotency_keys_expired = await self.idempotency.expire(fixed.now())
+            await self.events.sequence()  # PostgreSQL: number what the jobs just recorded
+            report.events_expired = await self.events.purge(fixed.now())
         if name in ("reports", "all"):
             report.partner_reports = await self.reports.store_weekly_renewals(fixed.now())
         return report

@@ -42,7 +42,7 @@ from didstore.domain.lifecycle import (
 )
 from didstore.domain.money import currency
 from didstore.domain.renewal import early_release_fee
-from didstore.services import audit, ledger
+from didstore.services import audit, events, ledger
 from didstore.services.accounts import require_live
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
@@ -207,6 +207,7 @@ class NumberService:
                     "currency": m["currency"],
                 },
             )
+            await events.record_numbers(conn, "number.purchased", [m["id"]], now)
             if amount > 0:
                 await ledger.debit(
                     conn,
@@ -292,6 +293,7 @@ class NumberService:
         async with self.db.write() as conn:
             plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
             m = plan.number
+            owners = await events.owners_of(conn, [m["id"]])  # an immediate release clears it
             for amount, description in (
                 (plan.release_fee, f"Release fee for {e164.value}"),
                 (plan.early_fee, f"Early release of {e164.value}: rest of minimum commitment"),
@@ -337,6 +339,13 @@ class NumberService:
                     "currency": plan.currency,
                     "cooldown_ends_at": plan.cooldown.isoformat(),
                 },
+            )
+            await events.record_numbers(
+                conn,
+                "number.released" if immediate else "number.release_pending",
+                [m["id"]],
+                now,
+                owners=owners,
             )
             number = await self._load(conn, m["id"])
         return Release(number, plan.total_fee, plan.currency, immediate, plan.cooldown)
@@ -415,6 +424,7 @@ class NumberService:
                 before=_snapshot(row._mapping),
                 after={"state": "active", "refund_minor": fee},
             )
+            await events.record_numbers(conn, "number.release_cancelled", [m["id"]], now)
             number = await self._load(conn, m["id"])
         if not fee_currency:
             fee_currency = number.currency

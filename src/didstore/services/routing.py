@@ -29,7 +29,7 @@ from didstore.domain.e164 import E164
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import RouteReason, route_reason
-from didstore.services import audit
+from didstore.services import audit, events
 from didstore.services.accounts import require_live
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
@@ -153,6 +153,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"trunk_id": trunk_id},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
 
     async def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
         now = self.clock.now()
@@ -186,6 +187,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"trunk_id": None},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
 
     # -- applications --------------------------------------------------------------------------
     async def attach_application(
@@ -229,6 +231,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"application_id": app_id},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
             owner = (
                 (await conn.execute(select(accounts).where(accounts.c.id == app.account_id)))
                 .one()
@@ -269,6 +272,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"application_id": None},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
         return AppBinding(e164.value, None if record_row is None else dict(record_row._mapping))
 
     # -- the hot path --------------------------------------------------------------------------
