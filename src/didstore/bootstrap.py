@@ -41,6 +41,8 @@ from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
 from didstore.services.trunks import TrunkService
 from didstore.services.wallet import WalletService
+from didstore.services.webhook_delivery import WebhookDelivery
+from didstore.services.webhooks import WebhookService
 
 T = TypeVar("T")
 
@@ -66,6 +68,8 @@ class Services:
     audit: AuditQueries
     jobs: Jobs
     events: EventFeed
+    webhooks: WebhookService
+    webhook_delivery: WebhookDelivery
 
     async def open(self) -> None:
         await self.db.open()
@@ -86,6 +90,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     reports = ReportService(db, clock, accounts)
     idempotency = IdempotencyService(db, clock)
     feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
+    delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
     return Services(
         settings=settings,
         clock=clock,
@@ -111,8 +116,11 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             reports=reports,
             idempotency=idempotency,
             events=feed,
+            webhooks=delivery,
         ),
         events=feed,
+        webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
+        webhook_delivery=delivery,
     )
 
 

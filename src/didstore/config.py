@@ -66,6 +66,9 @@ class Settings:
     low_balance_minor: int = field(
         default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
     )
+    #: how often the job runner fans out and sends webhook deliveries (seconds; 0: only with
+    #: the other jobs)
+    webhook_interval: float = 1.0
     #: events older than this many days are deleted by the lifecycle job (the feed's window)
     event_retention_days: int = field(
         default_factory=lambda: _env_int("DIDSTORE_EVENT_RETENTION_DAYS", 30)

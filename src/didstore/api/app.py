@@ -25,6 +25,7 @@ from didstore.api.routes import (
     routing,
     routing_admin,
     trunks,
+    webhooks,
 )
 from didstore.bootstrap import build
 from didstore.clock import Clock
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(admin.router)
     app.include_router(operations.router)
     app.include_router(events.router)
+    app.include_router(webhooks.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

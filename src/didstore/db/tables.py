@@ -450,3 +450,71 @@ event_position = Table(
 )
 
 __all__ += ["event_position", "events"]
+
+
+# Webhook endpoints (ADR 0020): an account's (``account_id``) or the operator's (NULL). Each
+# has its own cursor into the event feed: events after it are fanned out into deliveries.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON, nullable=False),  # [] = every type
+    Column("secret", String(64), nullable=False),
+    Column("previous_secret", String(64), nullable=True),  # still signs until ...
+    Column("previous_secret_until", UTCDateTime, nullable=True),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("disabled_reason", String(200), nullable=True),
+    # deliveries in a row that ran out of retries (a success resets it)
+    Column("failed_deliveries", Integer, nullable=False, server_default="0"),
+    Column("cursor", BigInteger, nullable=False, server_default="0"),  # last event fanned out
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_endpoints_account_id", "account_id"),
+)
+
+# One event to one endpoint, until it is acknowledged (2xx) or its retries run out.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "endpoint_id",
+        String(36),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("first_attempt_at", UTCDateTime, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+)
+
+# The delivery log: every attempt and what the receiver answered.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(36),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
+)
+
+__all__ += ["webhook_attempts", "webhook_deliveries", "webhook_endpoints"]

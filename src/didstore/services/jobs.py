@@ -6,6 +6,8 @@
   quarantine, idempotency keys past 24 h -> deleted, events past their retention window ->
   deleted;
 - ``reports``: the weekly partner renewal check, kept once per partner and ISO week;
+- ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
+  due (the worker also runs it every ``webhook_interval`` seconds between full runs);
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
 
 Every step is set-based and conditional, so several workers on one PostgreSQL database (or
@@ -31,6 +33,7 @@ from didstore.services.lifecycle import run_lifecycle
 from didstore.services.models import Actor
 from didstore.services.renewals import run_renewals
 from didstore.services.reports import ReportService
+from didstore.services.webhook_delivery import WebhookDelivery
 
 
 @dataclass
@@ -45,6 +48,8 @@ class JobReport:
     grace_expired: int = 0
     idempotency_keys_expired: int = 0
     events_expired: int = 0
+    webhooks_delivered: int = 0
+    webhooks_failed: int = 0
     partner_reports: int = 0
     failed: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
@@ -61,6 +66,8 @@ class JobReport:
             "grace_expired": self.grace_expired,
             "idempotency_keys_expired": self.idempotency_keys_expired,
             "events_expired": self.events_expired,
+            "webhooks_delivered": self.webhooks_delivered,
+            "webhooks_failed": self.webhooks_failed,
             "partner_reports": self.partner_reports,
             "failed": self.failed,
             "charged_minor": dict(sorted(self.charged_minor.items())),
@@ -79,6 +86,7 @@ class Jobs:
         reports: ReportService,
         idempotency: IdempotencyService,
         events: EventFeed,
+        webhooks: WebhookDelivery,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -86,6 +94,7 @@ class Jobs:
         self.reports = reports
         self.idempotency = idempotency
         self.events = events
+        self.webhooks = webhooks
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
         """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
@@ -114,6 +123,9 @@ class Jobs:
             report.events_expired = await self.events.purge(fixed.now())
         if name in ("reports", "all"):
             report.partner_reports = await self.reports.store_weekly_renewals(fixed.now())
+        if name in ("webhooks", "all"):
+            sent = await self.webhooks.run()
+            report.webhooks_delivered, report.webhooks_failed = sent.delivered, sent.failed
         return report
 
     async def run_by(

@@ -5,6 +5,8 @@ and a poller that always passes the last ``next_after`` sees every event exactly
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -16,13 +18,22 @@ from didstore.wire import events as events_wire
 
 router = APIRouter(tags=["events"])
 
+#: the error answers of the feed (the body is the error envelope, api/errors.py)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "after, limit or type is invalid"},
+    401: {"description": "Missing or wrong credentials"},
+    403: {"description": "Another account's feed, or not the operator"},
+}
+
 _TYPE = Query(
     None,
     description="Only these event types (repeat the parameter or separate them with commas)",
 )
 
 
-@router.get("/api/v1/Account/{auth_id}/events", summary="The account's events after an id")
+@router.get(
+    "/api/v1/Account/{auth_id}/events", summary="The account's events after an id", responses=ERRORS
+)
 async def account_events(
     request: Request,
     auth_id: str,
@@ -36,7 +47,7 @@ async def account_events(
     return JSON(events_wire.page(page))
 
 
-@router.get("/api/v1/admin/events", summary="Every event after an id (operator)")
+@router.get("/api/v1/admin/events", summary="Every event after an id (operator)", responses=ERRORS)
 async def operator_events(
     request: Request,
     after: int = 0,

@@ -68,12 +68,85 @@ def upgrade() -> None:
         sa.Column("last", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_position")),
     )
-    op.execute("INSERT INTO event_position (id, last) VALUES (1, 0)")
     if dialect == "sqlite":
         op.execute(_SQLITE_TRIGGER)
+    _webhooks()
+
+
+def _webhooks() -> None:
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("event_types", sa.JSON(), nullable=False),
+        sa.Column("secret", sa.String(length=64), nullable=False),
+        sa.Column("previous_secret", sa.String(length=64), nullable=True),
+        sa.Column("previous_secret_until", UTCDateTime(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+        sa.Column("disabled_reason", sa.String(length=200), nullable=True),
+        sa.Column("failed_deliveries", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("cursor", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_webhook_endpoints_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+    )
+    op.create_index("ix_webhook_endpoints_account_id", "webhook_endpoints", ["account_id"])
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("endpoint_id", sa.String(length=36), nullable=False),
+        sa.Column("event_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("first_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("last_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')",
+            name=op.f("ck_webhook_deliveries_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["webhook_endpoints.id"],
+            name=op.f("fk_webhook_deliveries_endpoint_id_webhook_endpoints"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"]
+    )
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("delivery_id", sa.String(length=36), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    op.create_index("ix_webhook_attempts_delivery_id", "webhook_attempts", ["delivery_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_attempts")
+    op.drop_table("webhook_deliveries")
+    op.drop_table("webhook_endpoints")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS events_position")
     op.drop_table("event_position")
