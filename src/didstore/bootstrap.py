@@ -34,6 +34,7 @@ from didstore.services.event_feed import EventFeed
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
+from didstore.services.locks import NumberLocks
 from didstore.services.numbers import NumberService
 from didstore.services.partner import PartnerService
 from didstore.services.reports import ReportService
@@ -70,6 +71,7 @@ class Services:
     events: EventFeed
     webhooks: WebhookService
     webhook_delivery: WebhookDelivery
+    locks: NumberLocks
 
     async def open(self) -> None:
         await self.db.open()
@@ -121,6 +123,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         events=feed,
         webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
         webhook_delivery=delivery,
+        locks=NumberLocks(db, clock),
     )
 
 

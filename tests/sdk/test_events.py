@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from didstore.client import BadRequestError, Client, NotFoundError
+from didstore.client import BadRequestError, Client, ConflictError, NotFoundError
 from tests.conftest import ADMIN_TOKEN
 from tests.live_server import Account, LiveServer
 from tests.sdk.flavours import Flavour
@@ -52,3 +52,16 @@ def test_webhook_endpoints(client: Client, account: Account) -> None:
     client.webhooks.delete(account.auth_id, hook.id)
     with pytest.raises(NotFoundError):
         client.webhooks.get(account.auth_id, hook.id)
+
+
+def test_the_deletion_lock(live: LiveServer, client: Client, account: Account) -> None:
+    [number] = live.stock(1)
+    client.phone_numbers.purchase_from_inventory(account.auth_id, number)
+    assert client.phone_numbers.get_number_lock(account.auth_id, number).locked is False
+    locked = client.phone_numbers.lock_number(account.auth_id, number)
+    assert locked.locked and locked.locked_by == account.auth_id
+    with pytest.raises(ConflictError) as refused:
+        client.phone_numbers.unrent_number(account.auth_id, number)
+    assert refused.value.code == "number_locked"
+    assert client.phone_numbers.unlock_number(account.auth_id, number).locked is False
+    assert client.phone_numbers.unrent_number(account.auth_id, number).status == "pending_release"

@@ -19,6 +19,7 @@ from didstore.api.routes import (
     accounts,
     admin,
     events,
+    locks,
     numbers,
     operations,
     partner,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(operations.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(locks.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 

@@ -59,6 +59,13 @@ def serve(
         True, "--jobs/--no-jobs", help="Run the lifecycle sweep inside the server process."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
+    allow_private_webhooks: bool = typer.Option(
+        False,
+        "--allow-private-webhooks",
+        envvar="DIDSTORE_ALLOW_PRIVATE_WEBHOOKS",
+        help="Let stored URLs (webhooks, trunk and application URLs) point at loopback and"
+        " private addresses: on-premises receivers and tests.",
+    ),
 ) -> None:
     """Run the HTTP server (migrations apply at start)."""
     import uvicorn
@@ -68,7 +75,10 @@ def serve(
     from didstore.db.engine import default_database_url
 
     settings = Settings(
-        database_url=database_url or default_database_url(), test_clock=test_clock, run_jobs=jobs
+        database_url=database_url or default_database_url(),
+        test_clock=test_clock,
+        run_jobs=jobs,
+        allow_private_webhooks=allow_private_webhooks,
     )
     if demo:
         _seed_demo(settings, host, port)

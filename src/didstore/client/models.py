@@ -432,3 +432,14 @@ class WebhookDelivery(Model):
     last_status_code: int | None = None
     last_error: str | None = None
     attempt_log: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class NumberLock(Model):
+    """A number's deletion lock: while ``locked``, release and moves are refused (409
+    ``number_locked``)."""
+
+    e164: str = ""
+    locked: bool = False
+    locked_at: str | None = None
+    locked_by: str | None = None

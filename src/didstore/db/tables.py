@@ -148,6 +148,10 @@ numbers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # the partner of the paying account, set at purchase: partner views page on it
     Column("partner_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    # the deletion lock (issue 13 item 6): while set, release and moves answer 409
+    # number_locked; who set it: the operator ("operator") or the account's auth id
+    Column("deletion_locked_at", UTCDateTime, nullable=True),
+    Column("deletion_locked_by", String(32), nullable=True),
     CheckConstraint(
         "state IN ('available', 'active', 'pending_release', 'suspended', 'quarantined',"
         " 'blocked')",

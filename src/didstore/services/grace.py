@@ -69,6 +69,8 @@ async def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SI
                     available_at=bindparam("avail"),
                     suspended_at=None,
                     grace_ends_at=None,
+                    deletion_locked_at=None,  # unpaid: released whatever the lock
+                    deletion_locked_by=None,
                     updated_at=now,
                 ),
                 [

@@ -44,6 +44,7 @@ from didstore.domain.money import currency
 from didstore.domain.renewal import early_release_fee
 from didstore.services import audit, events, ledger
 from didstore.services.accounts import require_live
+from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
 from didstore.services.schedule import schedule, unschedule
@@ -120,6 +121,8 @@ def _claim(with_currency: bool) -> Any:
             last_call_at=None,
             trunk_id=None,
             application_id=_DEFAULT_APP,
+            deletion_locked_at=None,
+            deletion_locked_by=None,
             updated_at=NOW,
         )
         .returning(*numbers.c)
@@ -314,7 +317,11 @@ class NumberService:
             done = (
                 await conn.execute(
                     update(numbers)
-                    .where(numbers.c.id == m["id"], numbers.c.state == m["state"])
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.state == m["state"],
+                        numbers.c.deletion_locked_at.is_(None),  # a lock that won the race
+                    )
                     .values(**plan.values)
                     .returning(numbers.c.id)
                 )
@@ -464,6 +471,7 @@ async def _plan_release(
         raise Forbidden("account does not own this number")
     if state == NumberState.BLOCKED.value:
         raise InvalidInput("number is blocked by the operator; contact support")
+    check_unlocked(m)
     await require_live(conn, account)
     payer = (await conn.execute(_ACCOUNT_ROW, {"account_id": m["billing_account_id"]})).one()
     owner_auth_id = (

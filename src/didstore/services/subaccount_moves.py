@@ -36,6 +36,7 @@ from didstore.domain.errors import (
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
 from didstore.services import audit, events
+from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
@@ -79,6 +80,7 @@ class SubaccountMoves:
             raise InvalidInput("number is pending release; cancel the release first")
         if m["state"] not in _HELD:
             raise NotFound("number not found")
+        check_unlocked(m)
         return m
 
     async def _routing_kept(self, conn: Connection, m: Any, new_owner: Any) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class SubaccountMoves:
                     numbers.c.id == m["id"],
                     numbers.c.owner_account_id == m["owner_account_id"],
                     numbers.c.state == m["state"],
+                    numbers.c.deletion_locked_at.is_(None),
                 )
                 .values(owner_account_id=new_owner["id"], updated_at=now, **values)
                 .returning(numbers.c.id)

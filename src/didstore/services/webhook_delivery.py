@@ -142,9 +142,12 @@ class WebhookDelivery:
 
     # -- 1. fan out ---------------------------------------------------------------------------
     async def fan_out(self) -> int:
-        async with self.db.read() as conn:
+        async with self.db.read() as conn:  # only endpoints with events left to take
+            top = int((await conn.execute(_MAX_EVENT)).scalar_one())
             ids = (
-                await conn.execute(select(_ep.id).where(_ep.enabled.is_(True)).order_by(_ep.id))
+                await conn.execute(
+                    select(_ep.id).where(_ep.enabled.is_(True), _ep.cursor < top).order_by(_ep.id)
+                )
             ).scalars()
         total = 0
         for endpoint_id in ids:
@@ -221,6 +224,10 @@ class WebhookDelivery:
 
     async def _claim(self) -> list[_Send]:
         now = self.clock.now()
+        async with self.db.read() as conn:  # most runs find nothing due: no write then
+            due = _d.status == "pending", _d.next_attempt_at <= now
+            if (await conn.execute(select(_d.id).where(*due).limit(1))).first() is None:
+                return []
         async with self.db.write() as conn:
             rows = (
                 await conn.execute(

@@ -1,4 +1,5 @@
-"""events: the transactional outbox of lifecycle transitions and money outcomes
+"""events: the transactional outbox of lifecycle transitions and money outcomes, webhook
+endpoints and deliveries, and the numbers' deletion lock
 
 Revision ID: 0011_events
 Revises: 0008_number_counts
@@ -71,6 +72,9 @@ def upgrade() -> None:
     if dialect == "sqlite":
         op.execute(_SQLITE_TRIGGER)
     _webhooks()
+    # the deletion lock (issue 13 item 6): nullable, so no table rewrite
+    op.add_column("numbers", sa.Column("deletion_locked_at", UTCDateTime(), nullable=True))
+    op.add_column("numbers", sa.Column("deletion_locked_by", sa.String(length=32), nullable=True))
 
 
 def _webhooks() -> None:
@@ -144,6 +148,10 @@ def _webhooks() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE … DROP COLUMN on both (SQLite >= 3.35): a batch copy of ``numbers`` would
+    # drop its 0008 triggers
+    op.drop_column("numbers", "deletion_locked_by")
+    op.drop_column("numbers", "deletion_locked_at")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_endpoints")
