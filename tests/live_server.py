@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,13 +108,20 @@ START_TIMEOUT = 90.0  # generous: CI starts several servers at once on 2 cores
 
 @contextmanager
 def serve_process(
-    workdir: Path, database_url: str, admin_token: str = ADMIN_TOKEN
+    workdir: Path,
+    database_url: str,
+    admin_token: str = ADMIN_TOKEN,
+    *,
+    options: Sequence[str] = ("--test-clock", "--no-jobs"),
+    env_extra: Mapping[str, str] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Iterator[str]:
-    """The one way tests start ``didstore serve --test-clock --no-jobs`` (a real process on a
-    free port); yields its base URL once /healthz answers 200, and stops it afterwards. The
-    server's output goes to ``workdir/server.log`` and is shown if it fails to start."""
+    """The one way tests start ``didstore serve`` (by default ``--test-clock --no-jobs``; a
+    real process on a free port); yields its base URL once /healthz answers 200, and stops it
+    afterwards (``started`` receives the process first). The server's output goes to
+    ``workdir/server.log`` and is shown if it fails to start."""
     port = _free_port()
-    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": admin_token}
+    env = {**os.environ, "DIDSTORE_ADMIN_TOKEN": admin_token, **(env_extra or {})}
     for name in (
         "DIDSTORE_URL",
         "DIDSTORE_AUTH_ID",
@@ -123,8 +130,8 @@ def serve_process(
     ):
         env.pop(name, None)
     log_path = workdir / "server.log"
-    cmd = [DIDSTORE, "serve", "--host", "127.0.0.1", "--port", str(port), "--test-clock",
-           "--no-jobs", "--database-url", database_url]  # fmt: skip
+    cmd = [DIDSTORE, "serve", "--host", "127.0.0.1", "--port", str(port), *options,
+           "--database-url", database_url]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -146,6 +153,8 @@ def serve_process(
                     f"{log_path.read_text(errors='replace')}"
                 )
             time.sleep(0.1)
+        if started is not None:
+            started(proc)
         yield url
     finally:
         proc.terminate()

@@ -112,7 +112,7 @@ class TestServices(Blocking):
         object.__setattr__(self, "services", services)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._loop.run(coro)  # type: ignore[no-any-return]
+        return self._loop.run(coro)
 
     def blocking(self, service: Any) -> Any:
         """Another service object on this test's database and loop, blocking."""

@@ -68,3 +68,23 @@ def test_wire_shapes_know_no_framework() -> None:
     for path in (SRC / "wire").glob("*.py"):
         bad = {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "didstore.api"))}
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_the_cli_does_not_import_the_http_layer() -> None:
+    """The CLI reaches the server through the composition root (operator commands) or the
+    SDK (resource commands); ``serve`` names the app by import string."""
+    for path in (SRC / "cli").glob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "didstore.api"))}
+        assert not bad, f"cli/{path.name} imports {bad}"
+
+
+def test_the_sdk_does_not_import_the_server() -> None:
+    """``didstore.client`` may become its own distribution: it imports only itself."""
+    for path in (SRC / "client").rglob("*.py"):
+        bad = {
+            n
+            for n in _imports(path)
+            if n.startswith("didstore.") and not n.startswith("didstore.client")
+        }
+        bad |= {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "sqlalchemy"))}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"

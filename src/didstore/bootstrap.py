@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
+from didstore import metrics
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
 from didstore.db.database import Database, open_database
@@ -31,6 +32,7 @@ from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
+from didstore.services.gauges import Gauges
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
@@ -72,6 +74,7 @@ class Services:
     webhooks: WebhookService
     webhook_delivery: WebhookDelivery
     locks: NumberLocks
+    gauges: Gauges
 
     async def open(self) -> None:
         await self.db.open()
@@ -119,11 +122,13 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             idempotency=idempotency,
             events=feed,
             webhooks=delivery,
+            observe=metrics.observe_job,
         ),
         events=feed,
         webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
         webhook_delivery=delivery,
         locks=NumberLocks(db, clock),
+        gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
     )
 
 

@@ -23,6 +23,13 @@ def grace_from_env() -> timedelta:
     return timedelta(days=days)
 
 
+def _env_flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in ("1", "true", "yes", "on")
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -36,10 +43,6 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -47,9 +50,13 @@ class Settings:
         default_factory=lambda: os.environ.get("DIDSTORE_ADMIN_TOKEN") or None
     )
     test_clock: bool = field(default_factory=lambda: _env_flag("DIDSTORE_TEST_CLOCK"))
-    #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds)
-    run_jobs: bool = True
-    job_interval: float = 60.0
+    #: run the lifecycle sweep inside the server process (every ``job_interval`` seconds);
+    #: ``DIDSTORE_JOBS=0`` is how ``serve --no-jobs`` (and ``--workers``) reach the app
+    run_jobs: bool = field(default_factory=lambda: _env_flag("DIDSTORE_JOBS", True))
+    #: seconds between two runs of the background jobs (``DIDSTORE_JOB_INTERVAL``)
+    job_interval: float = field(
+        default_factory=lambda: float(_env_int("DIDSTORE_JOB_INTERVAL", 60))
+    )
     #: unpaid renewal -> suspended for this long, then released into quarantine
     grace: timedelta = field(default_factory=grace_from_env)
     #: let stored URLs (trunk webhooks, application URLs, event webhooks) point at loopback
@@ -62,7 +69,10 @@ class Settings:
     sqlite_synchronous: str = field(
         default_factory=lambda: os.environ.get("DIDSTORE_SQLITE_SYNCHRONOUS", "full").lower()
     )
-    #: ``wallet.low_balance`` when a debit takes a wallet below this many minor units (0: off)
+    #: one JSON line per request on stderr (logger ``didstore.access``)
+    access_log: bool = field(default_factory=lambda: _env_flag("DIDSTORE_ACCESS_LOG", True))
+    #: a wallet below this balance (minor units, any currency) counts as running low: the
+    #: metrics gauge, and a ``wallet.low_balance`` event when a debit crosses it (0: no events)
     low_balance_minor: int = field(
         default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
     )

@@ -12,6 +12,8 @@ from didstore.services.accounts import Credentials
 from didstore.services.models import CLI
 
 DEMO_MARKER = "Demo Telecom"
+ACCOUNT_NAME = "Acme Contact Centre"
+SUB_ACCOUNT_NAME = "acme-support"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +41,23 @@ def _numbers(region: str, count: int, rng: random.Random) -> list[str]:
     return found
 
 
+async def demo_auth_ids(state: Services) -> list[str]:
+    """The demo partner, main account and sub-account ids of an already seeded database."""
+    partner = await state.accounts.find_named(DEMO_MARKER)
+    ids = [] if partner is None else [partner.auth_id]
+    for name in (ACCOUNT_NAME, SUB_ACCOUNT_NAME):
+        found = await state.accounts.find_named(name)
+        if found is not None:
+            ids.append(found.auth_id)
+    return ids
+
+
 async def seed(state: Services, *, per_country: int = 150) -> DemoData:
     rng = random.Random(20261123)
     partner = await state.accounts.create_partner(CLI, name=DEMO_MARKER, currency_code="INR")
     account = await state.accounts.create_main_account(
         CLI,
-        name="Acme Contact Centre",
+        name=ACCOUNT_NAME,
         currency_code="INR",
         partner_id=partner.account.auth_id,
         release_fee=700,
@@ -56,7 +69,7 @@ async def seed(state: Services, *, per_country: int = 150) -> DemoData:
     await state.wallet.credit(
         CLI, account.account, amount=500, currency_code="USD", description="Demo opening balance"
     )
-    sub = await state.accounts.create_sub_account(CLI, account.account, name="acme-support")
+    sub = await state.accounts.create_sub_account(CLI, account.account, name=SUB_ACCOUNT_NAME)
     rows = [
         {
             "e164": n,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from didstore.db.tables import numbers
-from didstore.domain.e164 import from_body
+from didstore.domain.e164 import E164, from_body
 from didstore.domain.errors import InvalidInput, NumberLocked, RetryableConflict
 from didstore.services.models import CLI
 from tests.billing.conftest import buy
@@ -89,13 +89,14 @@ def test_a_lock_racing_a_release(state: TestServices, racers: list[TestServices]
     account = state.accounts.get(acct.auth_id)
     for n in IN_NUMBERS[:8]:
         e = from_body(n)
-        out = run_together(
-            racers,
-            [
-                lambda s, e=e: s.locks.set(CLI, account, e, locked=True),
-                lambda s, e=e: s.numbers.release(CLI, account, e, immediate=False),
-            ],
-        )
+
+        def lock(s: TestServices, e: E164 = e) -> Any:
+            return s.locks.set(CLI, account, e, locked=True)
+
+        def release(s: TestServices, e: E164 = e) -> Any:
+            return s.numbers.release(CLI, account, e, immediate=False)
+
+        out = run_together(racers, [lock, release])
         assert not unexpected(out, NumberLocked, InvalidInput, RetryableConflict)
         assert len(out.results) == 1  # exactly one of the two went through
         with state.db.read() as conn:

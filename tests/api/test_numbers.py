@@ -55,7 +55,7 @@ def _buy(client: TestClient, acct: AccountHandle, e164: str, auth_id: str | None
 def _list(client: TestClient, acct: AccountHandle, **params: object) -> dict:  # type: ignore[type-arg]
     r = client.get(f"/api/v1/Account/{acct.auth_id}/numbers", params=params, headers=acct.headers)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _balance(client: TestClient, acct: AccountHandle) -> float:

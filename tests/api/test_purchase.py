@@ -6,7 +6,7 @@ from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, make_sub_accoun
 from tests.support import TestServices
 
 
-def _buy(client: TestClient, acct, e164: str, auth_id: str | None = None, **extra):  # type: ignore[no-untyped-def]
+def _buy(client: TestClient, acct, e164: str, auth_id: str | None = None, **extra):
     return client.post(
         f"/api/v1/Account/{auth_id or acct.auth_id}/numbers/purchase-from-inventory",
         json={"e164": e164, **extra},
@@ -14,7 +14,7 @@ def _buy(client: TestClient, acct, e164: str, auth_id: str | None = None, **extr
     )
 
 
-def _balance(client: TestClient, acct, currency: str = "INR") -> float:  # type: ignore[no-untyped-def]
+def _balance(client: TestClient, acct, currency: str = "INR") -> float:
     return client.get(
         f"/api/v1/Account/{acct.auth_id}/balance/{currency}", headers=acct.headers
     ).json()["balance"]

@@ -6,7 +6,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from didstore.cli.main import app
+from didstore.services.audit_query import AuditFilters
 from tests.conftest import IN_NUMBERS
+from tests.support import TestServices
 
 runner = CliRunner()
 
@@ -170,4 +172,24 @@ def test_report_commands(database_url: str, db: object) -> None:
         "--database-url",
         database_url,
     )
+    assert code == 1
+
+
+def test_rotate_token_replaces_the_token_and_is_audited(
+    database_url: str, db: object, state: TestServices
+) -> None:
+    made = ("accounts", "create", "--name", "Acme", "--currency", "INR")
+    code, out = _run(*made, "--database-url", database_url, "--json")
+    assert code == 0, out
+    created = json.loads(out)
+    auth_id, old = created["auth_id"], created["auth_token"]
+    code, out = _run("accounts", "rotate-token", auth_id, "--database-url", database_url, "--json")
+    assert code == 0, out
+    new = json.loads(out)["auth_token"]
+    assert new != old and json.loads(out)["auth_id"] == auth_id
+    assert state.accounts.authenticate(auth_id, new) is not None
+    assert state.accounts.authenticate(auth_id, old) is None
+    actions = [e["action"] for e in state.audit.list(AuditFilters(account_id=auth_id), 1, 50).items]
+    assert "account.token_rotate" in actions
+    code, _ = _run("accounts", "rotate-token", "MA_NOPE0000", "--database-url", database_url)
     assert code == 1

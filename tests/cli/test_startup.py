@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ print(json.dumps({"code": code, "loaded": [m for m in STACK if m in sys.modules]
 """.replace("STACK", repr(SERVER_STACK))
 
 
-def _probe(args: list[str]) -> dict[str, object]:
+def _probe(args: list[str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
         capture_output=True,
@@ -38,7 +39,7 @@ def _probe(args: list[str]) -> dict[str, object]:
         env={"PATH": "/usr/bin:/bin", "DIDSTORE_URL": "http://127.0.0.1:9"},
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_importing_the_cli_loads_no_server_stack() -> None:

@@ -185,7 +185,7 @@ def compose_raw() -> dict[str, Any]:
 
 
 def compose() -> dict[str, Any]:
-    return interpolate(compose_raw(), COMPOSE_ENV)  # type: ignore[no-any-return]
+    return interpolate(compose_raw(), COMPOSE_ENV)
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:

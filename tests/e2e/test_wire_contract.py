@@ -301,7 +301,7 @@ def buy(c: httpx.Client, auth_id: str, e164: str) -> dict[str, Any]:
     body = ok(
         c.post(f"/api/v1/Account/{auth_id}/numbers/purchase-from-inventory", json={"e164": e164})
     )
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 @pytest.fixture

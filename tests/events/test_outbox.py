@@ -36,7 +36,7 @@ def threshold() -> Iterator[None]:
 
 
 def _all(state: TestServices) -> list[Any]:
-    return state.events.list(None, after=0, limit=1000).events  # type: ignore[no-any-return]
+    return state.events.list(None, after=0, limit=1000).events
 
 
 def _types(state: TestServices, after: int = 0) -> list[tuple[str, str | None]]:

@@ -26,7 +26,7 @@ def _subscribe(client: TestClient, acct: object, url: str, **body: object) -> di
     path = f"/api/v1/Account/{acct.auth_id}/webhooks"  # type: ignore[attr-defined]
     r = client.post(path, json={"url": url, **body}, headers=acct.headers)  # type: ignore[attr-defined]
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _verified(receiver: Receiver, secret: str) -> list[dict[str, object]]:

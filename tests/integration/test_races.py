@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -46,6 +47,14 @@ class Outcomes:
 
     def kinds(self) -> Counter[str]:
         return Counter(type(e).__name__ for e in self.errors)
+
+
+def _purchase(buyer: AccountHandle, e164: str, s: TestServices) -> Any:
+    return s.numbers.purchase(CLI, account(s, buyer), E164(e164))
+
+
+def _import(rows: list[dict[str, Any]], s: TestServices) -> Any:
+    return s.inventory.import_rows(CLI, rows)
 
 
 def run_together(
@@ -118,7 +127,7 @@ def test_32_buyers_of_one_number_exactly_one_sale(
 
     out = run_together(
         racers,
-        [(lambda s, b=b: s.numbers.purchase(CLI, account(s, b), E164(target))) for b in buyers],
+        [partial(_purchase, b, target) for b in buyers],
     )
 
     assert unexpected(out, NotFound) == []
@@ -185,14 +194,7 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
     try:
         out = run_together(
             racers,
-            [
-                (
-                    lambda s, n=n, b=buyers[i % len(buyers)]: s.numbers.purchase(
-                        CLI, account(s, b), E164(n)
-                    )
-                )
-                for i, n in enumerate(targets)
-            ],
+            [partial(_purchase, buyers[i % len(buyers)], n) for i, n in enumerate(targets)],
         )
     finally:
         stop.set()
@@ -319,7 +321,7 @@ def test_concurrent_duplicate_imports_stock_each_number_once(
         for batch in batches
     ]
 
-    out = run_together(racers, [(lambda s, r=r: s.inventory.import_rows(CLI, r)) for r in rows])
+    out = run_together(racers, [partial(_import, r) for r in rows])
 
     assert out.errors == []
     assert all(not rep.errors for rep in out.results)

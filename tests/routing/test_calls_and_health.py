@@ -14,7 +14,7 @@ SNAPSHOT_KEYS = {
 }  # fmt: skip
 
 
-def _ts(moment) -> str:  # type: ignore[no-untyped-def]
+def _ts(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -12,7 +12,7 @@ from tests.routing.conftest import World
 from tests.support import TestServices
 
 
-def _assign(world: World, n: str, tid: str, who=None):  # type: ignore[no-untyped-def]
+def _assign(world: World, n: str, tid: str, who=None):
     who = who or world.main
     return world.client.post(
         world.url(who, f"/numbers/{n}/assign"), json={"trunk_group_id": tid}, headers=who.headers
@@ -121,7 +121,7 @@ def test_route_lookup_shapes_and_reasons(world: World) -> None:
 
 def test_route_reason_after_the_24h_release_window_without_the_job(
     world: World,
-    clock,  # type: ignore[no-untyped-def]
+    clock,
 ) -> None:
     from datetime import timedelta
 

@@ -12,7 +12,7 @@ from tests.conftest import admin_headers
 from tests.routing.conftest import World
 
 
-def _move(world: World, n: str, sub: str, headers=None):  # type: ignore[no-untyped-def]
+def _move(world: World, n: str, sub: str, headers=None):
     return world.client.post(
         f"/api/v1/account/{world.main.auth_id}/numbers/{n}/assign-subaccount",
         json={"sub_account_id": sub},
@@ -20,7 +20,7 @@ def _move(world: World, n: str, sub: str, headers=None):  # type: ignore[no-unty
     )
 
 
-def _back(world: World, n: str, force: str | None = None, headers=None):  # type: ignore[no-untyped-def]
+def _back(world: World, n: str, force: str | None = None, headers=None):
     q = f"?force={force}" if force else ""
     return world.client.delete(
         f"/api/v1/account/{world.main.auth_id}/numbers/{n}/assign-subaccount{q}",
@@ -28,7 +28,7 @@ def _back(world: World, n: str, force: str | None = None, headers=None):  # type
     )
 
 
-def _ts(moment) -> str:  # type: ignore[no-untyped-def]
+def _ts(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -14,12 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from didstore import __version__
 from didstore.api import errors
 from didstore.api.idempotency import IdempotencyMiddleware
+from didstore.api.observability import RequestObservability, configure_access_log
 from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
     events,
     locks,
+    metrics,
     numbers,
     operations,
     partner,
@@ -139,11 +141,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.include_router(locks.router)
+    app.include_router(metrics.router)
     if settings.test_clock:
         app.include_router(admin.clock_router)
 
+    # outermost last: paths are canonical before anything else; observability measures the
+    # idempotency layer too (a replay is a request); the router sets scope["route"] inside
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestObservability, log_requests=settings.access_log)
     app.add_middleware(CanonicalPaths)
+    if settings.access_log:
+        configure_access_log()
     return app
 
 

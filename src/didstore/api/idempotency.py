@@ -16,6 +16,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from didstore import metrics
 from didstore.api.auth import authenticate
 from didstore.api.deps import services
 from didstore.api.errors import database_response, error_body, retry_after
@@ -176,6 +177,7 @@ async def _database_error(scope: Scope, send: Send, exc: DatabaseError) -> None:
 
 
 async def _send_stored(send: Send, stored: StoredResponse) -> None:
+    metrics.IDEMPOTENT_REPLAYS.inc()
     headers = [
         (b"content-length", str(len(stored.body)).encode()),
         (b"idempotent-replayed", b"true"),

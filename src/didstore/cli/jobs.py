@@ -81,7 +81,9 @@ def jobs_run(
 
 
 def worker(
-    interval: float = typer.Option(60.0, "--interval", min=1.0, help="Seconds between runs."),
+    interval: float = typer.Option(
+        60.0, "--interval", min=1.0, envvar="DIDSTORE_JOB_INTERVAL", help="Seconds between runs."
+    ),
     once: bool = typer.Option(False, "--once", help="Run every job once, then exit."),
     database_url: str | None = DatabaseUrl,
 ) -> None:

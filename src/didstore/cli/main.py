@@ -56,9 +56,24 @@ def serve(
         help="Let the operator move time (POST /api/v1/admin/clock).",
     ),
     jobs: bool = typer.Option(
-        True, "--jobs/--no-jobs", help="Run the lifecycle sweep inside the server process."
+        True,
+        "--jobs/--no-jobs",
+        envvar="DIDSTORE_JOBS",
+        help="Run the background jobs inside the server (once, whatever --workers).",
     ),
-    workers: int = typer.Option(1, "--workers", min=1, help="Server processes (PostgreSQL)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        envvar="DIDSTORE_WORKERS",
+        help="Server processes sharing the port (PostgreSQL only).",
+    ),
+    access_log: bool = typer.Option(
+        True,
+        "--access-log/--no-access-log",
+        envvar="DIDSTORE_ACCESS_LOG",
+        help="One JSON line per request on stderr.",
+    ),
     allow_private_webhooks: bool = typer.Option(
         False,
         "--allow-private-webhooks",
@@ -67,43 +82,116 @@ def serve(
         " private addresses: on-premises receivers and tests.",
     ),
 ) -> None:
-    """Run the HTTP server (migrations apply at start)."""
-    import uvicorn
+    """Run the HTTP server (migrations apply at start).
 
-    from didstore.api.app import create_app
-    from didstore.config import Settings
+    With --workers N (PostgreSQL), N processes serve the port; this process migrates the
+    database, runs the background jobs (unless --no-jobs) and supervises them."""
+    import os
+
     from didstore.db.engine import default_database_url
 
-    settings = Settings(
-        database_url=database_url or default_database_url(),
-        test_clock=test_clock,
-        run_jobs=jobs,
-        allow_private_webhooks=allow_private_webhooks,
+    url = database_url or default_database_url()
+    postgres = url.startswith(("postgres://", "postgresql"))
+    if workers > 1 and not postgres:
+        err.print(
+            "[red]error:[/red] --workers needs PostgreSQL: SQLite takes one writer at a time,"
+            " so a second process adds lock waits, not throughput (use --database-url"
+            " postgresql://…, or one worker)"
+        )
+        raise typer.Exit(code=2)
+    if workers > 1 and test_clock:
+        err.print("[red]error:[/red] --test-clock keeps the clock in one process: use one worker")
+        raise typer.Exit(code=2)
+    # the app is built from the environment in each server process (uvicorn imports
+    # didstore.api.app:app_factory), so every option travels there; metrics of several
+    # processes meet in a directory (set before prometheus_client is imported)
+    os.environ.update(
+        DIDSTORE_DATABASE_URL=url,
+        DIDSTORE_TEST_CLOCK="1" if test_clock else "0",
+        DIDSTORE_JOBS="1" if jobs and workers == 1 else "0",
+        DIDSTORE_ACCESS_LOG="1" if access_log else "0",
+        DIDSTORE_ALLOW_PRIVATE_WEBHOOKS="1" if allow_private_webhooks else "0",
     )
+    metrics_dir = None
+    if workers > 1:
+        import tempfile
+
+        metrics_dir = tempfile.mkdtemp(prefix="didstore-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+    import uvicorn
+
+    from didstore.config import Settings
+    from didstore.db.migrate import migrate
+
+    settings = Settings(database_url=url, test_clock=test_clock, run_jobs=jobs)
+    migrate(url)
     if demo:
         _seed_demo(settings, host, port)
-    application = create_app(settings)
+    elif workers > 1:  # else the server's own start-up does it
+        _ensure_operator_token(settings)
     err.print(
-        f"didstore listening on http://{host}:{port} ({application.state.services.db.dialect})"
+        f"didstore listening on http://{host}:{port}"
+        f" ({'postgresql' if postgres else 'sqlite'}"
+        f"{f', {workers} workers' if workers > 1 else ''})"
     )
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    thread = None
+    if jobs and workers > 1:
+        from didstore.clock import SystemClock
+        from didstore.worker import JobThread
+
+        thread = JobThread(settings, SystemClock(), settings.job_interval)
+        thread.start()
+    try:
+        uvicorn.run(
+            "didstore.api.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if thread is not None:
+            thread.stop()
+        if metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _ensure_operator_token(settings: Settings) -> None:
+    from didstore.bootstrap import Services
+
+    async def work(state: Services) -> str | None:
+        return await state.operator.ensure()
+
+    token = in_process(settings.database_url, work, admin_token=settings.admin_token)
+    if token:
+        err.print(f"operator token (shown once): {token}")
 
 
 def _seed_demo(settings: Settings, host: str, port: int) -> None:
     from didstore.bootstrap import Services
-    from didstore.demo import DEMO_MARKER, DemoData, seed
+    from didstore.demo import DEMO_MARKER, DemoData, demo_auth_ids, seed
 
-    async def work(state: Services) -> tuple[str | None, DemoData | None]:
+    async def work(state: Services) -> tuple[str | None, DemoData | None, list[str]]:
         token = await state.operator.ensure()
         if await state.accounts.exists_named(DEMO_MARKER):
-            return token, None
-        return token, await seed(state)
+            return token, None, await demo_auth_ids(state)
+        return token, await seed(state), []
 
-    token, data = in_process(settings.database_url, work, admin_token=settings.admin_token)
+    token, data, existing = in_process(
+        settings.database_url, work, admin_token=settings.admin_token
+    )
     if token:
         err.print(f"operator token (shown once): {token}")
     if data is None:
-        err.print("demo data already present (credentials were printed when it was created)")
+        err.print("demo data already present; its tokens were printed when it was created.")
+        err.print("Mint new ones (the old ones stop working):")
+        for auth_id in existing:
+            err.print(f"  didstore accounts rotate-token {auth_id}", highlight=False)
         return
     base = f"http://{host}:{port}"
     a, s, p = data.account, data.sub_account, data.partner
@@ -168,6 +256,32 @@ def accounts_create(
     else:
         out.print(f"{data['auth_id']}\t{data['auth_token']}")
         err.print("the token is shown only now: store it safely")
+
+
+@accounts_app.command("rotate-token")
+def accounts_rotate_token(
+    auth_id: str = typer.Argument(..., help="PA_..., MA_... or SA_..."),
+    database_url: str | None = DatabaseUrl,
+    json_out: bool = JsonFlag,
+) -> None:
+    """Give an account a new token and print it once (the old one stops working)."""
+    from didstore.bootstrap import Services
+    from didstore.services.accounts import Credentials
+    from didstore.wire import accounts as accounts_wire
+
+    async def work(state: Services) -> Credentials:
+        return await state.accounts.rotate_token(CLI, auth_id)
+
+    try:
+        creds = in_process(database_url, work)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    data = accounts_wire.account_credentials(creds.account, creds.auth_token)
+    if json_out:
+        emit_json(data)
+    else:
+        out.print(f"{data['auth_id']}\t{data['auth_token']}")
+        err.print("the new token is shown only now: store it safely")
 
 
 @accounts_app.command("credit")

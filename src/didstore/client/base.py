@@ -32,7 +32,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(slots=True)
-class Settings:
+class ClientSettings:
     auth_id: str | None
     auth_token: str | None
     base_url: str
@@ -50,7 +50,7 @@ def resolve_settings(
     timeout: float | None,
     max_retries: int | None,
     headers: dict[str, str] | None,
-) -> Settings:
+) -> ClientSettings:
     """Arguments win over ``DIDSTORE_AUTH_ID``/``DIDSTORE_AUTH_TOKEN``/``DIDSTORE_URL``."""
     env = os.environ
     url = base_url or env.get("DIDSTORE_URL") or DEFAULT_BASE_URL
@@ -60,7 +60,7 @@ def resolve_settings(
     seconds = DEFAULT_TIMEOUT if timeout is None else timeout
     if seconds <= 0:
         raise ValueError("timeout must be > 0")
-    return Settings(
+    return ClientSettings(
         auth_id=auth_id or env.get("DIDSTORE_AUTH_ID") or None,
         auth_token=auth_token or env.get("DIDSTORE_AUTH_TOKEN") or None,
         base_url=url.rstrip("/"),
@@ -70,7 +70,7 @@ def resolve_settings(
     )
 
 
-def base_headers(settings: Settings) -> dict[str, str]:
+def base_headers(settings: ClientSettings) -> dict[str, str]:
     """X-Auth pair for an account; a lone token (the operator's) goes as a Bearer token."""
     headers = {
         "Accept": "application/json",

@@ -69,7 +69,7 @@ def buckets(
     count = int((end - start) / step)
     sums = [[0, 0, 0] for _ in range(count)]
     for hour, total, answered, duration in hours:
-        index = int((hour - start) / step)
+        index = (hour - start) // step  # floor: an hour before start is not bucket 0
         if 0 <= index < count:
             sums[index][0] += total
             sums[index][1] += answered

@@ -135,9 +135,19 @@ class AccountService:
 
     async def exists_named(self, name: str) -> bool:
         """Whether any account has this exact name (``serve --demo`` seeds once)."""
+        return await self.find_named(name) is not None
+
+    async def find_named(self, name: str) -> Account | None:
+        """The oldest live account with this exact name (the demo's accounts), if any."""
         async with self.db.read() as conn:
-            found = await conn.execute(select(accounts.c.id).where(accounts.c.name == name))
-        return found.first() is not None
+            found = await conn.execute(
+                select(accounts.c.auth_id)
+                .where(accounts.c.name == name, accounts.c.deleted_at.is_(None))
+                .order_by(accounts.c.id)
+                .limit(1)
+            )
+        auth_id = found.scalar()
+        return None if auth_id is None else await self.get(auth_id)
 
     async def get_by_id(self, conn: Connection, account_id: int) -> Account:
         row = (await conn.execute(ACCOUNT_BY_ID, {"account_id": account_id})).one()
@@ -223,6 +233,33 @@ class AccountService:
             except IntegrityViolation:
                 continue
         raise RetryableConflict("could not allocate a unique account id; try again")
+
+    async def rotate_token(self, actor: Actor, auth_id: str) -> Credentials:
+        """Give an account (partner, main or sub-account) a new token; the old one stops
+        working at once for writes on every process (writes authenticate against the
+        database) and within the authentication cache's seconds for reads elsewhere.
+        The new token is returned once; only its hash is stored; the change is audited."""
+        token = new_token()
+        async with self.db.write() as conn:
+            changed = await conn.execute(
+                update(accounts)
+                .where(accounts.c.auth_id == auth_id, accounts.c.deleted_at.is_(None))
+                .values(token_hash=hash_token(token), updated_at=self.clock.now())
+            )
+            if changed.rowcount != 1:
+                raise NotFound(f"account {auth_id} not found")
+            account = await self.get(auth_id, conn)
+            await audit.record(
+                conn,
+                actor,
+                self.clock.now(),
+                action="account.token_rotate",
+                entity_type="account",
+                entity_id=auth_id,
+                account_id=auth_id,
+            )
+        self.forget(auth_id)
+        return Credentials(account, token)
 
     async def create_partner(
         self, actor: Actor, *, name: object, currency_code: object

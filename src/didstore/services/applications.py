@@ -13,20 +13,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
-from didstore.db.tables import accounts, applications, numbers
+from didstore.db.tables import applications, numbers
 from didstore.domain import fields
-from didstore.domain.errors import Conflict, NotFound
+from didstore.domain.errors import NotFound
 from didstore.domain.ids import new_app_id
 from didstore.domain.urls import outbound_url
 from didstore.services import audit
+from didstore.services.account_resources import AccountResource
 from didstore.services.models import Account, Actor, Page
 from didstore.services.outbound import check_resolved
 
 AppRecord = dict[str, Any]
+APPLICATIONS = AccountResource(applications, numbers.c.application_id, "application")
 
 _METHODS = ("POST", "GET")
 _METHOD_KEYS = ("answer_method", "hangup_method", "fallback_method", "message_method")
@@ -111,16 +113,10 @@ class ApplicationService:
         self.clock = clock
 
     async def _get(self, conn: Connection, account: Account, app_id: str) -> AppRecord:
-        row = (
-            await conn.execute(
-                select(applications, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == applications.c.account_id)
-                .where(applications.c.id == app_id, applications.c.account_id == account.id)
-            )
-        ).first()
-        if row is None:
+        found = await APPLICATIONS.find(conn, account, app_id)
+        if found is None:
             raise NotFound("Application not found", app_id=app_id)
-        return dict(row._mapping)
+        return found
 
     async def _clear_other_defaults(self, conn: Connection, account: Account, app_id: str) -> None:
         await conn.execute(
@@ -181,24 +177,7 @@ class ApplicationService:
 
     async def list(self, account: Account, *, limit: int, offset: int) -> Page[AppRecord]:
         async with self.db.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(applications, accounts.c.auth_id.label("account_auth_id"))
-                    .join(accounts, accounts.c.id == applications.c.account_id)
-                    .where(applications.c.account_id == account.id)
-                    .order_by(applications.c.created_at, applications.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-            total = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(applications)
-                    .where(applications.c.account_id == account.id)
-                )
-            ).scalar_one()
-        return Page([dict(r._mapping) for r in rows], offset // limit + 1, limit, int(total))
+            return await APPLICATIONS.page(conn, account, limit=limit, offset=offset)
 
     async def update(
         self, actor: Actor, account: Account, raw_id: str, body: Mapping[str, Any]
@@ -236,40 +215,16 @@ class ApplicationService:
         return after
 
     async def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
-        """Refused (409) while numbers are attached; locks the app row like trunk delete."""
+        """Refused (409) while numbers are attached (``AccountResource.delete_unused``)."""
         app_id = parse_app_id(raw_id)
-        now = self.clock.now()
         async with self.db.write() as conn:
-            locked = (
-                await conn.execute(
-                    select(applications.c.id)
-                    .where(applications.c.id == app_id, applications.c.account_id == account.id)
-                    .with_for_update()
-                )
-            ).first()
-            if locked is None:
-                raise NotFound("Application not found", app_id=app_id)
-            before = await self._get(conn, account, app_id)
-            in_use = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(numbers)
-                    .where(numbers.c.application_id == app_id)
-                )
-            ).scalar_one()
-            if in_use:
-                raise Conflict(
-                    f"Application is currently in use by {in_use} phone numbers",
-                    numbers=int(in_use),
-                )
-            await conn.execute(delete(applications).where(applications.c.id == app_id))
-            await audit.record(
+            await APPLICATIONS.delete_unused(
                 conn,
                 actor,
-                now,
-                action="application.delete",
-                entity_type="application",
-                entity_id=app_id,
-                account_id=account.auth_id,
-                before=_snapshot(before),
+                self.clock.now(),
+                account,
+                app_id,
+                not_found=NotFound("Application not found", app_id=app_id),
+                in_use=lambda n: f"Application is currently in use by {n} phone numbers",
+                snapshot=_snapshot,
             )

@@ -17,6 +17,8 @@ are given (the server's test clock, or ``--now``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,6 +76,10 @@ class JobReport:
         }
 
 
+#: told of every job run: (job name, its report or None when it raised, seconds taken)
+JobObserver = Callable[[str, "JobReport | None", float], None]
+
+
 class Jobs:
     """Runs the background jobs by name, with the services they need."""
 
@@ -87,6 +93,7 @@ class Jobs:
         idempotency: IdempotencyService,
         events: EventFeed,
         webhooks: WebhookDelivery,
+        observe: JobObserver | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -95,12 +102,23 @@ class Jobs:
         self.idempotency = idempotency
         self.events = events
         self.webhooks = webhooks
+        self.observe = observe
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
         """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
-        step of the run."""
+        step of the run; the observer (metrics) hears of every run, failed ones included."""
         if name not in JOB_NAMES:
             raise InvalidInput(f"unknown job {name!r}: use one of {', '.join(JOB_NAMES)}")
+        started = time.monotonic()
+        report: JobReport | None = None
+        try:
+            report = await self._run(name, now)
+            return report
+        finally:
+            if self.observe is not None:
+                self.observe(name, report, time.monotonic() - started)
+
+    async def _run(self, name: str, now: datetime | None) -> JobReport:
         fixed = FixedClock(now or self.clock.now())
         report = JobReport(job=name, now=fixed.now())
         if name in ("renewals", "all"):

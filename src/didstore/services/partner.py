@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
-from didstore.db.queries import NUMBER_VIEW, VISIBLE_OWNED
+from didstore.db.queries import ACCOUNT_VIEW, NUMBER_VIEW, VISIBLE_OWNED
 from didstore.db.tables import accounts, numbers, wallets
 from didstore.domain import fields
 from didstore.domain.e164 import from_body
@@ -141,14 +141,21 @@ class PartnerService:
             ).scalar_one()
             rows = (
                 await conn.execute(
-                    select(accounts.c.auth_id, func.coalesce(balance, 0))
+                    ACCOUNT_VIEW.add_columns(func.coalesce(balance, 0).label("wallet_balance"))
                     .where(*conds)
                     .order_by(accounts.c.id)
                     .limit(per_page)
                     .offset((page - 1) * per_page)
                 )
             ).all()
-        items = [Customer(await self.accounts.get(str(r[0])), int(r[1])) for r in rows]
+        # one query for the page: the accounts and their balances (no read per customer)
+        items = [
+            Customer(
+                Account.from_row(r._mapping, parent_auth_id=r._mapping["parent_auth_id"]),
+                int(r._mapping["wallet_balance"]),
+            )
+            for r in rows
+        ]
         return Page(items, page, per_page, int(total))
 
     async def create_customer(

@@ -11,20 +11,22 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import insert, update
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
-from didstore.db.tables import accounts, numbers, trunks
+from didstore.db.tables import numbers, trunks
 from didstore.domain import fields
-from didstore.domain.errors import Conflict, InvalidInput, NotFound
+from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.ids import new_uuid
 from didstore.domain.urls import outbound_url
 from didstore.services import audit
+from didstore.services.account_resources import AccountResource
 from didstore.services.models import Account, Actor, Page
 from didstore.services.outbound import check_resolved
 
 TrunkRecord = dict[str, Any]
+TRUNKS = AccountResource(trunks, numbers.c.trunk_id, "trunk")
 
 #: Host part of generated ``trunk_domain`` values (``<trunk uuid>.<suffix>``).
 SIP_DOMAIN_SUFFIX = "sip.didstore.local"
@@ -157,16 +159,10 @@ class TrunkService:
         return record
 
     async def _get(self, conn: Connection, account: Account, trunk_id: str) -> TrunkRecord:
-        row = (
-            await conn.execute(
-                select(trunks, accounts.c.auth_id.label("account_auth_id"))
-                .join(accounts, accounts.c.id == trunks.c.account_id)
-                .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
-            )
-        ).first()
-        if row is None:
+        found = await TRUNKS.find(conn, account, trunk_id)
+        if found is None:
             raise NotFound(f"trunk {trunk_id} not found")
-        return dict(row._mapping)
+        return found
 
     async def get(self, account: Account, raw_id: str) -> TrunkRecord:
         async with self.db.read() as conn:
@@ -175,25 +171,7 @@ class TrunkService:
     async def list(self, account: Account, *, limit: int, offset: int) -> Page[TrunkRecord]:
         """Oldest first, so offsets stay stable while trunks are added."""
         async with self.db.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(trunks, accounts.c.auth_id.label("account_auth_id"))
-                    .join(accounts, accounts.c.id == trunks.c.account_id)
-                    .where(trunks.c.account_id == account.id)
-                    .order_by(trunks.c.created_at, trunks.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-            total = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(trunks)
-                    .where(trunks.c.account_id == account.id)
-                )
-            ).scalar_one()
-        items = [dict(r._mapping) for r in rows]
-        return Page(items, offset // limit + 1, limit, int(total))
+            return await TRUNKS.page(conn, account, limit=limit, offset=offset)
 
     async def update(
         self, actor: Actor, account: Account, raw_id: str, body: Mapping[str, Any]
@@ -222,39 +200,16 @@ class TrunkService:
         return after
 
     async def delete(self, actor: Actor, account: Account, raw_id: str) -> None:
-        """Refused (409) while any number is assigned. The trunk row is locked first, so an
-        assignment racing this delete either lands before (and blocks it) or finds no trunk."""
+        """Refused (409) while any number is assigned (``AccountResource.delete_unused``)."""
         trunk_id = parse_trunk_id(raw_id)
-        now = self.clock.now()
         async with self.db.write() as conn:
-            locked = (
-                await conn.execute(
-                    select(trunks.c.id)
-                    .where(trunks.c.id == trunk_id, trunks.c.account_id == account.id)
-                    .with_for_update()
-                )
-            ).first()
-            if locked is None:
-                raise NotFound(f"trunk {trunk_id} not found")
-            before = await self._get(conn, account, trunk_id)
-            in_use = (
-                await conn.execute(
-                    select(func.count()).select_from(numbers).where(numbers.c.trunk_id == trunk_id)
-                )
-            ).scalar_one()
-            if in_use:
-                raise Conflict(
-                    f"trunk is in use by {in_use} phone number(s); unassign them first",
-                    numbers=int(in_use),
-                )
-            await conn.execute(delete(trunks).where(trunks.c.id == trunk_id))
-            await audit.record(
+            await TRUNKS.delete_unused(
                 conn,
                 actor,
-                now,
-                action="trunk.delete",
-                entity_type="trunk",
-                entity_id=trunk_id,
-                account_id=account.auth_id,
-                before=_snapshot(before),
+                self.clock.now(),
+                account,
+                trunk_id,
+                not_found=NotFound(f"trunk {trunk_id} not found"),
+                in_use=lambda n: f"trunk is in use by {n} phone number(s); unassign them first",
+                snapshot=_snapshot,
             )
