@@ -104,5 +104,10 @@ def test_the_worker_delivers_signed_events_and_the_cli_shows_them(
         made = cli("webhooks", "create", receiver.url, "-t", "number.released", "--json")
         assert made.code == 0, made.stderr
         assert made.json()["event_types"] == ["number.released"] and made.json()["secret"]
+        locked = cli("numbers", "lock", number, "--json")
+        assert locked.code == 0 and locked.json()["locked"] is True, locked.stderr
+        refused = cli("numbers", "release", number, "--yes")
+        assert refused.code == 1 and "deletion lock" in refused.stdout
+        assert cli("numbers", "unlock", number, "--json").json()["locked"] is False
     finally:
         receiver.close()

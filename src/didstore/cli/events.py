@@ -110,3 +110,23 @@ def webhooks_rotate(
         [[h.id, h.secret, h.previous_secret_expires_at]],
         ["id", "secret", "old_secret_until"],
     )
+
+
+def add_lock_commands(numbers_app: typer.Typer) -> None:
+    """``didstore numbers lock|unlock E164``: the deletion lock."""
+    Number = typer.Argument(..., help="The number, in any form (+91…, 91…).")
+
+    @command(numbers_app, "lock")
+    def numbers_lock(remote: Remote, e164: str = Number) -> None:
+        """Set the deletion lock: release and moves are refused until it is lifted."""
+        lock = remote.client.phone_numbers.lock_number(remote.account, e164)
+        emit(remote, lock.to_dict(), [[lock.e164, lock.locked, lock.locked_by]], LOCK_COLUMNS)
+
+    @command(numbers_app, "unlock")
+    def numbers_unlock(remote: Remote, e164: str = Number) -> None:
+        """Lift the deletion lock (one the operator set needs the operator token)."""
+        lock = remote.client.phone_numbers.unlock_number(remote.account, e164)
+        emit(remote, lock.to_dict(), [[lock.e164, lock.locked, lock.locked_by]], LOCK_COLUMNS)
+
+
+LOCK_COLUMNS = ["e164", "locked", "locked_by"]

@@ -9,8 +9,10 @@ serialise on the number's row: whichever commits first wins, never both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 
@@ -34,9 +36,9 @@ class Lock:
     locked_by: str | None
 
 
-def check_unlocked(m: object) -> None:
+def check_unlocked(m: Mapping[str, Any]) -> None:
     """Raise ``NumberLocked`` for a number row (mapping) under a deletion lock."""
-    if m["deletion_locked_at"] is not None:  # type: ignore[index]
+    if m["deletion_locked_at"] is not None:
         raise NumberLocked(
             "the number has a deletion lock: lift it (DELETE …/numbers/{e164}/lock) first"
         )
@@ -100,5 +102,5 @@ class NumberLocks:
         return Lock(e164.value, locked, now if locked else None, by if locked else None)
 
 
-def _who(m: object) -> tuple[datetime | None, str | None]:
-    return m["deletion_locked_at"], m["deletion_locked_by"]  # type: ignore[index]
+def _who(m: Mapping[str, Any]) -> tuple[datetime | None, str | None]:
+    return m["deletion_locked_at"], m["deletion_locked_by"]

@@ -43,6 +43,7 @@ from didstore.db.tables import (
     webhook_endpoints,
 )
 from didstore.domain.errors import InvalidInput
+from didstore.domain.ids import new_uuid
 from didstore.services.event_feed import Event, EventFeed
 from didstore.services.outbound import check_resolved
 from didstore.services.webhooks import signing_secrets
@@ -174,8 +175,6 @@ class WebhookDelivery:
         found = (await conn.execute(query.order_by(events.c.id).limit(FAN_OUT_BATCH))).scalars()
         now = self.clock.now()
         if found:
-            from didstore.domain.ids import new_uuid
-
             await conn.insert_rows(
                 webhook_deliveries,
                 [
