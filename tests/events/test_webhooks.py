@@ -222,3 +222,28 @@ def test_private_receivers_need_the_operator_setting(
     for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.1/x"):
         with pytest.raises(InvalidInput):
             strict.create(CLI, account, {"url": url})
+
+
+def test_two_workers_at_once_send_each_event_once(
+    client: TestClient,
+    state: TestServices,
+    racers: list[TestServices],
+    receivers: list[Receiver],
+) -> None:
+    """Workers racing on one database split the work (the endpoint's fan-out and each
+    delivery are claimed under a lock): every event arrives, none twice."""
+    from tests.integration.test_races import run_together, unexpected
+
+    a = make_account(state, balance=50000)
+    stock(state, IN_NUMBERS[:12])
+    hook = _subscribe(client, a, receivers[0].url, event_types=["number.purchased"])
+    for n in IN_NUMBERS[:12]:
+        buy(state, a, n)
+
+    def deliver(s: TestServices) -> object:
+        return s.jobs.run("webhooks")
+
+    out = run_together(racers, [deliver] * 4)
+    assert not unexpected(out)
+    got = _verified(receivers[0], str(hook["secret"]))
+    assert sorted(e["data"]["e164"] for e in got) == IN_NUMBERS[:12]  # type: ignore[index]
