@@ -19,20 +19,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from didstore import metrics
 from didstore.clock import Clock, SystemClock, TestClock
 from didstore.config import Settings
 from didstore.db.database import Database, open_database
+from didstore.services import events
 from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.calls import CallActivity
+from didstore.services.event_feed import EventFeed
 from didstore.services.gauges import Gauges
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
 from didstore.services.jobs import Jobs
+from didstore.services.locks import NumberLocks
 from didstore.services.numbers import NumberService
 from didstore.services.overview import OverviewService
 from didstore.services.partner import PartnerService
@@ -43,6 +47,8 @@ from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
 from didstore.services.trunks import TrunkService
 from didstore.services.wallet import WalletService
+from didstore.services.webhook_delivery import WebhookDelivery
+from didstore.services.webhooks import WebhookService
 
 T = TypeVar("T")
 
@@ -67,6 +73,10 @@ class Services:
     idempotency: IdempotencyService
     audit: AuditQueries
     jobs: Jobs
+    events: EventFeed
+    webhooks: WebhookService
+    webhook_delivery: WebhookDelivery
+    locks: NumberLocks
     gauges: Gauges
     #: the rate limiter's request counters (api/limits.py)
     rate_counters: Counters
@@ -83,6 +93,7 @@ class Services:
 def build(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Every service, wired once. ``clock`` defaults to the system clock (or a test clock when
     ``settings.test_clock``); ``db`` to the database of ``settings.database_url``."""
+    events.SETTINGS.low_balance_minor = settings.low_balance_minor
     clock = clock or (TestClock() if settings.test_clock else SystemClock())
     db = db or open_database(
         settings.database_url,
@@ -94,6 +105,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     applications = ApplicationService(db, clock, allow_private_urls=private)
     reports = ReportService(db, clock, accounts)
     idempotency = IdempotencyService(db, clock)
+    feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
+    delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
     return Services(
         settings=settings,
         clock=clock,
@@ -118,8 +131,14 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             grace=settings.grace,
             reports=reports,
             idempotency=idempotency,
+            events=feed,
+            webhooks=delivery,
             observe=metrics.observe_job,
         ),
+        events=feed,
+        webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
+        webhook_delivery=delivery,
+        locks=NumberLocks(db, clock),
         gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
         rate_counters=counters_for(
             db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync

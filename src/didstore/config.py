@@ -79,7 +79,8 @@ class Settings:
     )
     #: one JSON line per request on stderr (logger ``didstore.access``)
     access_log: bool = field(default_factory=lambda: _env_flag("DIDSTORE_ACCESS_LOG", True))
-    #: a wallet below this balance (minor units, any currency) counts as running low
+    #: a wallet below this balance (minor units, any currency) counts as running low: the
+    #: metrics gauge, and a ``wallet.low_balance`` event when a debit crosses it (0: no events)
     low_balance_minor: int = field(
         default_factory=lambda: _env_int("DIDSTORE_LOW_BALANCE_MINOR", 10_000)
     )
@@ -132,4 +133,11 @@ class Settings:
     #: the console). Set it when separate servers share one address (ADR 0019).
     console_secret: str | None = field(
         default_factory=lambda: os.environ.get("DIDSTORE_CONSOLE_SECRET") or None
+    )
+    #: how often the job runner fans out and sends webhook deliveries (seconds; 0: only with
+    #: the other jobs)
+    webhook_interval: float = 1.0
+    #: events older than this many days are deleted by the lifecycle job (the feed's window)
+    event_retention_days: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_EVENT_RETENTION_DAYS", 30)
     )

@@ -34,7 +34,15 @@ async def run_every(
     await services.open()
     try:
         next_run = time.monotonic() + (interval if first_delay is None else first_delay)
+        next_hooks = time.monotonic()
         while not stop.is_set():
+            if settings.webhook_interval > 0 and time.monotonic() >= next_hooks and not once:
+                # webhooks more often than the other jobs: an event should not wait a minute
+                next_hooks = time.monotonic() + settings.webhook_interval
+                try:
+                    await services.webhook_delivery.run()
+                except Exception:
+                    log.exception("webhook delivery failed")
             if time.monotonic() < next_run:
                 await asyncio.sleep(min(0.25, next_run - time.monotonic()))
                 continue

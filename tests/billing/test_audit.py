@@ -4,6 +4,7 @@ the filtered listing, and a number's timeline of ownership, routing and money.""
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -110,7 +111,7 @@ def _recipes(
         return r
 
     base = f"/api/v1/Account/{acct.auth_id}/numbers"
-    return {
+    recipes: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {
         ("POST", "/api/v1/admin/partners"): lambda x: client.post(
             "/api/v1/admin/partners", json={"name": "P", "currency": "INR"}, headers=h(x)
         ),
@@ -242,6 +243,69 @@ def _recipes(
             f"{plivo}Subaccount/{made['plivo_sub']}/", headers={**x, **basic}
         ),
     }
+    recipes.update(_event_recipes(state, client, acct, n))
+    return recipes
+
+
+def _event_recipes(
+    state: TestServices, client: TestClient, acct: AccountHandle, n: str
+) -> dict[tuple[str, str], Callable[[dict[str, str]], Any]]:
+    """Webhook endpoints (an account's and the operator's) and the deletion lock."""
+    from didstore.db.tables import webhook_deliveries
+
+    made: dict[str, str] = {}
+    out: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {}
+    for prefix, route, who in (
+        (f"/api/v1/Account/{acct.auth_id}/webhooks", "/api/v1/Account/{auth_id}/webhooks", acct),
+        ("/api/v1/admin/webhooks", "/api/v1/admin/webhooks", None),
+    ):
+
+        def h(extra: dict[str, str], who: AccountHandle | None = who) -> dict[str, str]:
+            return {**(who.headers if who else admin_headers()), **extra}
+
+        def create(x: dict[str, str], prefix: str = prefix, h: Any = h) -> Any:
+            # a literal public address: accepted without DNS, never called (no worker runs)
+            r = client.post(prefix, json={"url": "https://1.1.1.1/hook"}, headers=h(x))
+            made[prefix] = r.json()["id"]
+            return r
+
+        def redeliver(x: dict[str, str], prefix: str = prefix, h: Any = h) -> Any:
+            delivery = str(uuid.uuid4())
+            with state.db.write() as conn:  # a delivery that failed, as the worker leaves it
+                conn.execute(
+                    webhook_deliveries.insert().values(
+                        id=delivery,
+                        endpoint_id=made[prefix],
+                        event_id=1,
+                        status="failed",
+                        attempts=3,
+                        created_at=state.services.clock.now(),
+                    )
+                )
+            return client.post(
+                f"{prefix}/{made[prefix]}/deliveries/{delivery}/redeliver", headers=h(x)
+            )
+
+        def rotate(x: dict[str, str], p: str = prefix, h: Any = h) -> Any:
+            return client.post(f"{p}/{made[p]}/rotate-secret", json={}, headers=h(x))
+
+        def enable(x: dict[str, str], p: str = prefix, h: Any = h) -> Any:
+            return client.post(f"{p}/{made[p]}/enable", headers=h(x))
+
+        def delete(x: dict[str, str], p: str = prefix, h: Any = h) -> Any:
+            return client.delete(f"{p}/{made[p]}", headers=h(x))
+
+        one = route + "/{webhook_id}"
+        out[("POST", route)] = create
+        out[("POST", one + "/rotate-secret")] = rotate
+        out[("POST", one + "/enable")] = enable
+        out[("POST", one + "/deliveries/{delivery_id}/redeliver")] = redeliver
+        out[("DELETE", one)] = delete
+    lock = f"/api/v1/Account/{acct.auth_id}/numbers/{n}/lock"
+    route = "/api/v1/Account/{auth_id}/numbers/{e164}/lock"
+    out[("POST", route)] = lambda x: client.post(lock, headers={**acct.headers, **x})
+    out[("DELETE", route)] = lambda x: client.delete(lock, headers={**acct.headers, **x})
+    return out
 
 
 def test_every_mutating_route_leaves_an_audit_row(state: TestServices, client: TestClient) -> None:

@@ -8,7 +8,15 @@ from typer.main import get_command
 
 from didstore.cli.main import app
 
-RESOURCE_GROUPS = ("numbers", "trunks", "applications", "subaccounts", "partner")
+RESOURCE_GROUPS = (
+    "numbers",
+    "trunks",
+    "applications",
+    "subaccounts",
+    "partner",
+    "events",
+    "webhooks",
+)
 RESOURCE_COMMANDS = ("balance", "transactions")
 
 

@@ -20,6 +20,8 @@ from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
+    events,
+    locks,
     metrics,
     numbers,
     operations,
@@ -30,6 +32,7 @@ from didstore.api.routes import (
     routing,
     routing_admin,
     trunks,
+    webhooks,
 )
 from didstore.bootstrap import build
 from didstore.clock import Clock
@@ -144,6 +147,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(partner.router)
     app.include_router(admin.router)
     app.include_router(operations.router)
+    app.include_router(events.router)
+    app.include_router(webhooks.router)
+    app.include_router(locks.router)
     app.include_router(metrics.router)
     # the Plivo-compatible facade (ADR 0018)
     app.include_router(plivo_numbers.router)

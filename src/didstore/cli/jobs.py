@@ -46,7 +46,8 @@ def _print(report: dict[str, Any]) -> None:
         f"suspended {report['suspended']}, reactivated {report['reactivated']}, "
         f"released {report['released']}, returned to inventory "
         f"{report['returned_to_inventory']}, idempotency keys expired "
-        f"{report['idempotency_keys_expired']}, failed {report['failed']}"
+        f"{report['idempotency_keys_expired']}, events expired {report.get('events_expired', 0)}, "
+        f"failed {report['failed']}"
     )
 
 

@@ -131,6 +131,13 @@ def serve(
     statement_timeout: float | None = _limit(
         "Seconds a database statement or wait may take [DIDSTORE_STATEMENT_TIMEOUT]."
     ),
+    allow_private_webhooks: bool = typer.Option(
+        False,
+        "--allow-private-webhooks",
+        envvar="DIDSTORE_ALLOW_PRIVATE_WEBHOOKS",
+        help="Let stored URLs (webhooks, trunk and application URLs) point at loopback and"
+        " private addresses: on-premises receivers and tests.",
+    ),
 ) -> None:
     """Run the HTTP server (migrations apply at start).
 
@@ -161,6 +168,7 @@ def serve(
         DIDSTORE_TEST_CLOCK="1" if test_clock else "0",
         DIDSTORE_JOBS="1" if jobs and workers == 1 else "0",
         DIDSTORE_ACCESS_LOG="1" if access_log else "0",
+        DIDSTORE_ALLOW_PRIVATE_WEBHOOKS="1" if allow_private_webhooks else "0",
     )
     metrics_dir = None
     if workers > 1:

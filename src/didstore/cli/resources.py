@@ -20,6 +20,7 @@ from typing import Any
 import typer
 
 from didstore.cli import bulk
+from didstore.cli.events import add_lock_commands, events_app, webhooks_app
 from didstore.cli.partner import partner_app
 from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes, root_callback
 from didstore.cli.routing import applications_app, trunks_app
@@ -331,5 +332,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(subaccounts_app, name="subaccounts")
     app.add_typer(partner_app, name="partner")
     app.add_typer(migrate_app, name="migrate")
+    add_lock_commands(numbers_app)
+    app.add_typer(events_app, name="events")
+    app.add_typer(webhooks_app, name="webhooks")
     for info in top.registered_commands:
         app.registered_commands.append(info)

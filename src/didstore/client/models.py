@@ -379,3 +379,67 @@ class Page(Generic[T]):
     next_cursor: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     http: ResponseInfo | None = field(default=None, repr=False)
+
+
+@dataclass(kw_only=True)
+class Event(Model):
+    """A lifecycle event (docs/events.md): ``data`` is the number's object for number
+    events."""
+
+    id: int = 0
+    type: str = ""
+    created_at: str = ""
+    account_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class EventPage(Model):
+    """One page of the feed; pass ``next_after`` as ``after`` to read on."""
+
+    events: list[Event] = field(default_factory=list)
+    next_after: int = 0
+    _nested: ClassVar[dict[str, type[Model]]] = {"events": Event}
+
+
+@dataclass(kw_only=True)
+class WebhookEndpoint(Model):
+    """A webhook endpoint; ``secret`` only in the answers to create and rotate."""
+
+    id: str = ""
+    url: str = ""
+    event_types: list[str] = field(default_factory=list)
+    enabled: bool = True
+    disabled_reason: str | None = None
+    failed_deliveries: int = 0
+    previous_secret_expires_at: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    secret: str | None = None
+
+
+@dataclass(kw_only=True)
+class WebhookDelivery(Model):
+    """One event sent to one endpoint, with the log of its attempts."""
+
+    id: str = ""
+    event_id: int = 0
+    event_type: str | None = None
+    status: str = ""
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    last_attempt_at: str | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    attempt_log: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class NumberLock(Model):
+    """A number's deletion lock: while ``locked``, release and moves are refused (409
+    ``number_locked``)."""
+
+    e164: str = ""
+    locked: bool = False
+    locked_at: str | None = None
+    locked_by: str | None = None

@@ -62,6 +62,10 @@ NUMBER_FROM = numbers.outerjoin(_owner, _owner.c.id == numbers.c.owner_account_i
 )
 OWNER_AUTH_ID = _owner.c.auth_id.label("owner_auth_id")
 OWNER_AADHAAR_VERIFIED = _aadhaar_verified().label("aadhaar_verified")
+#: The owner's main account (itself for a main account): whose event feed a number reaches.
+OWNER_MAIN_AUTH_ID = func.coalesce(_owner_parent.c.auth_id, _owner.c.auth_id).label(
+    "owner_main_auth_id"
+)
 
 #: A number as ``services.models.Number`` holds it, column for field in the same order
 #: (``Number.from_view``; a test checks the order), with the owner's public id and KYC.

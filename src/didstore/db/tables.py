@@ -151,6 +151,10 @@ numbers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # the partner of the paying account, set at purchase: partner views page on it
     Column("partner_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    # the deletion lock (issue 13 item 6): while set, release and moves answer 409
+    # number_locked; who set it: the operator ("operator") or the account's auth id
+    Column("deletion_locked_at", UTCDateTime, nullable=True),
+    Column("deletion_locked_by", String(32), nullable=True),
     CheckConstraint(
         "state IN ('available', 'active', 'pending_release', 'suspended', 'quarantined',"
         " 'blocked')",
@@ -451,3 +455,111 @@ __all__ += ["rate_limits"]
 # ``number_type``: local | mobile | tollfree | national, from the numbering plan at import.
 numbers.append_column(Column("alias", String(100), nullable=True))
 numbers.append_column(Column("number_type", String(10), nullable=False, server_default="local"))
+
+# The transactional outbox (migration 0011, ADR 0020): one row per lifecycle transition or
+# money outcome, written in the transaction that made it. ``seq`` is the insertion order;
+# ``id`` is the feed position, given in commit order (on SQLite at insert, by a trigger:
+# writers are serialised; on PostgreSQL afterwards by ``services.event_feed.sequence``), so
+# a reader that has seen ``id`` N never later finds a committed event below N.
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", BigInteger, nullable=True, unique=True),
+    Column("type", String(48), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("account_id", String(16), nullable=True),  # the account it concerns (auth id)
+    Column("main_account_id", String(16), nullable=True),  # that account's main account
+    Column("data", JSON, nullable=False),
+    Index("ix_events_account_id", "account_id", "id"),
+    Index("ix_events_main_account_id", "main_account_id", "id"),
+    Index("ix_events_created_at", "created_at"),
+    Index(
+        "ix_events_unpositioned",
+        "seq",
+        postgresql_where=text("id IS NULL"),
+        sqlite_where=text("id IS NULL"),
+    ),
+    sqlite_autoincrement=True,  # a seq (and so an id) is never reused, even after a purge
+)
+
+# The last feed position given out (PostgreSQL; one row): its row lock makes one sequencer
+# at a time.
+event_position = Table(
+    "event_position",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last", BigInteger, nullable=False),
+)
+
+__all__ += ["event_position", "events"]
+
+
+# Webhook endpoints (ADR 0020): an account's (``account_id``) or the operator's (NULL). Each
+# has its own cursor into the event feed: events after it are fanned out into deliveries.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON, nullable=False),  # [] = every type
+    Column("secret", String(64), nullable=False),
+    Column("previous_secret", String(64), nullable=True),  # still signs until ...
+    Column("previous_secret_until", UTCDateTime, nullable=True),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("disabled_reason", String(200), nullable=True),
+    # deliveries in a row that ran out of retries (a success resets it)
+    Column("failed_deliveries", Integer, nullable=False, server_default="0"),
+    Column("cursor", BigInteger, nullable=False, server_default="0"),  # last event fanned out
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_endpoints_account_id", "account_id"),
+)
+
+# One event to one endpoint, until it is acknowledged (2xx) or its retries run out.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "endpoint_id",
+        String(36),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("first_attempt_at", UTCDateTime, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+)
+
+# The delivery log: every attempt and what the receiver answered.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(36),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
+)
+
+__all__ += ["webhook_attempts", "webhook_deliveries", "webhook_endpoints"]

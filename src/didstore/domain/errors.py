@@ -45,6 +45,12 @@ class RetryableConflict(Conflict):
     code = "conflict_retry"
 
 
+class NumberLocked(Conflict):
+    """Release or move of a number under a deletion lock: lift the lock first."""
+
+    code = "number_locked"
+
+
 class InsufficientBalance(DomainError):
     """The paying wallet cannot cover a charge; nothing was changed."""
 

@@ -6,7 +6,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
@@ -31,7 +32,7 @@ from didstore.domain.fields import no_nul
 from didstore.domain.ids import hash_token, new_auth_id, new_token, new_uuid, plivo_auth_id
 from didstore.domain.lifecycle import OWNED_STATES
 from didstore.domain.money import currency, whole_units_to_minor
-from didstore.services import audit
+from didstore.services import audit, events
 from didstore.services.ledger import ensure_wallet
 from didstore.services.models import Account, Actor, Page
 from didstore.services.ttl_cache import TTLCache
@@ -70,6 +71,26 @@ async def require_live(conn: Connection, account: Account) -> Payer:
 class Credentials:
     account: Account
     auth_token: str  # shown once; only its hash is stored
+
+
+_holder = aliased(accounts)
+#: The numbers whose ``aadhaar_verified`` follows an account's KYC: its own, and those of its
+#: ``personal_use`` sub-accounts (spec §10.14), in an owned state.
+_KYC_NUMBERS = (
+    select(numbers.c.id)
+    .join(_holder, _holder.c.id == numbers.c.owner_account_id)
+    .where(
+        or_(
+            _holder.c.id == bindparam("account_id"),
+            and_(
+                _holder.c.parent_id == bindparam("account_id"),
+                _holder.c.kyc_mode == "personal_use",
+            ),
+        ),
+        numbers.c.state.in_([s.value for s in OWNED_STATES]),
+    )
+    .order_by(numbers.c.e164)
+)
 
 
 def _to_account(row: Any) -> Account:
@@ -361,6 +382,9 @@ class AccountService:
                 before={"aadhaar_verified": account.aadhaar_verified},
                 after={"aadhaar_verified": aadhaar_verified},
             )
+            if aadhaar_verified != account.aadhaar_verified:
+                held = await conn.execute(_KYC_NUMBERS, {"account_id": account.id})
+                await events.record_numbers(conn, "number.kyc_changed", held.scalars(), now)
             updated = await self.get_by_id(conn, account.id)
         self.forget(account.auth_id)
         return updated

@@ -15,7 +15,7 @@ from didstore.clock import Clock
 from didstore.db.database import Database
 from didstore.db.tables import accounts, numbers
 from didstore.domain.lifecycle import NumberState, quarantine_ends
-from didstore.services import audit
+from didstore.services import audit, events
 from didstore.services.lifecycle import LIFECYCLE
 from didstore.services.schedule import unschedule
 
@@ -50,6 +50,7 @@ async def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SI
             ).all()
             if not rows:
                 break
+            owners = await events.owners_of(conn, [r.id for r in rows])
             await conn.execute_many(
                 update(numbers)
                 .where(
@@ -68,6 +69,8 @@ async def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SI
                     available_at=bindparam("avail"),
                     suspended_at=None,
                     grace_ends_at=None,
+                    deletion_locked_at=None,  # unpaid: released whatever the lock
+                    deletion_locked_by=None,
                     updated_at=now,
                 ),
                 [
@@ -104,6 +107,9 @@ async def expire_grace(db: Database, clock: Clock, *, chunk_size: int = CHUNK_SI
                     )
                     for r in rows
                 ],
+            )
+            await events.record_numbers(
+                conn, "number.released", [r.id for r in rows], now, owners=owners
             )
             released += len(rows)
         if len(rows) < chunk_size:

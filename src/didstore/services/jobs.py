@@ -3,8 +3,11 @@
 - ``renewals``: charge every billing period that has started (and re-try suspended numbers);
 - ``lifecycle``: everything time-driven that is not a renewal: pending releases past their
   24 h -> quarantine, quarantine past 45 days -> inventory, unpaid grace ended ->
-  quarantine, idempotency keys past 24 h -> deleted;
+  quarantine, idempotency keys past 24 h -> deleted, events past their retention window ->
+  deleted;
 - ``reports``: the weekly partner renewal check, kept once per partner and ISO week;
+- ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
+  due (the worker also runs it every ``webhook_interval`` seconds between full runs);
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
 
 Every step is set-based and conditional, so several workers on one PostgreSQL database (or
@@ -24,6 +27,7 @@ from didstore.clock import Clock, FixedClock
 from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
+from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.job_names import JOB_NAMES
@@ -31,6 +35,7 @@ from didstore.services.lifecycle import run_lifecycle
 from didstore.services.models import Actor
 from didstore.services.renewals import run_renewals
 from didstore.services.reports import ReportService
+from didstore.services.webhook_delivery import WebhookDelivery
 
 
 @dataclass
@@ -44,6 +49,9 @@ class JobReport:
     returned_to_inventory: int = 0
     grace_expired: int = 0
     idempotency_keys_expired: int = 0
+    events_expired: int = 0
+    webhooks_delivered: int = 0
+    webhooks_failed: int = 0
     partner_reports: int = 0
     failed: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
@@ -59,6 +67,9 @@ class JobReport:
             "returned_to_inventory": self.returned_to_inventory,
             "grace_expired": self.grace_expired,
             "idempotency_keys_expired": self.idempotency_keys_expired,
+            "events_expired": self.events_expired,
+            "webhooks_delivered": self.webhooks_delivered,
+            "webhooks_failed": self.webhooks_failed,
             "partner_reports": self.partner_reports,
             "failed": self.failed,
             "charged_minor": dict(sorted(self.charged_minor.items())),
@@ -80,6 +91,8 @@ class Jobs:
         grace: timedelta,
         reports: ReportService,
         idempotency: IdempotencyService,
+        events: EventFeed,
+        webhooks: WebhookDelivery,
         observe: JobObserver | None = None,
     ) -> None:
         self.db = db
@@ -87,6 +100,8 @@ class Jobs:
         self.grace = grace
         self.reports = reports
         self.idempotency = idempotency
+        self.events = events
+        self.webhooks = webhooks
         self.observe = observe
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
@@ -122,8 +137,13 @@ class Jobs:
                 await run_lifecycle(self.db, fixed)
             ).returned_to_inventory
             report.idempotency_keys_expired = await self.idempotency.expire(fixed.now())
+            await self.events.sequence()  # PostgreSQL: number what the jobs just recorded
+            report.events_expired = await self.events.purge(fixed.now())
         if name in ("reports", "all"):
             report.partner_reports = await self.reports.store_weekly_renewals(fixed.now())
+        if name in ("webhooks", "all"):
+            sent = await self.webhooks.run()
+            report.webhooks_delivered, report.webhooks_failed = sent.delivered, sent.failed
         return report
 
     async def run_by(

@@ -23,6 +23,7 @@ from didstore.db.types import UTCDateTime
 from didstore.domain.errors import InsufficientBalance
 from didstore.domain.ids import new_uuid
 from didstore.domain.money import currency, to_units
+from didstore.services import events
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,17 @@ async def debit(
             currency=currency_code,
         )
     why = _Why(reference_type, reference, description, number_id, actor_account_id)
-    return await _post(conn, "debit", row, account_id, currency_code, amount_minor, now, why)
+    posting = await _post(conn, "debit", row, account_id, currency_code, amount_minor, now, why)
+    after = posting.balance_after_minor
+    await events.low_balance(
+        conn,
+        account_id=account_id,
+        currency_code=currency_code,
+        before_minor=after + amount_minor,
+        after_minor=after,
+        now=now,
+    )
+    return posting
 
 
 async def credit(

@@ -21,7 +21,7 @@ from didstore.clock import Clock
 from didstore.db.database import Connection, Database
 from didstore.db.tables import numbers
 from didstore.domain.lifecycle import NumberState
-from didstore.services import audit
+from didstore.services import audit, events
 from didstore.services.models import Actor
 from didstore.services.schedule import unschedule
 
@@ -37,6 +37,9 @@ class LifecycleReport:
 async def _move(
     conn: Connection, conds: list[Any], values: dict[str, Any], action: str, now: datetime
 ) -> int:
+    # whom each number's event goes to: its owner before the change clears it
+    clears_owner = "owner_account_id" in values
+    owners = await events.owners_where(conn, *conds) if clears_owner else None
     moved = (
         await conn.execute(
             update(numbers).where(*conds).values(**values).returning(numbers.c.id, numbers.c.e164)
@@ -54,6 +57,7 @@ async def _move(
                 for nid, e164 in moved
             ],
         )
+        await events.record_numbers(conn, action, [nid for nid, _ in moved], now, owners=owners)
     return len(moved)
 
 

@@ -42,8 +42,9 @@ from didstore.domain.lifecycle import (
 )
 from didstore.domain.money import currency
 from didstore.domain.renewal import early_release_fee
-from didstore.services import audit, ledger
+from didstore.services import audit, events, ledger
 from didstore.services.accounts import require_live
+from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
 from didstore.services.schedule import schedule, unschedule
@@ -121,6 +122,8 @@ def _claim(with_currency: bool) -> Any:
             trunk_id=None,
             application_id=_DEFAULT_APP,
             alias=None,  # the Plivo label of a previous owner never reaches the next one
+            deletion_locked_at=None,
+            deletion_locked_by=None,
             updated_at=NOW,
         )
         .returning(*numbers.c)
@@ -221,6 +224,7 @@ class NumberService:
                     "currency": m["currency"],
                 },
             )
+            await events.record_numbers(conn, "number.purchased", [m["id"]], now)
             if amount > 0:
                 await ledger.debit(
                     conn,
@@ -306,6 +310,7 @@ class NumberService:
         async with self.db.write() as conn:
             plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
             m = plan.number
+            owners = await events.owners_of(conn, [m["id"]])  # an immediate release clears it
             for amount, description in (
                 (plan.release_fee, f"Release fee for {e164.value}"),
                 (plan.early_fee, f"Early release of {e164.value}: rest of minimum commitment"),
@@ -326,7 +331,11 @@ class NumberService:
             done = (
                 await conn.execute(
                     update(numbers)
-                    .where(numbers.c.id == m["id"], numbers.c.state == m["state"])
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.state == m["state"],
+                        numbers.c.deletion_locked_at.is_(None),  # a lock that won the race
+                    )
                     .values(**plan.values)
                     .returning(numbers.c.id)
                 )
@@ -351,6 +360,13 @@ class NumberService:
                     "currency": plan.currency,
                     "cooldown_ends_at": plan.cooldown.isoformat(),
                 },
+            )
+            await events.record_numbers(
+                conn,
+                "number.released" if immediate else "number.release_pending",
+                [m["id"]],
+                now,
+                owners=owners,
             )
             number = await self._load(conn, m["id"])
         return Release(number, plan.total_fee, plan.currency, immediate, plan.cooldown)
@@ -429,6 +445,7 @@ class NumberService:
                 before=_snapshot(row._mapping),
                 after={"state": "active", "refund_minor": fee},
             )
+            await events.record_numbers(conn, "number.release_cancelled", [m["id"]], now)
             number = await self._load(conn, m["id"])
         if not fee_currency:
             fee_currency = number.currency
@@ -493,6 +510,7 @@ async def _plan_release(
         raise Forbidden("account does not own this number")
     if state == NumberState.BLOCKED.value:
         raise InvalidInput("number is blocked by the operator; contact support")
+    check_unlocked(m)
     await require_live(conn, account)
     payer = (await conn.execute(_ACCOUNT_ROW, {"account_id": m["billing_account_id"]})).one()
     owner_auth_id = (

@@ -57,7 +57,7 @@ from didstore.db.tables import (
 from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.renewal import DEFAULT_GRACE, grace_ends, renewal_period
-from didstore.services import audit, ledger
+from didstore.services import audit, events, ledger
 from didstore.services.models import Actor
 
 log = logging.getLogger("didstore.renewals")
@@ -188,9 +188,12 @@ async def _settle(
             reactivated.append(r)
     if charges:
         await _write_charges(conn, charges, charged_e164, batch, now, balances)
+        await events.record_numbers(conn, "number.renewed", [c["number_id"] for c in charges], now)
     if suspend:
         await _suspend(conn, suspend, now, grace, actor_id)
         report.outcomes.extend(NumberOutcome(r.id, r.e164, "suspended", p) for r, p in suspend)
+        for event in ("number.renewal_failed", "number.suspended"):
+            await events.record_numbers(conn, event, [r.id for r, _ in suspend], now)
     if realign:
         await _realign(conn, realign)
     if reactivated:
@@ -203,6 +206,7 @@ async def _settle(
         await _audit_numbers(
             conn, reactivated, now, actor_id, "number.reactivated", {"state": ACTIVE}
         )
+        await events.record_numbers(conn, "number.reactivated", [r.id for r in reactivated], now)
     report.charged = len(charges)
     report.suspended = len(suspend)
     report.reactivated = len(reactivated)
@@ -280,6 +284,15 @@ async def _write_charges(
                 )
             ).all()
         )
+        for d in debits:
+            await events.low_balance(
+                conn,
+                account_id=d["account_id"],
+                currency_code=d["currency"],
+                before_minor=d["after"] + d["amt"],
+                after_minor=d["after"],
+                now=now,
+            )
         renewals_actor = Actor(kind="system", auth_id="renewals", credential="system")
         await audit.record_many(
             conn,

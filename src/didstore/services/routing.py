@@ -29,7 +29,7 @@ from didstore.domain.e164 import E164
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import RouteReason, route_reason
-from didstore.services import audit
+from didstore.services import audit, events
 from didstore.services.accounts import require_live
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
@@ -66,7 +66,9 @@ def routing_family(account: Account) -> tuple[int, ...]:
     return (account.id,) if account.parent_id is None else (account.id, account.parent_id)
 
 
-async def held_number(conn: Connection, account: Account, e164: E164, now: datetime) -> Row:
+async def held_number(
+    conn: Connection, account: Account, e164: E164, now: datetime, *, live: bool = True
+) -> Row:
     """The number as ``account`` holds it, or 404. Pending release is 400 (not routable).
     Also checks, inside the write, that the account is still live (``require_live``)."""
     row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
@@ -79,7 +81,8 @@ async def held_number(conn: Connection, account: Account, e164: E164, now: datet
         raise InvalidInput("number is pending release; cancel the release first")
     if m["state"] not in _HELD:
         raise NotFound(NUMBER_NOT_FOUND)
-    await require_live(conn, account)
+    if live:
+        await require_live(conn, account)
     return row
 
 
@@ -153,6 +156,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"trunk_id": trunk_id},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
 
     async def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
         now = self.clock.now()
@@ -186,6 +190,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"trunk_id": None},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
 
     # -- applications --------------------------------------------------------------------------
     async def attach_application(
@@ -229,6 +234,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"application_id": app_id},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
             owner = (
                 (await conn.execute(select(accounts).where(accounts.c.id == app.account_id)))
                 .one()
@@ -269,6 +275,7 @@ class RoutingService:
                 before=_routing_snapshot(m),
                 after={"application_id": None},
             )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
         return AppBinding(e164.value, None if record_row is None else dict(record_row._mapping))
 
     # -- the hot path --------------------------------------------------------------------------

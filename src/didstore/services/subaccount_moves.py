@@ -35,7 +35,8 @@ from didstore.domain.errors import (
 )
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
-from didstore.services import audit
+from didstore.services import audit, events
+from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
@@ -79,6 +80,7 @@ class SubaccountMoves:
             raise InvalidInput("number is pending release; cancel the release first")
         if m["state"] not in _HELD:
             raise NotFound("number not found")
+        check_unlocked(m)
         return m
 
     async def _routing_kept(self, conn: Connection, m: Any, new_owner: Any) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class SubaccountMoves:
                     numbers.c.id == m["id"],
                     numbers.c.owner_account_id == m["owner_account_id"],
                     numbers.c.state == m["state"],
+                    numbers.c.deletion_locked_at.is_(None),
                 )
                 .values(owner_account_id=new_owner["id"], updated_at=now, **values)
                 .returning(numbers.c.id)
@@ -158,6 +161,9 @@ class SubaccountMoves:
                 before={"owner": from_auth, "trunk_id": m["trunk_id"], "app": m["application_id"]},
                 after={"owner": sub["auth_id"], "detached": sorted(detached)},
             )
+            await events.record_numbers(
+                conn, "number.moved", [m["id"]], now, extra={m["id"]: {"moved_from": from_auth}}
+            )
 
     async def unassign(self, actor: Actor, parent: Account, e164: E164, *, force: bool) -> None:
         if force and not actor.is_operator:
@@ -174,6 +180,7 @@ class SubaccountMoves:
             parent_row = (
                 await conn.execute(select(accounts).where(accounts.c.id == parent.id))
             ).one()
+            from_auth = await _auth_id(conn, m["owner_account_id"])
             detached = await self._move(conn, m, parent_row._mapping, now)
             after: dict[str, Any] = {"owner": parent.auth_id, "detached": sorted(detached)}
             if force:
@@ -197,11 +204,14 @@ class SubaccountMoves:
                 account_id=parent.auth_id,
                 e164=e164.value,
                 before={
-                    "owner": await _auth_id(conn, m["owner_account_id"]),
+                    "owner": from_auth,
                     "trunk_id": m["trunk_id"],
                     "app": m["application_id"],
                 },
                 after=after,
+            )
+            await events.record_numbers(
+                conn, "number.moved", [m["id"]], now, extra={m["id"]: {"moved_from": from_auth}}
             )
 
 

@@ -4,14 +4,16 @@ answers (numbers spec §2, §4.1-4.5)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from didstore.domain.lifecycle import NumberState, wire_status
 from didstore.services.models import Number
-from didstore.services.numbers import CancelRelease, Release
 from didstore.wire.format import fee as _fee
 from didstore.wire.format import timestamp as _ts
 from didstore.wire.format import ts
+
+if TYPE_CHECKING:  # services.numbers records events, whose data this module shapes
+    from didstore.services.numbers import CancelRelease, Release
 
 
 def _capabilities(n: Number) -> dict[str, bool]:

@@ -15,6 +15,7 @@ from typing import Self, TypeVar
 import httpx
 
 from didstore.client import errors
+from didstore.client._async.events import Events, Webhooks
 from didstore.client._async.pager import AsyncPager
 from didstore.client._async.partner import Partner
 from didstore.client._async.resources import (
@@ -77,6 +78,14 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     @cached_property
     def partner(self) -> Partner:
         return Partner(self)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self)
 
     async def request(self, op: Operation[T]) -> T:
         """Send one operation, retrying per :mod:`didstore.client.retry`; parse the answer

@@ -23,6 +23,7 @@ from didstore.client.models import (
     CancelReleaseResult,
     InventoryNumber,
     NumberHealth,
+    NumberLock,
     PhoneNumber,
     PurchaseResult,
     ReleaseResult,
@@ -108,6 +109,21 @@ class PhoneNumbers(Resource):
         hold it (in stock, another account's, released)."""
         op = Operation("GET", number_path(auth_id, e164), model(PhoneNumber))
         return await self._c.request(op)
+
+    async def lock_number(self, auth_id: str, e164: str) -> NumberLock:
+        """Set the deletion lock: release and moves answer 409 ``number_locked`` until
+        :meth:`unlock_number`."""
+        path = f"{number_path(auth_id, e164)}/lock"
+        return await self._c.request(Operation("POST", path, model(NumberLock)))
+
+    async def unlock_number(self, auth_id: str, e164: str) -> NumberLock:
+        """Lift the deletion lock (one the operator set needs the operator token)."""
+        path = f"{number_path(auth_id, e164)}/lock"
+        return await self._c.request(Operation("DELETE", path, model(NumberLock)))
+
+    async def get_number_lock(self, auth_id: str, e164: str) -> NumberLock:
+        path = f"{number_path(auth_id, e164)}/lock"
+        return await self._c.request(Operation("GET", path, model(NumberLock)))
 
     async def unrent_number(
         self, auth_id: str, e164: str, immediate: bool | None = None

@@ -16,6 +16,7 @@ from typing import Self, TypeVar
 import httpx
 
 from didstore.client import errors
+from didstore.client._sync.events import Events, Webhooks
 from didstore.client._sync.pager import Pager
 from didstore.client._sync.partner import Partner
 from didstore.client._sync.resources import (
@@ -78,6 +79,14 @@ class Client(BaseClient[httpx.Client]):
     @cached_property
     def partner(self) -> Partner:
         return Partner(self)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self)
 
     def request(self, op: Operation[T]) -> T:
         """Send one operation, retrying per :mod:`didstore.client.retry`; parse the answer

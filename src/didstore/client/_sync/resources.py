@@ -24,6 +24,7 @@ from didstore.client.models import (
     CancelReleaseResult,
     InventoryNumber,
     NumberHealth,
+    NumberLock,
     PhoneNumber,
     PurchaseResult,
     ReleaseResult,
@@ -109,6 +110,21 @@ class PhoneNumbers(Resource):
         hold it (in stock, another account's, released)."""
         op = Operation("GET", number_path(auth_id, e164), model(PhoneNumber))
         return self._c.request(op)
+
+    def lock_number(self, auth_id: str, e164: str) -> NumberLock:
+        """Set the deletion lock: release and moves answer 409 ``number_locked`` until
+        :meth:`unlock_number`."""
+        path = f"{number_path(auth_id, e164)}/lock"
+        return self._c.request(Operation("POST", path, model(NumberLock)))
+
+    def unlock_number(self, auth_id: str, e164: str) -> NumberLock:
+        """Lift the deletion lock (one the operator set needs the operator token)."""
+        path = f"{number_path(auth_id, e164)}/lock"
+        return self._c.request(Operation("DELETE", path, model(NumberLock)))
+
+    def get_number_lock(self, auth_id: str, e164: str) -> NumberLock:
+        path = f"{number_path(auth_id, e164)}/lock"
+        return self._c.request(Operation("GET", path, model(NumberLock)))
 
     def unrent_number(
         self, auth_id: str, e164: str, immediate: bool | None = None

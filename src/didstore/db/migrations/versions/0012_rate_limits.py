@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_rate_limits"
-down_revision = "0010_plivo_alias"
+down_revision = "0011_events"
 branch_labels = None
 depends_on = None
 
