@@ -342,3 +342,27 @@ OPERATOR: dict[str, Schema] = {
 COMPONENTS: dict[str, Schema] = {
     **ERRORS, **NUMBERS, **ACCOUNTS, **ROUTING, **PARTNER, **OPERATOR, "Text": TEXT
 }  # fmt: skip
+
+# -- events, webhooks, deletion locks (wire/events.py, wire/webhooks.py, routes/locks.py) ----
+_ENDPOINT = (
+    "id:s url:s event_types:@ enabled:b disabled_reason:s? failed_deliveries:i"
+    " previous_secret_expires_at:s? created_at:s updated_at:s"
+)
+_TYPES_LIST = array({"type": "string"})
+COMPONENTS.update(
+    {
+        "Event": shape("id:i type:s created_at:s account_id:s? data:o"),
+        "EventPage": shape("events:@ next_after:i", events=array(ref("Event"))),
+        "Webhook": shape(_ENDPOINT, event_types=_TYPES_LIST),
+        "WebhookWithSecret": shape(_ENDPOINT + " secret:s", event_types=_TYPES_LIST),
+        "WebhookList": shape("webhooks:@", webhooks=array(ref("Webhook"))),
+        "Delivery": shape(
+            "id:s event_id:i event_type:s? status:s attempts:i next_attempt_at:s?"
+            " last_attempt_at:s? last_status_code:i? last_error:s? attempt_log:@",
+            attempt_log=array(shape("at:s status_code:i? error:s? duration_ms:n?")),
+        ),
+        "DeliveryList": shape("deliveries:@", deliveries=array(ref("Delivery"))),
+        "Redelivery": shape("id:s status:s"),
+        "Lock": shape("e164:s locked:b locked_at:s? locked_by:s?"),
+    }
+)

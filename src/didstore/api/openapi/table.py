@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from didstore import metrics
-from didstore.api.openapi.shapes import Schema, body, shape
+from didstore.api.openapi.shapes import Schema, array, body, shape
 
 #: Who may call, and the error statuses any route of that kind can answer:
 #: ``account`` (``auth.account_scope``: X-Auth, Bearer account or operator token, Basic),
@@ -82,6 +82,30 @@ _SUB_BODY = body("name:s email:s password:x kyc_mode:s business_type:x enabled:b
 #: ``started_at`` (and ``now`` below): RFC 3339 with a zone, or Unix seconds
 _CALL = "started_at:x duration_seconds:i answered:b"
 _DATES = (("from", "string"), ("to", "string"), ("from_date", "string"), ("to_date", "string"))
+
+
+def _webhook_rows(base: str, auth: str) -> dict[tuple[str, str], Op]:
+    """An account's and the operator's webhook routes answer alike."""
+    one = base + "/{webhook_id}"
+    return {
+        ("POST", base): Op(
+            201,
+            "WebhookWithSecret",
+            auth,
+            body=body("url:s event_types:@", event_types=array({"type": "string"})),
+            example={"url": "https://example.com/hooks", "event_types": ["number.purchased"]},
+        ),
+        ("GET", base): Op(200, "WebhookList", auth),
+        ("GET", one): Op(200, "Webhook", auth),
+        ("DELETE", one): Op(204, None, auth),
+        ("POST", one + "/rotate-secret"): Op(
+            200, "WebhookWithSecret", auth, body=body("keep_old_seconds:i")
+        ),
+        ("POST", one + "/enable"): Op(200, "Webhook", auth),
+        ("GET", one + "/deliveries"): Op(200, "DeliveryList", auth),
+        ("POST", one + "/deliveries/{delivery_id}/redeliver"): Op(202, "Redelivery", auth),
+    }
+
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/metrics"): Op(200, "Text", "operator", media=metrics.CONTENT_TYPE),
@@ -259,4 +283,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body=shape("~now:x ~advance_seconds:n?"),
         example={"advance_seconds": 60},
     ),
+    # -- events, webhooks, deletion locks (routes/events.py, webhooks.py, locks.py)
+    ("GET", ACCOUNT + "/events"): Op(200, "EventPage", "account"),
+    ("GET", ADMIN + "/events"): Op(200, "EventPage", "operator"),
+    **_webhook_rows(ACCOUNT + "/webhooks", "account"),
+    **_webhook_rows(ADMIN + "/webhooks", "operator"),
+    ("GET", NUMBER + "/lock"): Op(200, "Lock", "account"),
+    ("POST", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),
+    ("DELETE", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),
 }
