@@ -132,3 +132,26 @@ def test_pages_from_the_index_equal_a_plain_listing(
             assert result.total == len(expected)
             got.extend(n.e164 for n in result.items)
         assert got == expected
+
+
+def test_concurrent_purchases_in_one_bucket_keep_the_counts_exact(
+    state: TestServices, racers: list[TestServices]
+) -> None:
+    """Purchases of different numbers of one counter bucket update the same counter rows at
+    once: they queue on them (in key order, no deadlock) and every one is counted."""
+    from didstore.domain.e164 import E164
+    from tests.integration.test_races import account, run_together
+
+    targets = IN_NUMBERS[:16]  # one bucket: "+91804"
+    stock(state, targets + SPREAD[:4])
+    buyers = [make_account(state, balance=100_000) for _ in targets]
+    out = run_together(
+        racers,
+        [
+            (lambda s, b=b, e=e: s.numbers.purchase(CLI, account(s, b), E164(e)))
+            for b, e in zip(buyers, targets, strict=True)
+        ],
+    )
+    assert out.errors == [] and len(out.results) == len(targets)
+    assert assert_index_matches(state) == 4
+    assert state.inventory.search(SearchFilters(country="IN"), 1, 10).total == 4
