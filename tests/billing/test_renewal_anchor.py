@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -159,7 +160,7 @@ def test_an_imported_date_months_behind_catches_up_one_charge_per_period(
     assert state.call(run_renewals, state.adb, clock).charged == 0
 
 
-def _charges(state: TestServices) -> list[object]:
+def _charges(state: TestServices) -> list[Any]:
     from sqlalchemy import select
 
     from didstore.db.tables import renewal_charges
