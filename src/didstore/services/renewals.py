@@ -244,7 +244,7 @@ async def _write_charges(
     )
     # UPDATE ... FROM: one join, not a sub-select per number. Only columns no index covers:
     # PostgreSQL can make it a HOT update, SQLite rewrites no index entry (a suspended number
-    # charged again gets its state back in ``_reactivate``).
+    # charged again gets its state back in ``_settle``, by a statement of its own).
     await conn.execute(
         update(numbers)
         .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
