@@ -42,13 +42,15 @@ def _sql(position: int) -> Callable[[tuple[Any, ...]], str]:
 
 
 for cls in (database.SqliteConnection, database.PgConnection):
-    cls._run = _timed(cls._run, _sql(1))  # type: ignore[method-assign]
-    cls._run_many = _timed(cls._run_many, _sql(0))  # type: ignore[method-assign]
-database.PgConnection.insert_rows = _timed(  # type: ignore[method-assign]
-    database.PgConnection.insert_rows, lambda args: f"COPY {args[0].name}"
+    setattr(cls, "_run", _timed(cls._run, _sql(1)))  # noqa: B010 (patching a method)
+    setattr(cls, "_run_many", _timed(cls._run_many, _sql(0)))  # noqa: B010
+setattr(  # noqa: B010
+    database.PgConnection,
+    "insert_rows",
+    _timed(database.PgConnection.insert_rows, lambda args: f"COPY {args[0].name}"),
 )
 
-_real = bench.run_renewals
+_real = getattr(bench, "run_renewals")  # noqa: B009
 _profiled = False
 
 
@@ -67,7 +69,7 @@ async def _profiled_run(*args: Any, **kwargs: Any) -> Any:
     return report
 
 
-bench.run_renewals = _profiled_run  # type: ignore[assignment]
+setattr(bench, "run_renewals", _profiled_run)  # noqa: B010
 
 if __name__ == "__main__":
     bench.main()

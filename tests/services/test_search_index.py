@@ -5,6 +5,8 @@ statement changes them; and searches answered from it equal a plain filter of th
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -14,11 +16,16 @@ from didstore.domain.e164 import from_body
 from didstore.services import inventory
 from didstore.services.inventory import SearchFilters
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, US_NUMBERS, AccountHandle, make_account, stock
 from tests.support import TestServices
 
 # valid Indian mobile numbers spread over 6 counter buckets ("+91910", "+91923", ...)
 SPREAD = [f"+919{b}0{n:06d}" for b in (10, 23, 45, 67, 81, 99) for n in (12, 345, 1234, 77777)]
+
+
+def _buy(buyer: AccountHandle, e164: str, services: TestServices) -> Any:
+    account = services.accounts.get(buyer.auth_id)
+    return services.numbers.purchase(CLI, account, from_body(e164))
 
 
 def _truth(rows: list[tuple[str, str]]) -> Counter[tuple[str, str, str]]:
@@ -132,3 +139,19 @@ def test_pages_from_the_index_equal_a_plain_listing(
             assert result.total == len(expected)
             got.extend(n.e164 for n in result.items)
         assert got == expected
+
+
+def test_concurrent_purchases_in_one_bucket_keep_the_counts_exact(
+    state: TestServices, racers: list[TestServices]
+) -> None:
+    """Purchases of different numbers of one counter bucket update the same counter rows at
+    once: they queue on them (in key order, no deadlock) and every one is counted."""
+    from tests.integration.test_races import run_together
+
+    targets = IN_NUMBERS[:16]  # one bucket: "+91804"
+    stock(state, targets + SPREAD[:4])
+    buyers = [make_account(state, balance=100_000) for _ in targets]
+    out = run_together(racers, [partial(_buy, b, e) for b, e in zip(buyers, targets, strict=True)])
+    assert out.errors == [] and len(out.results) == len(targets)
+    assert assert_index_matches(state) == 4
+    assert state.inventory.search(SearchFilters(country="IN"), 1, 10).total == 4

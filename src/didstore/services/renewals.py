@@ -248,7 +248,7 @@ async def _write_charges(
     )
     # UPDATE ... FROM: one join, not a sub-select per number. Only columns no index covers:
     # PostgreSQL can make it a HOT update, SQLite rewrites no index entry (a suspended number
-    # charged again gets its state back in ``_reactivate``).
+    # charged again gets its state back in ``_settle``, by a statement of its own).
     await conn.execute(
         update(numbers)
         .where(numbers.c.id == rc.c.number_id, rc.c.batch_id == batch)
@@ -443,15 +443,18 @@ def _candidates(now: datetime, cursor: tuple[datetime, str] | None, limit: int) 
 async def _lock_due(conn: Connection, now: datetime, ids: list[str]) -> Sequence[Any]:
     """Lock those of ``ids`` that are really due (their own state and date, re-checked under
     the lock), oldest period first; numbers another worker holds are skipped."""
+    query = select(*_COLUMNS)
     if conn.dialect == "postgresql":  # one array parameter: planned as 10k PK probes
-        wanted = numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
-    else:  # one JSON parameter: sqlite3 binds 10k *named* parameters in quadratic time
+        query = query.where(numbers.c.id == any_(bindparam("ids", ids, type_=ARRAY(String))))
+    else:
+        # One JSON parameter (sqlite3 binds 10k *named* parameters in quadratic time), joined
+        # from the list to the numbers: as ``id IN (SELECT … json_each)`` SQLite's planner
+        # preferred the state index and read every owned number for each chunk.
         listed = func.json_each(bindparam("ids", json.dumps(ids))).table_valued("value")
-        wanted = numbers.c.id.in_(select(listed.c.value))
+        query = query.select_from(listed.join(numbers, numbers.c.id == listed.c.value))
     return (
         await conn.execute(
-            select(*_COLUMNS)
-            .where(wanted, _due(now))
+            query.where(_due(now))
             .order_by(numbers.c.next_billing_date, numbers.c.id)
             .with_for_update(skip_locked=True, of=numbers)
         )
