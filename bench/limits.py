@@ -241,7 +241,7 @@ async def _middleware_cost(database_url: str, calls: int) -> dict[str, Any]:
     off = Settings(database_url=database_url, rate_limit=0, ip_rate_limit=0,
                    auth_fail_limit=0, ip_auth_fail_limit=0)  # fmt: skip
     on = Settings(database_url=database_url, rate_limit=10**9, ip_rate_limit=10**9)
-    result = {}
+    result: dict[str, Any] = {}
     modes = [("off", off, 0.0), ("on", on, 0.0)]
     if db.dialect == "postgresql":
         modes.append(("on_sync_0.1s", on, 0.1))
