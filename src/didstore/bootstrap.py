@@ -30,6 +30,7 @@ from didstore.services import events
 from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
+from didstore.services.blocks import NumberBlocks
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
 from didstore.services.gauges import Gauges
@@ -78,6 +79,7 @@ class Services:
     webhook_delivery: WebhookDelivery
     locks: NumberLocks
     gauges: Gauges
+    blocks: NumberBlocks
     #: the rate limiter's request counters (api/limits.py)
     rate_counters: Counters
     plivo: PlivoService
@@ -140,6 +142,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         webhook_delivery=delivery,
         locks=NumberLocks(db, clock),
         gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
+        blocks=NumberBlocks(db, clock),
         rate_counters=counters_for(
             db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
         ),

@@ -305,6 +305,10 @@ def _event_recipes(
     route = "/api/v1/Account/{auth_id}/numbers/{e164}/lock"
     out[("POST", route)] = lambda x: client.post(lock, headers={**acct.headers, **x})
     out[("DELETE", route)] = lambda x: client.delete(lock, headers={**acct.headers, **x})
+    block = f"/api/v1/admin/numbers/{n}/block"
+    route = "/api/v1/admin/numbers/{e164}/block"
+    out[("POST", route)] = lambda x: client.post(block, headers={**admin_headers(), **x})
+    out[("DELETE", route)] = lambda x: client.delete(block, headers={**admin_headers(), **x})
     return out
 
 

@@ -87,6 +87,34 @@ def test_route_lookup(client: TestClient, state: TestServices) -> None:
     assert client.get("/console/operator/route", params={"e164": "abc"}).status_code == 404
 
 
+def test_operator_blocks_and_unblocks_a_number_from_the_route_box(
+    client: TestClient, state: TestServices
+) -> None:
+    acct = make_account(state, balance=1000)
+    stock(state, IN_NUMBERS[:1])
+    buy(client, acct, IN_NUMBERS[0])
+    sign_in_operator(client)
+    page = client.get("/console/operator/route", params={"e164": IN_NUMBERS[0]})
+    assert 'data-testid="block"' in page.text
+    form = {"csrf": csrf(page), "e164": IN_NUMBERS[0], "action": "block", "reason": "fraud"}
+    assert (
+        client.post("/console/operator/route/block", data={**form, "csrf": "x"}).status_code == 403
+    )
+    done = client.post("/console/operator/route/block", data=form)
+    assert done.status_code == 200 and "is blocked" in done.text  # followed the 303
+    assert 'data-testid="unblock"' in done.text
+    status = client.get(
+        f"/api/v1/Account/{acct.auth_id}/numbers/{IN_NUMBERS[0]}", headers=acct.headers
+    ).json()
+    assert status["is_blocked"] is True
+    again = client.post("/console/operator/route/block", data=form)  # already blocked
+    assert again.status_code == 409 and "already blocked" in again.text
+    back = client.post(
+        "/console/operator/route/block", data={**form, "csrf": csrf(done), "action": "unblock"}
+    )
+    assert back.status_code == 200 and "back in service" in back.text
+
+
 def test_other_roles_cannot_reach_operator_account_pages(
     client: TestClient, state: TestServices
 ) -> None:

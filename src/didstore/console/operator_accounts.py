@@ -110,3 +110,20 @@ async def route_lookup(request: Request) -> Response:
             ctx["error"] = exc.message
             return render(request, "operator/route.html", ctx, 404, session=me.session)
     return render(request, "operator/route.html", ctx, session=me.session)
+
+
+@router.post("/route/block")
+async def block(request: Request) -> Response:
+    """Take the looked-up number out of service, or put it back (``action``: block|unblock);
+    the route box then shows the outcome."""
+    me = await viewer(request, OPERATOR)
+    data = await form(request, me.session)
+    e164 = from_body(text(data, "e164", 20))
+    blocks = svc(request).blocks
+    if text(data, "action") == "unblock":
+        await blocks.unblock(me.actor, e164)
+        message = f"{e164.value} is back in service; the blocked periods are not charged."
+    else:
+        await blocks.block(me.actor, e164, text(data, "reason", 500) or None)
+        message = f"{e164.value} is blocked: it routes no calls and is not charged."
+    return redirect(request, f"/console/operator/route?e164={e164.value}", message)

@@ -82,3 +82,12 @@ def early_release_fee(
     """Monthly fees of the committed periods not yet paid (0 once the commitment is met)."""
     remaining = commitment_months - periods_paid(anchor, next_billing_date)
     return max(0, remaining) * monthly_fee_minor
+
+
+def resume_billing(anchor: datetime | None, next_billing_date: datetime, now: datetime) -> datetime:
+    """When a number the operator blocked is unblocked: the periods it spent blocked are not
+    charged. A billing date still ahead stays; one that passed moves to the first anchored
+    period start at or after ``now`` (the rest of the current period is free)."""
+    if next_billing_date >= now:
+        return next_billing_date
+    return renewal_period(anchor, now)[0]

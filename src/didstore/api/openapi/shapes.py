@@ -365,5 +365,6 @@ COMPONENTS.update(
         "DeliveryList": shape("deliveries:@", deliveries=array(ref("Delivery"))),
         "Redelivery": shape("id:s status:s"),
         "Lock": shape("e164:s locked:b locked_at:s? locked_by:s?"),
+        "NumberBlock": shape("e164:s status:s is_blocked:b next_billing_date:s?"),
     }
 )

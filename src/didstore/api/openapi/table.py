@@ -288,6 +288,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", ADMIN + "/events"): Op(200, "EventPage", "operator"),
     **_webhook_rows(ACCOUNT + "/webhooks", "account"),
     **_webhook_rows(ADMIN + "/webhooks", "operator"),
+    ("POST", ADMIN + "/numbers/{e164}/block"): Op(
+        200, "NumberBlock", "operator", (404, 409), body=body("reason:s")
+    ),
+    ("DELETE", ADMIN + "/numbers/{e164}/block"): Op(200, "NumberBlock", "operator", (404, 409)),
     ("GET", NUMBER + "/lock"): Op(200, "Lock", "account"),
     ("POST", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),
     ("DELETE", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),

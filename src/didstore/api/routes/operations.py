@@ -17,6 +17,7 @@ from didstore.api.responses import JSON
 from didstore.domain.e164 import from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.audit_query import AuditFilters
+from didstore.services.blocks import BlockState
 from didstore.wire import format as format_wire
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
@@ -93,3 +94,37 @@ async def number_timeline(request: Request, e164: str) -> Response:
     data = await services(request).audit.timeline(from_path(e164).value)
     data["events"] = [_entry(e) for e in data["events"]]
     return JSON(data)
+
+
+class BlockBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reason: str | None = None
+
+
+def _block_state(b: BlockState) -> dict[str, Any]:
+    return {
+        "e164": b.e164,
+        "status": b.status,
+        "is_blocked": b.status == "blocked",
+        "next_billing_date": format_wire.ts(b.next_billing_date),
+    }
+
+
+@router.post("/numbers/{e164}/block", summary="Take an active number out of service")
+async def block_number(request: Request, e164: str, body: BlockBody | None = None) -> Response:
+    """The owner keeps it; it routes no calls and is not charged until unblocked. 409 when
+    the number is not active."""
+    principal = await require_operator(request)
+    reason = body.reason if body is not None else None
+    if reason is not None and len(reason) > 500:
+        raise InvalidInput("reason is longer than 500 characters", field="reason")
+    state = await services(request).blocks.block(principal.actor, from_path(e164), reason)
+    return JSON(_block_state(state))
+
+
+@router.delete("/numbers/{e164}/block", summary="Put a blocked number back in service")
+async def unblock_number(request: Request, e164: str) -> Response:
+    """Active again; the periods it spent blocked are not charged. 409 when not blocked."""
+    principal = await require_operator(request)
+    state = await services(request).blocks.unblock(principal.actor, from_path(e164))
+    return JSON(_block_state(state))
