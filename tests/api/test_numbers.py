@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from didstore.services.lifecycle import run_lifecycle
+from didstore.services.lifecycle_job import run_lifecycle
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
 from tests.support import TestServices
 

@@ -442,7 +442,7 @@ def test_the_next_owner_never_sees_the_previous_alias(
 ) -> None:
     from datetime import timedelta
 
-    from didstore.services.lifecycle import run_lifecycle
+    from didstore.services.lifecycle_job import run_lifecycle
 
     first, second = _plivo(state), _plivo(state)
     stock(state, IN_NUMBERS[:1])

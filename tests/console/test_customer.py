@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from didstore.services.lifecycle import run_lifecycle
+from didstore.services.lifecycle_job import run_lifecycle
 from didstore.services.models import CLI
 from tests.conftest import (
     IN_NUMBERS,

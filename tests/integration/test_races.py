@@ -365,7 +365,7 @@ def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
     from datetime import timedelta
 
     from didstore.db.tables import audit_log
-    from didstore.services.lifecycle import run_lifecycle
+    from didstore.services.lifecycle_job import run_lifecycle
 
     targets = IN_NUMBERS[20:30]
     owner = make_account(state, balance=100_000)

@@ -16,7 +16,7 @@ from didstore.db.database import Database
 from didstore.db.tables import accounts, numbers
 from didstore.domain.lifecycle import NumberState, quarantine_ends
 from didstore.services import audit, events
-from didstore.services.lifecycle import LIFECYCLE
+from didstore.services.lifecycle_job import LIFECYCLE
 from didstore.services.schedule import unschedule
 
 CHUNK_SIZE = 10_000

@@ -31,7 +31,7 @@ from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.job_names import JOB_NAMES
-from didstore.services.lifecycle import run_lifecycle
+from didstore.services.lifecycle_job import run_lifecycle
 from didstore.services.models import Actor
 from didstore.services.renewals import run_renewals
 from didstore.services.reports import ReportService
