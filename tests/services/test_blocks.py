@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from didstore.clock import FixedClock
+from didstore.db.tables import numbers
 from didstore.domain.e164 import from_body
 from didstore.domain.errors import Conflict, InvalidInput, NotFound
 from didstore.domain.renewal import resume_billing
@@ -114,3 +116,41 @@ class _At:
 
     def now(self) -> datetime:
         return self.when
+
+
+def test_a_block_racing_a_release_changes_the_number_once_and_money_follows(
+    state: TestServices, racers: list[TestServices]
+) -> None:
+    """Both are conditional updates on the number's state: whichever commits first wins; the
+    other is refused and changes nothing, and the release fee is charged only if the release
+    won (on PostgreSQL and SQLite, from independent service stacks)."""
+    from tests.integration.test_races import run_together
+
+    for attempt in range(6):
+        number = IN_NUMBERS[10 + attempt]
+        acct = make_account(state, balance=10_000, release_fee=7)
+        stock(state, [number], setup_fee=100, monthly_fee=300)
+        state.numbers.purchase(CLI, state.accounts.get(acct.auth_id), from_body(number))
+        before = state.wallet.balance(state.accounts.get(acct.auth_id), "INR").balance_minor
+
+        def release(s: TestServices, auth_id: str = acct.auth_id, n: str = number) -> str:
+            s.numbers.release(CLI, s.accounts.get(auth_id), from_body(n), immediate=False)
+            return "released"
+
+        def block(s: TestServices, n: str = number) -> str:
+            s.blocks.block(CLI, from_body(n))
+            return "blocked"
+
+        out = run_together(racers, [release, block])
+        assert len(out.results) == 1, (out.results, out.errors)  # exactly one won
+        (error,) = out.errors
+        assert isinstance(error, Conflict | InvalidInput)  # refused, nothing changed
+        with state.db.read() as conn:
+            now_state = conn.execute(
+                select(numbers.c.state).where(numbers.c.e164 == number)
+            ).scalar_one()
+        after = state.wallet.balance(state.accounts.get(acct.auth_id), "INR").balance_minor
+        if out.results == ["released"]:
+            assert now_state == "pending_release" and after == before - 700
+        else:
+            assert now_state == "blocked" and after == before
