@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
+from didstore.db.errors import DatabaseUnavailable
 from didstore.db.tables import event_position, events
 from didstore.domain.errors import Forbidden, InvalidInput
 from didstore.services.events import EVENT_TYPES
@@ -50,6 +51,10 @@ class EventPage:
 
 
 _TRY_LOCK = select(func.pg_try_advisory_xact_lock(literal(SEQUENCER_LOCK)))
+#: how long a reader waits for a running sequencer's batch before reading without it
+READER_WAIT_MS = 2000
+_WAIT_LIMIT = select(func.set_config("lock_timeout", bindparam("ms"), True))
+_WAIT_FOR_SEQUENCER = select(func.pg_advisory_xact_lock_shared(literal(SEQUENCER_LOCK)))
 _LAST = select(event_position.c.last).where(event_position.c.id == 1)
 _MAX_ID = select(func.coalesce(func.max(events.c.id), 0))
 _SEED = insert(event_position).values(id=1, last=bindparam("last"))
@@ -92,26 +97,47 @@ class EventFeed:
         self.clock = clock
         self.retention = retention
 
-    async def sequence(self) -> int:
+    async def sequence(self, *, wait: bool = False) -> int:
         """PostgreSQL: give committed events without an id the next ids, in insertion order
         (SQLite's ids are given at insert). Returns how many were numbered; 0 when another
-        sequencer is running (its ids come out with its commit)."""
+        sequencer is running (its ids come out with its commit).
+
+        ``wait`` (a feed read): when another sequencer is running, wait for its batch to
+        commit (never for a writer) and try again, so that an event committed before the
+        read is in the feed: the running sequencer's statement may have started before that
+        commit, but the one after it cannot have (read-your-writes, at most two waits)."""
         if self.db.dialect != "postgresql":
             return 0
         async with self.db.read() as conn:
             if (await conn.execute(_PENDING)).first() is None:
                 return 0
         total = 0
+        waits = 2 if wait else 0
         while True:
             async with self.db.write() as conn:
                 done = await self._sequence_batch(conn)
+            if done is None:  # another sequencer holds the lock
+                if waits == 0 or not await self._wait_for_sequencer():
+                    return total
+                waits -= 1
+                continue
             total += done
             if done < SEQUENCE_BATCH:
                 return total
 
-    async def _sequence_batch(self, conn: Connection) -> int:
+    async def _wait_for_sequencer(self) -> bool:
+        """Wait (at most ``READER_WAIT_MS``) until the running sequencer has committed."""
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(_WAIT_LIMIT, {"ms": str(READER_WAIT_MS)})
+                await conn.execute(_WAIT_FOR_SEQUENCER)
+        except DatabaseUnavailable:  # lock_timeout: read what is numbered; the rest next poll
+            return False
+        return True
+
+    async def _sequence_batch(self, conn: Connection) -> int | None:
         if not (await conn.execute(_TRY_LOCK)).scalar():
-            return 0
+            return None
         last = (await conn.execute(_LAST)).scalar_one_or_none()
         if last is None:  # the counter row went missing (a TRUNCATE): start above the ids
             last = int((await conn.execute(_MAX_ID)).scalar_one())
@@ -144,7 +170,7 @@ class EventFeed:
             query = query.where(column == account.auth_id)
         if wanted:
             query = query.where(events.c.type.in_(wanted))
-        await self.sequence()
+        await self.sequence(wait=True)
         async with self.db.read() as conn:
             rows = (await conn.execute(query.order_by(events.c.id).limit(limit))).all()
         found = [Event(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
