@@ -39,7 +39,7 @@ NUMBER_EVENT_TYPES = (
     "number.moved",
     "number.kyc_changed",
 )
-EVENT_TYPES = (*NUMBER_EVENT_TYPES, "wallet.low_balance")
+EVENT_TYPES = (*NUMBER_EVENT_TYPES, "wallet.low_balance", "report.renewal_risk")
 
 Owner = tuple[str | None, str | None]  # (account auth id, its main account's auth id)
 

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, select
 
 from didstore.clock import Clock
-from didstore.db.database import Database
+from didstore.db.database import Connection, Database
 from didstore.db.errors import IntegrityViolation
 from didstore.db.queries import NUMBER_VIEW, VISIBLE_OWNED
 from didstore.db.tables import accounts, ledger_entries, numbers, partner_reports, wallets
 from didstore.domain.billing import add_months
 from didstore.domain.errors import InvalidInput
 from didstore.domain.lifecycle import NumberState
+from didstore.services import events
 from didstore.services.accounts import AccountService
 from didstore.services.models import Account, Number
 
@@ -268,6 +269,7 @@ class ReportService:
         stored = 0
         for auth_id in partner_ids:
             partner = await self.accounts.get(str(auth_id))
+            risks = await self.renewals(partner, within_days, now=now)
             body = [
                 {
                     "account_id": r.account_auth_id,
@@ -277,7 +279,7 @@ class ReportService:
                     "shortfall_minor": r.shortfall_minor,
                     "numbers": [n.e164 for n in r.numbers],
                 }
-                for r in await self.renewals(partner, within_days, now=now)
+                for r in risks
             ]
             try:
                 async with self.db.write() as conn:
@@ -290,7 +292,55 @@ class ReportService:
                             body={"within_days": within_days, "accounts": body},
                         )
                     )
+                    await self._risk_events(conn, partner, period, within_days, risks, now)
                 stored += 1
             except IntegrityViolation:
-                continue  # already kept for this week
+                continue  # already kept for this week (and its events with it)
         return stored
+
+    async def _risk_events(
+        self,
+        conn: Connection,
+        partner: Account,
+        period: str,
+        within_days: int,
+        risks: list[RenewalRisk],
+        now: datetime,
+    ) -> None:
+        """``report.renewal_risk``: one event per account at risk in the report just kept,
+        in its transaction (so once per account and ISO week, like the report), for the
+        account and its main account (and the operator's feed). Its ``risks`` are the
+        partner report's own objects (``wire.partner.renewal_risk``), one per currency."""
+        from didstore.wire.partner import renewal_risk  # wire shapes import this module
+
+        by_account: dict[str, list[RenewalRisk]] = {}
+        for risk in risks:
+            by_account.setdefault(risk.account_auth_id, []).append(risk)
+        if not by_account:
+            return
+        parent = accounts.alias("parent")
+        mains: dict[str, str | None] = dict(
+            (
+                await conn.execute(
+                    select(accounts.c.auth_id, parent.c.auth_id)
+                    .select_from(accounts.outerjoin(parent, parent.c.id == accounts.c.parent_id))
+                    .where(accounts.c.auth_id.in_(sorted(by_account)))
+                )
+            ).all()
+        )
+        rows = []
+        for auth_id, found in by_account.items():
+            data = {
+                "account_id": auth_id,
+                "partner_id": partner.auth_id,
+                "period": period,
+                "within_days": within_days,
+                "risks": [renewal_risk(r) for r in found],
+            }
+            main = mains.get(auth_id)
+            rows.append(
+                events.entry(
+                    "report.renewal_risk", now, account_id=auth_id, main_account_id=main, data=data
+                )
+            )
+        await events.record_many(conn, rows)
