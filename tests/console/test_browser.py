@@ -259,6 +259,8 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             "/console/transactions",
             "/console/trunks",
             "/console/subaccounts",
+            "/console/events",
+            "/console/webhooks",
         ],
         ("", ADMIN_TOKEN): [
             "/console/operator",
@@ -267,6 +269,8 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             "/console/operator/stock",
             "/console/operator/jobs",
             f"/console/operator/accounts/{acct.auth_id}",
+            "/console/operator/events",
+            "/console/operator/webhooks",
         ],
     }
     for (auth_id, token), paths in pages.items():
