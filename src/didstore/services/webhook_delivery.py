@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import orjson
 from sqlalchemy import and_, bindparam, func, select, update
@@ -42,10 +43,9 @@ from didstore.db.tables import (
     webhook_deliveries,
     webhook_endpoints,
 )
-from didstore.domain.errors import InvalidInput
 from didstore.domain.ids import new_uuid
 from didstore.services.event_feed import Event, EventFeed
-from didstore.services.outbound import check_resolved
+from didstore.services.outbound import AddressRefused, PinnedBackend
 from didstore.services.webhooks import signing_secrets
 
 RETRY_FOR = timedelta(hours=24)
@@ -53,7 +53,8 @@ FIRST_DELAY = timedelta(seconds=10)
 MAX_DELAY = timedelta(hours=4)
 DISABLE_AFTER = 5  # failed deliveries in a row (each after 24 h of retries)
 LEASE = timedelta(minutes=5)
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # each of connect, write, read
+TOTAL_TIMEOUT = 30.0  # a whole attempt, however slowly the receiver trickles its answer
 SEND_BATCH = 100
 FAN_OUT_BATCH = 1000
 CONCURRENCY = 16
@@ -104,6 +105,36 @@ _ENDPOINT_FOR_FAN_OUT = (
     .with_for_update(skip_locked=True, of=webhook_endpoints)
 )
 _MAX_EVENT = select(func.coalesce(func.max(events.c.id), 0))
+
+
+#: what a failed POST raises (recorded in the delivery log, then retried)
+HTTP_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+    OSError,
+)
+#: how much of a refusing receiver's answer the delivery log keeps
+ANSWER_KEPT = 4096
+
+
+async def _send_post(
+    http: httpcore.AsyncConnectionPool, url: str, headers: dict[str, str], body: bytes
+) -> tuple[int, str]:
+    """POST ``body``; the status and the start of the answer (never more than
+    ``ANSWER_KEPT`` bytes read, however much the receiver sends)."""
+    timeouts = {"connect": TIMEOUT, "read": TIMEOUT, "write": TIMEOUT, "pool": TIMEOUT}
+    async with http.stream(
+        "POST", url, headers=list(headers.items()), content=body, extensions={"timeout": timeouts}
+    ) as response:
+        kept = b""
+        async for chunk in response.aiter_stream():
+            kept += chunk
+            if len(kept) >= ANSWER_KEPT:
+                break
+    return response.status, kept[:ANSWER_KEPT].decode("utf-8", "replace")
 
 
 def event_body(e: Event) -> bytes:
@@ -205,14 +236,18 @@ class WebhookDelivery:
             if not batch:
                 return
             sem = asyncio.Semaphore(CONCURRENCY)
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+            async with httpcore.AsyncConnectionPool(  # never follows redirects
+                ssl_context=httpx.create_ssl_context(),
+                max_connections=CONCURRENCY,
+                network_backend=PinnedBackend(allow_private=self.allow_private),
+            ) as http:
                 await asyncio.gather(*(self._send(http, sem, item, report) for item in batch))
             if len(batch) < SEND_BATCH:
                 return
 
     async def _send(
         self,
-        http: httpx.AsyncClient,
+        http: httpcore.AsyncConnectionPool,
         sem: asyncio.Semaphore,
         item: _Send,
         report: DeliveryReport,
@@ -277,7 +312,10 @@ class WebhookDelivery:
             for r in rows
         ]
 
-    async def _post(self, http: httpx.AsyncClient, item: _Send) -> _Outcome:
+    async def _post(self, http: httpcore.AsyncConnectionPool, item: _Send) -> _Outcome:
+        """POST the event. The connection goes only to an address that passed the outbound
+        rule at this very attempt (``PinnedBackend``: the name may point elsewhere now than
+        when it was stored, and cannot switch between the check and the connection)."""
         started = time.monotonic()
 
         def done(code: int | None, error: str | None) -> _Outcome:
@@ -285,10 +323,6 @@ class WebhookDelivery:
 
         if item.event is None:
             return done(None, "the event is past the retention window")
-        try:  # the name may point somewhere else now than when it was stored
-            await check_resolved(item.url, "url", allow_private=self.allow_private)
-        except InvalidInput:
-            return done(None, f"{urlsplit(item.url).hostname} resolves to a non-public address")
         body = event_body(item.event)
         msg_id = f"evt_{item.event.id}"
         signed_at = datetime.now(UTC)  # wall-clock time: receivers check it against theirs
@@ -300,10 +334,15 @@ class WebhookDelivery:
             "webhook-signature": sign(item.secrets, msg_id, signed_at, body),
         }
         try:
-            response = await http.post(item.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(TOTAL_TIMEOUT):
+                status, text = await _send_post(http, item.url, headers, body)
+        except AddressRefused:
+            return done(None, f"{urlsplit(item.url).hostname} resolves to a non-public address")
+        except TimeoutError:
+            return done(None, f"no answer within {TOTAL_TIMEOUT:.0f} s")
+        except HTTP_ERRORS as exc:
             return done(None, f"{type(exc).__name__}: {exc}"[:500])
-        return done(response.status_code, None if response.is_success else response.text[:200])
+        return done(status, None if 200 <= status < 300 else text[:200])
 
     # -- 3. record ------------------------------------------------------------------------------
     async def _record(self, item: _Send, outcome: _Outcome, report: DeliveryReport) -> None:
