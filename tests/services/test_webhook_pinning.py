@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +39,7 @@ def settings(settings: Settings) -> Settings:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[dict[str, str]] = []
         receiver = self
 
@@ -51,6 +54,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -164,3 +169,38 @@ def test_the_backend_checks_every_address_it_would_connect_to(state: TestService
         return allowed, ""
 
     assert state.run(scenario()) == (["127.0.0.1"], "127.0.0.1 resolves to a non-public address")
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """An HTTPS receiver on loopback with a certificate for the name ``localhost`` only,
+    trusted through ``SSL_CERT_FILE`` (which the delivery's TLS context honours)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+    san = "subjectAltName=DNS:localhost"
+    subprocess.run(
+        [*command.split(), "-addext", san, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    made = Receiver(server_side)
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
+
+
+def test_tls_checks_the_name_while_connecting_to_the_checked_address(
+    state: TestServices, clock: FixedClock, tls_receiver: Receiver
+) -> None:
+    """Connecting to the pinned IP address keeps TLS on the name: the certificate for
+    ``localhost`` verifies for the URL naming it, and not for one naming the address."""
+    by_name = _subscribe_and_record(state, clock, f"https://localhost:{tls_receiver.port}/hook")
+    by_address = _subscribe_and_record(state, clock, f"https://127.0.0.1:{tls_receiver.port}/hook")
+    state.jobs.run("webhooks")
+    assert _log(state, by_name)[0][:2] == ("delivered", 204)
+    [(status, code, error)] = [r for r in _log(state, by_address)]
+    assert (status, code) == ("pending", None) and "CERTIFICATE_VERIFY_FAILED" in error
+    assert len(tls_receiver.received) == 1  # the name's delivery only
