@@ -21,7 +21,8 @@ WHAT_JOBS_DO = {
     "renewals": "charges every billing period that has started and retries suspended numbers",
     "lifecycle": "moves releases past their 24 hours to quarantine, quarantine past 45 days "
     "back to stock, ended grace periods to quarantine, and drops old idempotency keys",
-    "reports": "keeps this week's partner renewal reports",
+    "reports": "keeps this week's partner renewal reports and tells each account at risk "
+    "(a report.renewal_risk event)",
     "all": "runs renewals, then lifecycle, then reports",
 }
 

@@ -5,7 +5,8 @@
   24 h -> quarantine, quarantine past 45 days -> inventory, unpaid grace ended ->
   quarantine, idempotency keys past 24 h -> deleted, events past their retention window ->
   deleted;
-- ``reports``: the weekly partner renewal check, kept once per partner and ISO week;
+- ``reports``: the weekly partner renewal check, kept once per partner and ISO week, with a
+  ``report.renewal_risk`` event for each account at risk (services/reports.py);
 - ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
   due (the worker also runs it every ``webhook_interval`` seconds between full runs);
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
