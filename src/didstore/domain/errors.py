@@ -115,7 +115,6 @@ class NumberReserved(Conflict):
     until the hold is cancelled, bought or expires."""
 
     code = "number_reserved"
-    public_extra = ("e164",)
 
 
 class NumbersUnavailable(Conflict):

@@ -368,3 +368,22 @@ COMPONENTS.update(
         "NumberBlock": shape("e164:s status:s is_blocked:b next_billing_date:s?"),
     }
 )
+
+# -- reservations (wire/reservations.py, ADR 0022) ----------------------------------------------
+_RESERVATION = "id:s account_id:s status:s created_at:s expires_at:s numbers:@"
+_RESERVED = array(shape("e164:s status:s"))
+COMPONENTS.update(
+    {
+        "Reservation": shape(_RESERVATION, numbers=_RESERVED),
+        "ReservationPage": _page("Reservation"),
+        "ReservationPurchase": shape(
+            _RESERVATION + " purchased:@ charged:@",
+            numbers=_RESERVED,
+            purchased=array(ref("PhoneNumber")),
+            charged=array(shape("currency:s amount:n")),
+        ),
+        "ReservationConflict": shape(
+            "error:s message:s ~numbers:@ ~status:s", numbers=array({"type": "string"})
+        ),
+    }
+)
