@@ -14,6 +14,7 @@ from didstore.console import (
     operator_accounts,
     operator_jobs,
     partner,
+    reservations,
     routing,
     signin,
     subaccounts,
@@ -38,6 +39,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         operator,
         operator_accounts,
         operator_jobs,
+        reservations,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

@@ -40,7 +40,7 @@ from didstore.domain.ids import new_uuid
 from didstore.domain.lifecycle import NumberState
 from didstore.services import audit, events
 from didstore.services.accounts import require_live
-from didstore.services.models import Account, Actor, Page
+from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.numbers import Purchase, purchase_in
 
 #: A hold lasts this long unless the request says otherwise (issue 13).
@@ -285,6 +285,22 @@ class ReservationService:
         if not _visible(account, m):
             raise NotFound("reservation not found")
         return r
+
+    async def quote(self, account: Account, rid: str) -> tuple[Reservation, list[Number]]:
+        """The reservation and the numbers it still holds (their fees: what buying it costs),
+        changing nothing."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            r, m = await _load(conn, rid, now)
+            if not _visible(account, m):
+                raise NotFound("reservation not found")
+            held = [n.e164 for n in r.numbers if n.status == "held"]
+            rows = (
+                (await conn.execute(select(numbers).where(numbers.c.e164.in_(held)))).all()
+                if held
+                else []
+            )
+        return r, sorted((Number.from_row(row._mapping) for row in rows), key=lambda n: n.e164)
 
     async def list(
         self, account: Account, *, page: int = 1, per_page: int = 20, status: str | None = None
