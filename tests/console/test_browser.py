@@ -259,6 +259,7 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             "/console/transactions",
             "/console/trunks",
             "/console/subaccounts",
+            "/console/reservations",
         ],
         ("", ADMIN_TOKEN): [
             "/console/operator",

@@ -280,3 +280,27 @@ def test_a_hold_racing_a_purchase_exactly_one_wins(
         else:
             assert isinstance(errors[0], NumbersUnavailable), errors
             assert row.state == "active" and row.reservation_id is None and len(charged) == 1
+
+
+def test_the_maximum_ttl_is_a_setting(
+    settings: Any, clock: FixedClock, loop: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``DIDSTORE_RESERVATION_MAX_TTL`` (``serve --reservation-max-ttl``) caps the hold; the
+    default hold is shortened to it when it is below 15 minutes."""
+    from dataclasses import replace
+
+    from didstore.config import Settings
+    from tests.support import open_services
+
+    monkeypatch.setenv("DIDSTORE_RESERVATION_MAX_TTL", "120")
+    assert Settings().reservation_max_ttl == 120
+    short = open_services(replace(settings, reservation_max_ttl=120), clock, loop)
+    try:
+        holder = make_account(short)
+        stock(short, [A])
+        with pytest.raises(InvalidInput, match="between 1 and 120"):
+            short.reservations.create(CLI, _acct(short, holder), [A], 121)
+        r = short.reservations.create(CLI, _acct(short, holder), [A])
+        assert r.expires_at == T0 + timedelta(seconds=120)
+    finally:
+        short.close()
