@@ -120,6 +120,18 @@ _RELEASE_HOLDS = (
 )
 
 
+async def _lock_holds(conn: Connection, rids: list[str]) -> None:
+    """Lock the numbers these reservations hold in E.164 order, the order a reservation's
+    creation locks them in, before a bulk UPDATE of them (which would lock them in whatever
+    order it scans): a hold being created and one being cleared never deadlock."""
+    await conn.execute(
+        select(numbers.c.id)
+        .where(numbers.c.reservation_id.in_(rids))
+        .order_by(numbers.c.e164)
+        .with_for_update()
+    )
+
+
 def _status(stored: str, expires_at: datetime, now: datetime) -> str:
     """What a reservation is now: an active one past its expiry is expired already."""
     return "expired" if stored == "active" and expires_at <= now else stored
@@ -383,6 +395,7 @@ class ReservationService:
             await conn.execute(
                 update(reservations).where(reservations.c.id == rid).values(expires_at=until)
             )
+            await _lock_holds(conn, [rid])
             await conn.execute(
                 update(numbers).where(numbers.c.reservation_id == rid).values(reserved_until=until)
             )
@@ -405,6 +418,7 @@ class ReservationService:
         now = self.clock.now()
         async with self.db.write() as conn:
             await self._active(conn, account, rid, now, "cancelled")
+            await _lock_holds(conn, [rid])
             await conn.execute(_RELEASE_HOLDS, {"rid": rid})
             await conn.execute(
                 update(reservation_numbers)
@@ -492,6 +506,7 @@ async def expire_reservations(db: Database, now: datetime) -> int:
         ]
         if not expired:
             return 0
+        await _lock_holds(conn, expired)
         await conn.execute(
             update(numbers)
             .where(numbers.c.reservation_id.in_(expired))
