@@ -304,3 +304,24 @@ def test_the_maximum_ttl_is_a_setting(
         assert r.expires_at == T0 + timedelta(seconds=120)
     finally:
         short.close()
+
+
+def test_two_runners_expire_a_reservation_once(
+    state: TestServices, racers: list[TestServices]
+) -> None:
+    from didstore.services.reservations import expire_reservations
+
+    holders = [make_account(state) for _ in range(3)]
+    stock(state, IN_NUMBERS[40:43])
+    for holder, number in zip(holders, IN_NUMBERS[40:43], strict=True):
+        state.reservations.create(CLI, _acct(state, holder), [number], 60)
+    later = T0 + timedelta(minutes=2)
+
+    def run(s: TestServices) -> int:
+        return int(s.call(expire_reservations, s.adb, later))
+
+    results, errors = _together(racers, [run, run])
+    assert not errors, errors
+    assert sum(results) == 3  # each reservation expired by exactly one runner
+    assert _event_types(state).count("reservation.expired") == 3
+    assert _searchable(state)[1] == 3
