@@ -179,3 +179,17 @@ def test_a_main_account_acts_for_its_sub_account(state: TestServices, client: Te
     bought = client.post(f"{_base(sub)}/{made['id']}/purchase", headers=sub.headers)
     assert bought.status_code == 200, bought.text
     assert bought.json()["purchased"][0]["account_id"] == sub.auth_id
+
+
+def test_webhooks_subscribe_to_reservation_events(state: TestServices, client: TestClient) -> None:
+    h = make_account(state)
+    r = client.post(
+        f"/api/v1/Account/{h.auth_id}/webhooks",
+        json={
+            "url": "https://example.com/hooks",
+            "event_types": ["reservation.created", "reservation.expired"],
+        },
+        headers=h.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["event_types"] == ["reservation.created", "reservation.expired"]
