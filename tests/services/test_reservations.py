@@ -108,12 +108,14 @@ def test_buying_a_reservation_buys_every_held_number_or_none(state: TestServices
     assert sorted(p.number.e164 for p in done.purchases) == [A, B]
     with state.db.read() as conn:
         rows = conn.execute(
-            select(numbers.c.state, numbers.c.reservation_id).where(numbers.c.e164.in_([A, B]))
+            select(numbers.c.state, numbers.c.reservation_id, numbers.c.reserved_until).where(
+                numbers.c.e164.in_([A, B])
+            )
         ).all()
         types = [
             str(t) for t in conn.execute(select(events.c.type).order_by(events.c.seq)).scalars()
         ]
-    assert rows == [("active", None), ("active", None)]
+    assert rows == [("active", None, None), ("active", None, None)]  # no hold left over
     assert types.count("number.purchased") == 2 and types[-1] == "reservation.purchased"
     with pytest.raises(ReservationNotActive) as again:
         state.reservations.purchase(CLI, _acct(state, poor), r.id)

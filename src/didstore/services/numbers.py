@@ -133,7 +133,8 @@ def _claim(with_currency: bool) -> Any:
             deletion_locked_by=None,
             reservation_id=None,
             reserved_by=None,
-            reserved_until=None,
+            # reserved_until is left as it was, so RETURNING tells whether a hold existed
+            # (cleared below only then: no extra statement for an unheld number)
             updated_at=NOW,
         )
         .returning(*numbers.c)
@@ -419,7 +420,20 @@ async def purchase_in(
     if row is None:
         return await _not_claimed(conn, buyer, e164, requested, now)
     m = row._mapping
-    await conn.execute(_CLOSE_HOLD, {"bought_id": m["id"], "owner": buyer.id})
+    if m["reserved_until"] is not None:  # it was held (by the buyer, or expired)
+        await conn.execute(_CLOSE_HOLD, {"bought_id": m["id"], "owner": buyer.id})
+        m = (
+            (
+                await conn.execute(
+                    update(numbers)
+                    .where(numbers.c.id == m["id"])
+                    .values(reserved_until=None)
+                    .returning(*numbers.c)
+                )
+            )
+            .one()
+            ._mapping
+        )
     if application_id is not None:
         m = await _attach_bought(conn, buyer, m, application_id, now)
     await schedule(conn, m["id"], m["next_billing_date"])
