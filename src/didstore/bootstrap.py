@@ -44,6 +44,7 @@ from didstore.services.partner import PartnerService
 from didstore.services.plivo import PlivoService
 from didstore.services.rate_limits import Counters, counters_for
 from didstore.services.reports import ReportService
+from didstore.services.reservations import ReservationService
 from didstore.services.routing import RoutingService
 from didstore.services.subaccount_moves import SubaccountMoves
 from didstore.services.trunks import TrunkService
@@ -80,6 +81,7 @@ class Services:
     locks: NumberLocks
     gauges: Gauges
     blocks: NumberBlocks
+    reservations: ReservationService
     #: the rate limiter's request counters (api/limits.py)
     rate_counters: Counters
     plivo: PlivoService
@@ -143,6 +145,9 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         locks=NumberLocks(db, clock),
         gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
         blocks=NumberBlocks(db, clock),
+        reservations=ReservationService(
+            db, clock, max_ttl=timedelta(seconds=settings.reservation_max_ttl)
+        ),
         rate_counters=counters_for(
             db, fail_window=max(1, settings.auth_fail_window), sync=settings.rate_limit_sync
         ),

@@ -141,3 +141,8 @@ class Settings:
     event_retention_days: int = field(
         default_factory=lambda: _env_int("DIDSTORE_EVENT_RETENTION_DAYS", 30)
     )
+    #: the longest hold a reservation may ask for, seconds (``DIDSTORE_RESERVATION_MAX_TTL``,
+    #: ``serve --reservation-max-ttl``; ADR 0022); the default hold is 15 minutes
+    reservation_max_ttl: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_RESERVATION_MAX_TTL", 86_400)
+    )

@@ -39,3 +39,35 @@ def before_call(context: Any, case: Any, kwargs: Any) -> None:
         path = case.operation.path
         if case.method.upper() == "POST" and path.endswith(suffix) and next(_turns) % 2 == 0:
             case.body = {**(case.body if isinstance(case.body, dict) else {}), key: ids[name]}
+    _reservation(case, ids)
+
+
+#: numbers stocked for reservations (``ids["reservation"]["numbers"]``), used up one per call
+_pool: list[str] = []
+_loaded = False
+
+
+def _reservation(case: Any, ids: dict[str, Any]) -> None:
+    """Every other call of a reservation route works on a fresh hold: creating one holds a
+    fresh number, and a route on ``{reservation_id}`` gets a new active reservation (made
+    here over HTTP), so cancel, extend and purchase can succeed whatever ran before them."""
+    global _loaded
+    conf = ids.get("reservation")
+    path = case.operation.path
+    if not conf or "/numbers/reservations" not in path or next(_turns) % 2:
+        return
+    if not _loaded:
+        _pool.extend(conf["numbers"])
+        _loaded = True
+    if not _pool:
+        return
+    number = _pool.pop()
+    if case.method.upper() == "POST" and path.endswith("/numbers/reservations"):
+        case.body = {"numbers": [number]}
+    elif "{reservation_id}" in path:
+        import httpx
+
+        made = httpx.post(conf["url"], json={"numbers": [number]}, headers=conf["headers"])
+        if made.status_code == 201:
+            params = case.path_parameters or {}
+            case.path_parameters = {**params, "reservation_id": made.json()["id"]}

@@ -65,7 +65,7 @@ def _post(http: httpx.Client, path: str, body: dict[str, Any], status: int = 201
     return r.json()
 
 
-def _setup(live: LiveServer) -> tuple[list[Block], dict[str, str]]:
+def _setup(live: LiveServer) -> tuple[list[Block], dict[str, Any]]:
     """A main account with balance, numbers, trunks, applications and sub-accounts; a partner
     with balance and a customer; and what each group of operations uses (module docstring).
     Deleting operations get resources of their own, so the others still find theirs."""
@@ -126,7 +126,13 @@ def _setup(live: LiveServer) -> tuple[list[Block], dict[str, str]]:
             {"auth_id": main.auth_id, "e164": numbers[2], "name": "lifecycle"},
         ),
     ]
-    return blocks, kept
+    # reservations: numbers for the hooks to hold, one per call (schemathesis_hooks.py)
+    hold = {
+        "url": f"{live.url}/api/v1/Account/{main.auth_id}/numbers/reservations",
+        "headers": mine,
+        "numbers": live.stock(120),
+    }
+    return blocks, {**kept, "reservation": hold}
 
 
 @dataclass
@@ -192,6 +198,8 @@ def statuses(har: Path) -> dict[tuple[str, str], set[int]]:
         (method, path, re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"))
         for method, path in OPERATIONS
     ]
+    # a literal segment wins over a parameter: ``…/numbers/reservations`` is not a number
+    templates.sort(key=lambda t: t[1].count("{"))
     seen: dict[tuple[str, str], set[int]] = {}
     for entry in json.loads(har.read_text())["log"]["entries"]:
         method, url = entry["request"]["method"], urlsplit(entry["request"]["url"]).path

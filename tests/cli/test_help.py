@@ -16,6 +16,7 @@ RESOURCE_GROUPS = (
     "partner",
     "events",
     "webhooks",
+    "reservations",
 )
 RESOURCE_COMMANDS = ("balance", "transactions")
 

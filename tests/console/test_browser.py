@@ -261,6 +261,7 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             "/console/subaccounts",
             "/console/events",
             "/console/webhooks",
+            "/console/reservations",
         ],
         ("", ADMIN_TOKEN): [
             "/console/operator",

@@ -29,6 +29,7 @@ from didstore.api.routes import (
     plivo_applications,
     plivo_numbers,
     plivo_subaccounts,
+    reservations,
     routing,
     routing_admin,
     trunks,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             }
         )
 
+    app.include_router(reservations.router)  # before numbers: …/numbers/{e164} would match
     app.include_router(numbers.router)
     app.include_router(routing_admin.router)
     app.include_router(routing.router)

@@ -49,6 +49,9 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.RateLimited: (429, "flat"),  # with Retry-After and RateLimit-* (api/limits.py)
     e.PayloadTooLarge: (413, "flat"),
     e.RequestTimeout: (408, "flat"),
+    e.NumberReserved: (409, "flat"),
+    e.NumbersUnavailable: (409, "flat"),
+    e.ReservationNotActive: (409, "flat"),
 }
 
 

@@ -44,6 +44,7 @@ app.command("worker")(worker)
 
 
 _LIMITS = (
+    "reservation_max_ttl",
     "rate_limit",
     "rate_limit_sync",
     "ip_rate_limit",
@@ -130,6 +131,9 @@ def serve(
     ),
     statement_timeout: float | None = _limit(
         "Seconds a database statement or wait may take [DIDSTORE_STATEMENT_TIMEOUT]."
+    ),
+    reservation_max_ttl: int | None = _limit(
+        "Longest number reservation (hold), seconds [DIDSTORE_RESERVATION_MAX_TTL]."
     ),
     allow_private_webhooks: bool = typer.Option(
         False,

@@ -23,6 +23,7 @@ from didstore.cli import bulk
 from didstore.cli.events import add_lock_commands, events_app, webhooks_app
 from didstore.cli.partner import partner_app
 from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes, root_callback
+from didstore.cli.reservations import add_reserve_command, reservations_app
 from didstore.cli.routing import applications_app, trunks_app
 from didstore.cli.subaccounts import subaccounts_app
 from didstore.cli.wallet import top
@@ -335,5 +336,7 @@ def register(app: typer.Typer) -> None:
     add_lock_commands(numbers_app)
     app.add_typer(events_app, name="events")
     app.add_typer(webhooks_app, name="webhooks")
+    add_reserve_command(numbers_app)
+    app.add_typer(reservations_app, name="reservations")
     for info in top.registered_commands:
         app.registered_commands.append(info)

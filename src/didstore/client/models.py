@@ -443,3 +443,37 @@ class NumberLock(Model):
     locked: bool = False
     locked_at: str | None = None
     locked_by: str | None = None
+
+
+@dataclass(kw_only=True)
+class ReservedNumber(Model):
+    """One number of a reservation: ``held``, ``purchased``, ``cancelled`` or ``expired``."""
+
+    e164: str = ""
+    status: str = ""
+
+
+@dataclass(kw_only=True)
+class Reservation(Model):
+    """A hold on available numbers (ADR 0022): ``status`` is ``active`` until it is bought,
+    cancelled or expires (``expired`` as soon as ``expires_at`` passes)."""
+
+    id: str = ""
+    account_id: str = ""
+    status: str = ""
+    created_at: str = ""
+    expires_at: str = ""
+    numbers: list[ReservedNumber] = field(default_factory=list)
+    _nested: ClassVar[dict[str, type[Model]]] = {"numbers": ReservedNumber}
+
+
+@dataclass(kw_only=True)
+class ReservationPurchase(Reservation):
+    """A reservation just bought: the numbers bought and what was charged per currency."""
+
+    purchased: list[PhoneNumber] = field(default_factory=list)
+    charged: list[dict[str, Any]] = field(default_factory=list)
+    _nested: ClassVar[dict[str, type[Model]]] = {
+        "numbers": ReservedNumber,
+        "purchased": PhoneNumber,
+    }

@@ -15,6 +15,7 @@ from didstore.console import (
     operator_accounts,
     operator_jobs,
     partner,
+    reservations,
     routing,
     signin,
     subaccounts,
@@ -40,6 +41,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         operator_accounts,
         operator_jobs,
         events_pages,
+        reservations,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

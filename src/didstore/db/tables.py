@@ -563,3 +563,53 @@ webhook_attempts = Table(
 )
 
 __all__ += ["webhook_attempts", "webhook_deliveries", "webhook_endpoints"]
+
+# Reservations (migration 0013, ADR 0022): a hold of one or more available numbers by one
+# account until ``expires_at``; ``reservation_numbers`` is what became of each number. The
+# hold itself is on the number (``reservation_id``, ``reserved_by``, ``reserved_until``), so
+# a hold and a purchase of one number serialise on its row. A held number leaves the search
+# counters and the trigram index (their triggers count only unheld available numbers).
+numbers.append_column(Column("reservation_id", String(36), nullable=True))
+numbers.append_column(Column("reserved_by", Integer, nullable=True))
+numbers.append_column(Column("reserved_until", UTCDateTime, nullable=True))
+Index(
+    "ix_numbers_reservation_id",
+    numbers.c.reservation_id,
+    postgresql_where=text("reservation_id IS NOT NULL"),
+    sqlite_where=text("reservation_id IS NOT NULL"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # the holder
+    Column("main_account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # its payer
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'cancelled', 'purchased', 'expired')", name="status"),
+    Index("ix_reservations_account", "account_id", "created_at"),
+    Index("ix_reservations_main", "main_account_id", "created_at"),
+    Index("ix_reservations_status_expires", "status", "expires_at"),
+)
+
+reservation_numbers = Table(
+    "reservation_numbers",
+    metadata,
+    Column(
+        "reservation_id",
+        String(36),
+        ForeignKey("reservations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("number_id", String(36), primary_key=True),
+    Column("e164", String(16), nullable=False),
+    Column("account_id", Integer, nullable=False),  # the holder (as reservations.account_id)
+    Column("status", String(16), nullable=False),
+    CheckConstraint("status IN ('held', 'purchased', 'cancelled', 'expired')", name="status"),
+    Index("ix_reservation_numbers_number", "number_id", "status"),
+)
+
+__all__ += ["reservation_numbers", "reservations"]

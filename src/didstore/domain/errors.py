@@ -108,3 +108,26 @@ class RequestTimeout(DomainError):
     """The request body did not arrive in time."""
 
     code = "request_timeout"
+
+
+class NumberReserved(Conflict):
+    """A purchase of a number another account holds (a live reservation, ADR 0022): final
+    until the hold is cancelled, bought or expires."""
+
+    code = "number_reserved"
+
+
+class NumbersUnavailable(Conflict):
+    """A reservation of numbers not all available to hold (taken, held by someone, or not in
+    inventory): nothing was held (ADR 0022). ``numbers`` lists the ones refused."""
+
+    code = "numbers_unavailable"
+    public_extra = ("numbers",)
+
+
+class ReservationNotActive(Conflict):
+    """Extend, cancel or purchase of a reservation that has expired, was cancelled or was
+    bought already (final)."""
+
+    code = "reservation_not_active"
+    public_extra = ("status",)

@@ -39,7 +39,16 @@ NUMBER_EVENT_TYPES = (
     "number.moved",
     "number.kyc_changed",
 )
-EVENT_TYPES = (*NUMBER_EVENT_TYPES, "wallet.low_balance", "report.renewal_risk")
+EVENT_TYPES: tuple[str, ...] = (*NUMBER_EVENT_TYPES, "wallet.low_balance", "report.renewal_risk")
+#: A reservation's changes (ADR 0022); data: the reservation as the API shows it.
+RESERVATION_EVENT_TYPES = (
+    "reservation.created",
+    "reservation.extended",
+    "reservation.cancelled",
+    "reservation.expired",
+    "reservation.purchased",
+)
+EVENT_TYPES += RESERVATION_EVENT_TYPES
 
 Owner = tuple[str | None, str | None]  # (account auth id, its main account's auth id)
 

@@ -266,7 +266,10 @@ class InventoryService:
 
     @staticmethod
     def _conditions(filters: SearchFilters) -> list[Any]:
-        conds: list[Any] = [numbers.c.state == NumberState.AVAILABLE.value]
+        conds: list[Any] = [
+            numbers.c.state == NumberState.AVAILABLE.value,
+            numbers.c.reservation_id.is_(None),  # held numbers are not offered (ADR 0022)
+        ]
         if filters.country:
             conds.append(numbers.c.country == filters.country.upper())
         if filters.search:

@@ -64,6 +64,7 @@ async def bucket_counts(
             continue
         conds = [
             numbers.c.state == NumberState.AVAILABLE.value,
+            numbers.c.reservation_id.is_(None),  # as the counters (migration 0013)
             numbers.c.e164.like(f"{prefix}%"),
         ]
         if country:

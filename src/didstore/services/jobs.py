@@ -3,8 +3,8 @@
 - ``renewals``: charge every billing period that has started (and re-try suspended numbers);
 - ``lifecycle``: everything time-driven that is not a renewal: pending releases past their
   24 h -> quarantine, quarantine past 45 days -> inventory, unpaid grace ended ->
-  quarantine, idempotency keys past 24 h -> deleted, events past their retention window ->
-  deleted;
+  quarantine, idempotency keys past 24 h -> deleted, reservations past their expiry ->
+  expired (holds cleared), events past their retention window -> deleted;
 - ``reports``: the weekly partner renewal check, kept once per partner and ISO week, with a
   ``report.renewal_risk`` event for each account at risk (services/reports.py);
 - ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
@@ -36,6 +36,7 @@ from didstore.services.lifecycle_job import run_lifecycle
 from didstore.services.models import Actor
 from didstore.services.renewals import run_renewals
 from didstore.services.reports import ReportService
+from didstore.services.reservations import expire_reservations
 from didstore.services.webhook_delivery import WebhookDelivery
 
 
@@ -51,6 +52,7 @@ class JobReport:
     grace_expired: int = 0
     idempotency_keys_expired: int = 0
     events_expired: int = 0
+    reservations_expired: int = 0
     webhooks_delivered: int = 0
     webhooks_failed: int = 0
     partner_reports: int = 0
@@ -69,6 +71,7 @@ class JobReport:
             "grace_expired": self.grace_expired,
             "idempotency_keys_expired": self.idempotency_keys_expired,
             "events_expired": self.events_expired,
+            "reservations_expired": self.reservations_expired,
             "webhooks_delivered": self.webhooks_delivered,
             "webhooks_failed": self.webhooks_failed,
             "partner_reports": self.partner_reports,
@@ -138,6 +141,7 @@ class Jobs:
                 await run_lifecycle(self.db, fixed)
             ).returned_to_inventory
             report.idempotency_keys_expired = await self.idempotency.expire(fixed.now())
+            report.reservations_expired = await expire_reservations(self.db, fixed.now())
             await self.events.sequence()  # PostgreSQL: number what the jobs just recorded
             report.events_expired = await self.events.purge(fixed.now())
         if name in ("reports", "all"):

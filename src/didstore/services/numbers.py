@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 
 from didstore.clock import Clock
 from didstore.db.database import Connection, Database
@@ -22,7 +22,7 @@ from didstore.db.queries import (
     NUMBER_ROW_BY_E164,
     OWNED_NUMBER_BY_E164,
 )
-from didstore.db.tables import accounts, applications, numbers
+from didstore.db.tables import accounts, applications, numbers, reservation_numbers
 from didstore.db.types import UTCDateTime
 from didstore.domain.billing import add_months
 from didstore.domain.e164 import E164
@@ -32,6 +32,7 @@ from didstore.domain.errors import (
     InvalidInput,
     NotFound,
     NotPendingRelease,
+    NumberReserved,
     RetryableConflict,
 )
 from didstore.domain.lifecycle import (
@@ -97,6 +98,12 @@ def _claim(with_currency: bool) -> Any:
     conds = [
         numbers.c.e164 == bindparam("number_e164"),
         numbers.c.state == NumberState.AVAILABLE.value,
+        # a live hold of another account blocks the purchase; the holder's own consumes it
+        or_(
+            numbers.c.reservation_id.is_(None),
+            numbers.c.reserved_until <= NOW,
+            numbers.c.reserved_by == bindparam("owner"),
+        ),
     ]
     if with_currency:
         conds.append(numbers.c.currency == bindparam("cur"))
@@ -124,6 +131,10 @@ def _claim(with_currency: bool) -> Any:
             alias=None,  # the Plivo label of a previous owner never reaches the next one
             deletion_locked_at=None,
             deletion_locked_by=None,
+            reservation_id=None,
+            reserved_by=None,
+            # reserved_until is left as it was, so RETURNING tells whether a hold existed
+            # (cleared below only then: no extra statement for an unheld number)
             updated_at=NOW,
         )
         .returning(*numbers.c)
@@ -188,82 +199,9 @@ class NumberService:
         now = self.clock.now()
         async with self.db.write() as conn:
             payer = await require_live(conn, buyer)
-            claim = {
-                "number_e164": e164.value,
-                "owner": buyer.id,
-                "parent": buyer.payer_id,
-                "payer": buyer.payer_id,
-                "partner": payer.partner_id,
-                "now": now,
-                "next_billing": add_months(now, 1),
-            }
-            if requested is not None:
-                claim["cur"] = requested
-            row = (await conn.execute(_CLAIM[requested is not None], claim)).first()
-            if row is None:
-                return await self._not_claimed(conn, buyer, e164, requested)
-            m = row._mapping
-            if application_id is not None:
-                m = await _attach_bought(conn, buyer, m, application_id, now)
-            await schedule(conn, m["id"], m["next_billing_date"])
-            amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
-            await audit.record(
-                conn,
-                actor,
-                now,
-                action="number.purchase",
-                entity_type="number",
-                entity_id=m["id"],
-                account_id=buyer.auth_id,
-                e164=e164.value,
-                before=_AVAILABLE_SNAPSHOT,
-                after={
-                    "state": "active",
-                    "owner": buyer.auth_id,
-                    "charged_minor": amount,
-                    "currency": m["currency"],
-                },
+            return await purchase_in(
+                conn, actor, buyer, payer, e164, requested, now, application_id=application_id
             )
-            await events.record_numbers(conn, "number.purchased", [m["id"]], now)
-            if amount > 0:
-                await ledger.debit(
-                    conn,
-                    account_id=buyer.payer_id,
-                    currency_code=m["currency"],
-                    amount_minor=amount,
-                    reference_type="did_purchase",
-                    reference=f"did:{e164.value}",
-                    description=f"Purchase of {e164.value} (setup fee + first month)",
-                    number_id=m["id"],
-                    actor_account_id=buyer.id,
-                    now=now,
-                )
-        verified = buyer.aadhaar_verified
-        if buyer.kind == "sub" and buyer.kyc_mode == "personal_use":
-            verified = payer.aadhaar_verified
-        number = Number.from_row(
-            {**m, "owner_auth_id": buyer.auth_id, "aadhaar_verified": verified}
-        )
-        return Purchase(number, amount, replayed=False)
-
-    async def _not_claimed(
-        self, conn: Connection, buyer: Account, e164: E164, requested: str | None
-    ) -> Purchase:
-        """Why a claim changed nothing: unknown number (404), another currency (400), a retry
-        of the buyer's own successful purchase (200, nothing charged), or taken (404)."""
-        row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
-        if row is None:
-            raise NotFound("number not found in inventory")
-        m = row._mapping
-        if requested is not None and requested != m["currency"]:
-            raise InvalidInput(
-                f"{e164} is priced in {m['currency']}, not {requested}", field="currency"
-            )
-        if m["state"] == NumberState.ACTIVE.value and m["owner_account_id"] == buyer.id:
-            # A retry of a purchase that already succeeded (the newer SDK retries 5xx and
-            # timeouts by itself): answer as the first call did, charge nothing.
-            return Purchase(await self._load(conn, m["id"]), 0, replayed=True)
-        raise NotFound("number not found in inventory")
 
     # -- listing ----------------------------------------------------------------------------
     async def list_owned(
@@ -450,6 +388,143 @@ class NumberService:
         if not fee_currency:
             fee_currency = number.currency
         return CancelRelease(number, fee, fee_currency)
+
+
+async def purchase_in(
+    conn: Connection,
+    actor: Actor,
+    buyer: Account,
+    payer: Any,
+    e164: E164,
+    requested: str | None,
+    now: datetime,
+    *,
+    application_id: str | None = None,
+) -> Purchase:
+    """``NumberService.purchase`` inside an open transaction (a reservation's purchase buys
+    all its numbers in one): claim, attach, schedule, audit, event, debit. A hold of the buyer
+    on the number is consumed (its reservation line becomes ``purchased``); an expired hold of
+    another account is overridden (its line becomes ``expired``)."""
+    claim = {
+        "number_e164": e164.value,
+        "owner": buyer.id,
+        "parent": buyer.payer_id,
+        "payer": buyer.payer_id,
+        "partner": payer.partner_id,
+        "now": now,
+        "next_billing": add_months(now, 1),
+    }
+    if requested is not None:
+        claim["cur"] = requested
+    row = (await conn.execute(_CLAIM[requested is not None], claim)).first()
+    if row is None:
+        return await _not_claimed(conn, buyer, e164, requested, now)
+    m = row._mapping
+    if m["reserved_until"] is not None:  # it was held (by the buyer, or expired)
+        await conn.execute(_CLOSE_HOLD, {"bought_id": m["id"], "owner": buyer.id})
+        m = (
+            (
+                await conn.execute(
+                    update(numbers)
+                    .where(numbers.c.id == m["id"])
+                    .values(reserved_until=None)
+                    .returning(*numbers.c)
+                )
+            )
+            .one()
+            ._mapping
+        )
+    if application_id is not None:
+        m = await _attach_bought(conn, buyer, m, application_id, now)
+    await schedule(conn, m["id"], m["next_billing_date"])
+    amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
+    await audit.record(
+        conn,
+        actor,
+        now,
+        action="number.purchase",
+        entity_type="number",
+        entity_id=m["id"],
+        account_id=buyer.auth_id,
+        e164=e164.value,
+        before=_AVAILABLE_SNAPSHOT,
+        after={
+            "state": "active",
+            "owner": buyer.auth_id,
+            "charged_minor": amount,
+            "currency": m["currency"],
+        },
+    )
+    await events.record_numbers(conn, "number.purchased", [m["id"]], now)
+    if amount > 0:
+        await ledger.debit(
+            conn,
+            account_id=buyer.payer_id,
+            currency_code=m["currency"],
+            amount_minor=amount,
+            reference_type="did_purchase",
+            reference=f"did:{e164.value}",
+            description=f"Purchase of {e164.value} (setup fee + first month)",
+            number_id=m["id"],
+            actor_account_id=buyer.id,
+            now=now,
+        )
+    verified = buyer.aadhaar_verified
+    if buyer.kind == "sub" and buyer.kyc_mode == "personal_use":
+        verified = payer.aadhaar_verified
+    number = Number.from_row({**m, "owner_auth_id": buyer.auth_id, "aadhaar_verified": verified})
+    return Purchase(number, amount, replayed=False)
+
+
+#: The reservation line of a number just bought: the buyer's hold is consumed, another
+#: account's (expired: a live one blocks the claim) is over.
+_CLOSE_HOLD = (
+    update(reservation_numbers)
+    .where(
+        reservation_numbers.c.number_id == bindparam("bought_id"),
+        reservation_numbers.c.status == "held",
+    )
+    .values(
+        status=case(
+            (reservation_numbers.c.account_id == bindparam("owner"), "purchased"),
+            else_="expired",
+        )
+    )
+)
+
+
+async def _not_claimed(
+    conn: Connection, buyer: Account, e164: E164, requested: str | None, now: datetime
+) -> Purchase:
+    """Why a claim changed nothing: unknown number (404), another currency (400), a retry
+    of the buyer's own successful purchase (200, nothing charged), held by another account
+    (409 ``number_reserved``), or taken (404)."""
+    row = (await conn.execute(NUMBER_ROW_BY_E164, {"e164": e164.value})).first()
+    if row is None:
+        raise NotFound("number not found in inventory")
+    m = row._mapping
+    if requested is not None and requested != m["currency"]:
+        raise InvalidInput(
+            f"{e164} is priced in {m['currency']}, not {requested}", field="currency"
+        )
+    if m["state"] == NumberState.ACTIVE.value and m["owner_account_id"] == buyer.id:
+        # A retry of a purchase that already succeeded (the newer SDK retries 5xx and
+        # timeouts by itself): answer as the first call did, charge nothing.
+        return Purchase(
+            Number.from_view((await conn.execute(NUMBER_BY_ID, {"number_id": m["id"]})).one()),
+            0,
+            replayed=True,
+        )
+    if (
+        m["state"] == NumberState.AVAILABLE.value
+        and m["reservation_id"] is not None
+        and m["reserved_until"] is not None
+        and m["reserved_until"] > now
+    ):
+        raise NumberReserved(
+            f"{e164} is reserved by another account until its hold expires", e164=e164.value
+        )
+    raise NotFound("number not found in inventory")
 
 
 async def _attach_bought(

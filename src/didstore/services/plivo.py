@@ -151,6 +151,7 @@ class PlivoService:
             raise InvalidInput(f"unknown country_iso {f.country!r}", field="country_iso")
         conds: list[Any] = [
             numbers.c.state == NumberState.AVAILABLE.value,
+            numbers.c.reservation_id.is_(None),  # held numbers are not offered (ADR 0022)
             numbers.c.country == f.country,
         ]
         if f.number_type:

@@ -305,7 +305,7 @@ TEXT: Schema = {"type": "string"}
 _JOB = (
     "job:s now:s charged:i suspended:i reactivated:i released:i returned_to_inventory:i"
     " grace_expired:i idempotency_keys_expired:i partner_reports:i failed:i charged_minor:@"
-    " events_expired:i webhooks_delivered:i webhooks_failed:i"
+    " events_expired:i webhooks_delivered:i webhooks_failed:i reservations_expired:i"
 )
 _CHARGED = {"type": "object", "additionalProperties": {"type": "integer"}}
 OPERATOR: dict[str, Schema] = {
@@ -366,5 +366,24 @@ COMPONENTS.update(
         "Redelivery": shape("id:s status:s"),
         "Lock": shape("e164:s locked:b locked_at:s? locked_by:s?"),
         "NumberBlock": shape("e164:s status:s is_blocked:b next_billing_date:s?"),
+    }
+)
+
+# -- reservations (wire/reservations.py, ADR 0022) ----------------------------------------------
+_RESERVATION = "id:s account_id:s status:s created_at:s expires_at:s numbers:@"
+_RESERVED = array(shape("e164:s status:s"))
+COMPONENTS.update(
+    {
+        "Reservation": shape(_RESERVATION, numbers=_RESERVED),
+        "ReservationPage": _page("Reservation"),
+        "ReservationPurchase": shape(
+            _RESERVATION + " purchased:@ charged:@",
+            numbers=_RESERVED,
+            purchased=array(ref("PhoneNumber")),
+            charged=array(shape("currency:s amount:n")),
+        ),
+        "ReservationConflict": shape(
+            "error:s message:s ~numbers:@ ~status:s", numbers=array({"type": "string"})
+        ),
     }
 )

@@ -60,6 +60,9 @@ ACCOUNT = "/api/v1/Account/{auth_id}"
 NUMBER = ACCOUNT + "/numbers/{e164}"
 SUB = "/api/v1/accounts/{auth_id}/sub-accounts"
 ADMIN = "/api/v1/admin"
+RESERVATIONS = ACCOUNT + "/numbers/reservations"
+#: a reservation's 409s carry ``numbers`` (numbers_unavailable) or ``status``
+_RESERVATION_409: dict[int, tuple[str, ...]] = {409: ("ReservationConflict",)}
 PARTNER = "/api/v1/partner"
 
 #: cancel-release answers its flat errors as ``{"error": text}`` (api/errors.ROUTE_ENVELOPES)
@@ -118,7 +121,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         200,
         "Purchase",
         "account",
-        (402,),
+        (402, 409),
         body("e164:s currency:s"),
         example={"e164": "+919876543210", "currency": "INR"},
     ),
@@ -295,4 +298,31 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", NUMBER + "/lock"): Op(200, "Lock", "account"),
     ("POST", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),
     ("DELETE", NUMBER + "/lock"): Op(200, "Lock", "account", (400,)),
+    # -- reservations (routes/reservations.py, ADR 0022)
+    ("POST", RESERVATIONS): Op(
+        201,
+        "Reservation",
+        "account",
+        (409,),
+        body("numbers:x ttl_seconds:i"),
+        envelopes=_RESERVATION_409,
+        example={"numbers": ["+919876543210"], "ttl_seconds": 900},
+    ),
+    ("GET", RESERVATIONS): Op(200, "ReservationPage", "account"),
+    ("GET", RESERVATIONS + "/{reservation_id}"): Op(200, "Reservation", "account"),
+    ("DELETE", RESERVATIONS + "/{reservation_id}"): Op(
+        200, "Reservation", "account", (409,), envelopes=_RESERVATION_409
+    ),
+    ("POST", RESERVATIONS + "/{reservation_id}/extend"): Op(
+        200,
+        "Reservation",
+        "account",
+        (409,),
+        body("ttl_seconds:i"),
+        envelopes=_RESERVATION_409,
+        example={"ttl_seconds": 600},
+    ),
+    ("POST", RESERVATIONS + "/{reservation_id}/purchase"): Op(
+        200, "ReservationPurchase", "account", (402, 409), envelopes=_RESERVATION_409
+    ),
 }

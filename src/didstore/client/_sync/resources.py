@@ -28,6 +28,8 @@ from didstore.client.models import (
     PhoneNumber,
     PurchaseResult,
     ReleaseResult,
+    Reservation,
+    ReservationPurchase,
     SubAccount,
     SubAccountCreated,
     Transaction,
@@ -125,6 +127,56 @@ class PhoneNumbers(Resource):
     def get_number_lock(self, auth_id: str, e164: str) -> NumberLock:
         path = f"{number_path(auth_id, e164)}/lock"
         return self._c.request(Operation("GET", path, model(NumberLock)))
+
+    # -- reservations (ADR 0022) ----------------------------------------------------------
+    def reserve_numbers(
+        self, auth_id: str, numbers: list[str], ttl_seconds: int | None = None
+    ) -> Reservation:
+        """Hold available numbers (all or none; default 15 minutes). Nobody else can buy or
+        hold them until the reservation is bought, cancelled or expires. Raises
+        :class:`ConflictError` (``numbers_unavailable``, ``body["numbers"]`` lists the
+        refused ones) when one cannot be held."""
+        path = f"{account(auth_id)}/numbers/reservations"
+        payload = body(numbers=[nf.body_form(n) for n in numbers], ttl_seconds=ttl_seconds)
+        return self._c.request(Operation("POST", path, model(Reservation), json=payload))
+
+    def list_reservations(
+        self,
+        auth_id: str,
+        status: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> Pager[Reservation]:
+        """The account's reservations, newest first (``status``: active, expired, cancelled
+        or purchased)."""
+        path = f"{account(auth_id)}/numbers/reservations"
+        op = page_list(
+            path, paged(Reservation, "items"), {"status": status}, page=page, per_page=per_page
+        )
+        return self._c.paginate(op)
+
+    def get_reservation(self, auth_id: str, reservation_id: str) -> Reservation:
+        path = f"{account(auth_id)}/numbers/reservations/{seg(reservation_id)}"
+        return self._c.request(Operation("GET", path, model(Reservation)))
+
+    def extend_reservation(
+        self, auth_id: str, reservation_id: str, ttl_seconds: int
+    ) -> Reservation:
+        """Hold the numbers until ``ttl_seconds`` from now."""
+        path = f"{account(auth_id)}/numbers/reservations/{seg(reservation_id)}/extend"
+        payload = body(ttl_seconds=ttl_seconds)
+        return self._c.request(Operation("POST", path, model(Reservation), json=payload))
+
+    def cancel_reservation(self, auth_id: str, reservation_id: str) -> Reservation:
+        """Give the numbers back at once."""
+        path = f"{account(auth_id)}/numbers/reservations/{seg(reservation_id)}"
+        return self._c.request(Operation("DELETE", path, model(Reservation)))
+
+    def purchase_reservation(self, auth_id: str, reservation_id: str) -> ReservationPurchase:
+        """Buy every number the reservation holds, in one transaction (nothing is bought if
+        the wallet cannot pay for all: :class:`InsufficientBalanceError`)."""
+        path = f"{account(auth_id)}/numbers/reservations/{seg(reservation_id)}/purchase"
+        return self._c.request(Operation("POST", path, model(ReservationPurchase)))
 
     def unrent_number(
         self, auth_id: str, e164: str, immediate: bool | None = None
