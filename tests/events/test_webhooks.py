@@ -232,7 +232,7 @@ def test_two_workers_at_once_send_each_event_once(
 ) -> None:
     """Workers racing on one database split the work (the endpoint's fan-out and each
     delivery are claimed under a lock): every event arrives, none twice."""
-    from tests.integration.test_races import run_together, unexpected
+    from tests.support import run_together, unexpected
 
     a = make_account(state, balance=50000)
     stock(state, IN_NUMBERS[:12])
