@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from didstore.api.app import create_app
 from didstore.clock import FixedClock
 from didstore.config import Settings
 from didstore.db.engine import make_engine, normalize_url
 from didstore.db.migrate import upgrade
-from didstore.db.tables import metadata
+from didstore.db.tables import ledger_entries, metadata, numbers, renewal_charges, wallets
+from didstore.domain.billing import add_months
+from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from tests.support import LoopThread, SyncDatabase, TestServices, open_services
 
@@ -277,3 +279,51 @@ def world(client: TestClient, state: TestServices) -> World:
     numbers = IN_NUMBERS[:6]
     stock(state, numbers)
     return World(client, state, main, sub, other, numbers)
+
+
+# -- owned numbers, balances and renewal counts, read from the real database ---------------
+def buy(state: TestServices, acct: AccountHandle, e164: str) -> None:
+    state.numbers.purchase(CLI, state.accounts.get(acct.auth_id), from_body(e164))
+
+
+def balance(state: TestServices, acct: AccountHandle, currency: str = "INR") -> int:
+    account = state.accounts.get(acct.auth_id)
+    with state.db.read() as conn:
+        value = conn.execute(
+            select(wallets.c.balance_minor).where(
+                wallets.c.account_id == account.id, wallets.c.currency == currency
+            )
+        ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def number_row(state: TestServices, e164: str) -> Any:
+    with state.db.read() as conn:
+        return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()
+
+
+def rental_rows(state: TestServices, e164: str | None = None) -> list[Any]:
+    query = select(ledger_entries).where(ledger_entries.c.reference_type == "did_rental")
+    if e164 is not None:
+        query = query.where(ledger_entries.c.reference == f"did:{e164}")
+    with state.db.read() as conn:
+        return list(conn.execute(query.order_by(ledger_entries.c.seq)).all())
+
+
+def charge_count(state: TestServices) -> int:
+    with state.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(renewal_charges)).scalar_one())
+
+
+def at(clock: FixedClock, when: datetime) -> FixedClock:
+    clock.set(when)
+    return clock
+
+
+def numbers_due_in_a_month(state: TestServices, clock: FixedClock) -> str:
+    """An account owning two numbers; the ISO time their first renewal is due."""
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2], monthly_fee=300)
+    buy(state, acct, IN_NUMBERS[0])
+    buy(state, acct, IN_NUMBERS[1])
+    return add_months(clock.now(), 1).isoformat()

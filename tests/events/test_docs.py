@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, buy, make_account, stock
 from tests.events.conftest import Receiver
 from tests.support import TestServices
 

@@ -14,8 +14,7 @@ from didstore.clock import FixedClock
 from didstore.db.tables import events as events_table
 from didstore.services import events
 from didstore.services.event_feed import EventFeed
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, admin_headers, buy, make_account, stock
 from tests.support import TestServices
 
 

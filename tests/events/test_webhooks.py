@@ -16,8 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from didstore.clock import FixedClock
 from didstore.db.tables import webhook_deliveries
 from didstore.services.webhook_delivery import DISABLE_AFTER
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, admin_headers, buy, make_account, stock
 from tests.events.conftest import Receiver
 from tests.support import TestServices
 
