@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from didstore.domain.billing import add_months
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from tests.support import LoopThread, SyncDatabase, TestServices, open_services
+from tests.webhook_receiver import Receiver
 
 BACKEND = os.environ.get("DIDSTORE_TEST_DB", "sqlite")
 # Rate limits and failed-authentication lock-outs are off for the test session (the servers
@@ -118,8 +119,13 @@ def db(database_url: str) -> Iterator[SyncDatabase]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, run_jobs=False)
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """The server settings; a test marked ``private_webhooks`` may point webhooks at loopback
+    receivers (the operator setting ``DIDSTORE_ALLOW_PRIVATE_WEBHOOKS``)."""
+    made = Settings(database_url=database_url, admin_token=ADMIN_TOKEN, run_jobs=False)
+    if request.node.get_closest_marker("private_webhooks") is not None:
+        made = replace(made, allow_private_webhooks=True)
+    return made
 
 
 @pytest.fixture
@@ -327,3 +333,11 @@ def numbers_due_in_a_month(state: TestServices, clock: FixedClock) -> str:
     buy(state, acct, IN_NUMBERS[0])
     buy(state, acct, IN_NUMBERS[1])
     return add_months(clock.now(), 1).isoformat()
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[Receiver]]:
+    made = [Receiver() for _ in range(3)]
+    yield made
+    for r in made:
+        r.close()

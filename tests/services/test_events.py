@@ -22,6 +22,8 @@ from didstore.wire.numbers import owned_number
 from tests.conftest import IN_NUMBERS, buy, make_account, make_sub_account, stock
 from tests.support import TestServices
 
+pytestmark = pytest.mark.private_webhooks
+
 E = IN_NUMBERS[0]
 
 
