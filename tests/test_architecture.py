@@ -202,3 +202,33 @@ def test_api_tests_name_a_router_or_an_api_module() -> None:
 def test_db_tests_name_a_db_module() -> None:
     modules = _modules(SRC / "db")
     assert [s for s in _test_stems(TESTS / "db") if not _names_a_module(s, modules)] == []
+
+
+def _service_classes() -> set[str]:
+    """The classes of didstore.services that bootstrap.py imports (and builds once)."""
+    tree = ast.parse((SRC / "bootstrap.py").read_text())
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("didstore.services")
+        for alias in node.names
+        if alias.name[:1].isupper()
+    }
+
+
+def test_services_are_created_only_in_bootstrap() -> None:
+    """One instance of each service per process, made by ``bootstrap.build``: a module that
+    made its own would bypass the settings (and caches) the composition root gives them."""
+    classes = _service_classes()
+    assert {"NumberService", "WalletService", "Jobs"} <= classes
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path == SRC / "bootstrap.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in classes:
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {name}(…)")
+    assert offenders == []
