@@ -6,22 +6,26 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from didstore.api.app import create_app
 from didstore.clock import FixedClock
 from didstore.config import Settings
 from didstore.db.engine import make_engine, normalize_url
 from didstore.db.migrate import upgrade
-from didstore.db.tables import metadata
+from didstore.db.tables import ledger_entries, metadata, numbers, renewal_charges, wallets
+from didstore.domain.billing import add_months
+from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from tests.support import LoopThread, SyncDatabase, TestServices, open_services
+from tests.webhook_receiver import Receiver
 
 BACKEND = os.environ.get("DIDSTORE_TEST_DB", "sqlite")
 # Rate limits and failed-authentication lock-outs are off for the test session (the servers
@@ -115,8 +119,13 @@ def db(database_url: str) -> Iterator[SyncDatabase]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, run_jobs=False)
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """The server settings; a test marked ``private_webhooks`` may point webhooks at loopback
+    receivers (the operator setting ``DIDSTORE_ALLOW_PRIVATE_WEBHOOKS``)."""
+    made = Settings(database_url=database_url, admin_token=ADMIN_TOKEN, run_jobs=False)
+    if request.node.get_closest_marker("private_webhooks") is not None:
+        made = replace(made, allow_private_webhooks=True)
+    return made
 
 
 @pytest.fixture
@@ -215,3 +224,120 @@ def stock(
     ]
     report = state.inventory.import_rows(CLI, rows)
     assert not report.errors, report.errors
+
+
+# -- routing: a funded main account with a sub-account, another account, stocked numbers ----
+@dataclass
+class World:
+    client: TestClient
+    state: TestServices
+    main: AccountHandle
+    sub: AccountHandle
+    other: AccountHandle
+    numbers: list[str]
+
+    def url(self, who: AccountHandle | str, path: str) -> str:
+        auth_id = who if isinstance(who, str) else who.auth_id
+        return f"/api/v1/Account/{auth_id}{path}"
+
+    def buy(self, who: AccountHandle, e164: str) -> dict[str, Any]:
+        r = self.client.post(
+            self.url(who, "/numbers/purchase-from-inventory"),
+            json={"e164": e164},
+            headers=who.headers,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["number"]
+
+    def trunk(self, who: AccountHandle, name: str = "main-trunk") -> str:
+        r = self.client.post(self.url(who, "/trunks"), json={"name": name}, headers=who.headers)
+        assert r.status_code == 201, r.text
+        return r.json()["trunk_id"]
+
+    def app(self, who: AccountHandle, name: str = "ivr", **extra: Any) -> str:
+        body = {"app_name": name, "answer_url": "https://example.com/answer", **extra}
+        body.setdefault("answer_method", "POST")
+        r = self.client.post(self.url(who, "/Application/"), json=body, headers=who.headers)
+        assert r.status_code == 201, r.text
+        return r.json()["app_id"]
+
+    def call(self, e164: str, **body: Any) -> Any:
+        return self.client.post(
+            f"/api/v1/admin/numbers/{e164}/calls", json=body, headers=admin_headers()
+        )
+
+    def route(self, e164: str) -> dict[str, Any]:
+        r = self.client.get(f"/api/v1/admin/routes/{e164}", headers=admin_headers())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def listed(self, who: AccountHandle) -> dict[str, dict[str, Any]]:
+        r = self.client.get(self.url(who, "/numbers"), headers=who.headers)
+        assert r.status_code == 200, r.text
+        return {n["e164"]: n for n in r.json()["items"]}
+
+
+@pytest.fixture
+def world(client: TestClient, state: TestServices) -> World:
+    main = make_account(state, balance=100_000)
+    other = make_account(state, balance=100_000)
+    sub = make_sub_account(state, main)
+    numbers = IN_NUMBERS[:6]
+    stock(state, numbers)
+    return World(client, state, main, sub, other, numbers)
+
+
+# -- owned numbers, balances and renewal counts, read from the real database ---------------
+def buy(state: TestServices, acct: AccountHandle, e164: str) -> None:
+    state.numbers.purchase(CLI, state.accounts.get(acct.auth_id), from_body(e164))
+
+
+def balance(state: TestServices, acct: AccountHandle, currency: str = "INR") -> int:
+    account = state.accounts.get(acct.auth_id)
+    with state.db.read() as conn:
+        value = conn.execute(
+            select(wallets.c.balance_minor).where(
+                wallets.c.account_id == account.id, wallets.c.currency == currency
+            )
+        ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def number_row(state: TestServices, e164: str) -> Any:
+    with state.db.read() as conn:
+        return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()
+
+
+def rental_rows(state: TestServices, e164: str | None = None) -> list[Any]:
+    query = select(ledger_entries).where(ledger_entries.c.reference_type == "did_rental")
+    if e164 is not None:
+        query = query.where(ledger_entries.c.reference == f"did:{e164}")
+    with state.db.read() as conn:
+        return list(conn.execute(query.order_by(ledger_entries.c.seq)).all())
+
+
+def charge_count(state: TestServices) -> int:
+    with state.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(renewal_charges)).scalar_one())
+
+
+def at(clock: FixedClock, when: datetime) -> FixedClock:
+    clock.set(when)
+    return clock
+
+
+def numbers_due_in_a_month(state: TestServices, clock: FixedClock) -> str:
+    """An account owning two numbers; the ISO time their first renewal is due."""
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2], monthly_fee=300)
+    buy(state, acct, IN_NUMBERS[0])
+    buy(state, acct, IN_NUMBERS[1])
+    return add_months(clock.now(), 1).isoformat()
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[Receiver]]:
+    made = [Receiver() for _ in range(3)]
+    yield made
+    for r in made:
+        r.close()

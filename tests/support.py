@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -135,3 +137,52 @@ def open_services(settings: Settings, clock: Clock, loop: LoopThread) -> TestSer
     services = build(settings, clock)
     loop.run(services.open())
     return TestServices(services, loop, settings.database_url)
+
+
+# -- races ------------------------------------------------------------------------------------
+@dataclass
+class Outcomes:
+    """What each thread got back: a value or the exception it raised."""
+
+    results: list[Any] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def kinds(self) -> Counter[str]:
+        return Counter(type(e).__name__ for e in self.errors)
+
+
+def run_together(
+    racers: list[TestServices], calls: list[Callable[[TestServices], Any]], timeout: float = 120
+) -> Outcomes:
+    """Start one thread per call, release them at once with a barrier, collect outcomes. Call
+    ``i`` runs on ``racers[i % len(racers)]``: independent service stacks (own event loop,
+    own connections), so the calls race in the database, as separate processes would."""
+    barrier = threading.Barrier(len(calls))
+    out = Outcomes()
+
+    def worker(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            value = call()
+        except BaseException as exc:
+            with out.lock:
+                out.errors.append(exc)
+        else:
+            with out.lock:
+                out.results.append(value)
+
+    threads = [
+        threading.Thread(target=worker, args=(lambda c=c, s=racers[i % len(racers)]: c(s),))
+        for i, c in enumerate(calls)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+        assert not t.is_alive(), "a racing thread hung"
+    return out
+
+
+def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseException]:
+    return [e for e in out.errors if not isinstance(e, allowed)]

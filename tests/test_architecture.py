@@ -27,8 +27,14 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_domain_is_pure() -> None:
+    """No framework, no database, and nothing of ours outside the domain itself."""
     for path in (SRC / "domain").glob("*.py"):
         bad = {n for n in _imports(path) if n.startswith(FORBIDDEN_IN_DOMAIN)}
+        bad |= {
+            n
+            for n in _imports(path)
+            if n.startswith("didstore.") and not n.startswith("didstore.domain")
+        }
         assert not bad, f"{path.name} imports {bad}"
 
 
@@ -88,3 +94,141 @@ def test_the_sdk_does_not_import_the_server() -> None:
         }
         bad |= {n for n in _imports(path) if n.startswith(("fastapi", "starlette", "sqlalchemy"))}
         assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+# -- the tests tree mirrors src/ (issue 15) ----------------------------------------------------
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+
+#: Every folder of tests/ that holds Python files, and what it mirrors. A feature folder
+#: (tests/billing/, tests/routing/, …) is not one of them: a feature's tests live beside the
+#: code they test (unit/domain/, services/, api/…).
+TEST_FOLDERS = {
+    "unit": "pure modules outside domain/ (test_<package>_<module>.py)",
+    "unit/domain": "src/didstore/domain/",
+    "services": "src/didstore/services/",
+    "api": "src/didstore/api/ and api/routes/",
+    "db": "src/didstore/db/",
+    "sdk": "src/didstore/client/, against a real server process",
+    "cli": "src/didstore/cli/, running the real executable",
+    "console": "src/didstore/console/",
+    "e2e": "real server and worker processes, the real vobiz-python SDK",
+    "deploy": "deploy/, Dockerfile, compose.yaml",
+    "bench": "bench/",
+}
+
+#: tests/services/ files that test what several services (or the database's triggers and
+#: indexes) keep true together, so they name no single service module.
+SERVICE_TOPICS = {
+    "auth_cache_and_owned_list": "the authentication cache and the owned list's totals",
+    "number_counts": "number_counts kept by triggers (migration 0008) through a number's life",
+    "owned_visibility": "the two spellings of 'visible as owned at now' select the same rows",
+    "search_index": "the search index (migration 0009, ADR 0016) against plain filters",
+    "races": "the business invariants under concurrent calls across services",
+}
+
+#: tests/api/ files about a concern that crosses routers.
+API_TOPICS = {
+    "bad_inputs": "no 500 for any odd input, whichever route",
+    "conflicts": "which 409s are retryable (Retry-After) across routes",
+    "inventory": "operator import (admin router) and customer search (numbers router)",
+    "outages": "503 with Retry-After from every route when the database is down",
+    "plivo_accounts": "the Plivo account alias in every account-shaped answer",
+    "purchase": "purchase from inventory, the numbers router's main use case",
+    "route_lookup": "the SIP router's lookup (routing_admin) for every route reason",
+}
+
+
+def _modules(folder: Path) -> set[str]:
+    """Module and package names in ``folder`` (``__init__`` aside)."""
+    names = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    names |= {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    return names
+
+
+def _test_stems(folder: Path) -> list[str]:
+    return sorted(p.stem.removeprefix("test_") for p in folder.glob("test_*.py"))
+
+
+def _names_a_module(stem: str, modules: set[str]) -> bool:
+    """``X`` or ``X_<aspect>`` for a module ``X``."""
+    return any(stem == m or stem.startswith(m + "_") for m in modules)
+
+
+def test_the_tests_tree_has_no_feature_folders() -> None:
+    folders = {
+        str(p.parent.relative_to(TESTS))
+        for p in TESTS.rglob("*.py")
+        if p.parent != TESTS and "__pycache__" not in p.parts
+    }
+    assert folders <= TEST_FOLDERS.keys(), (
+        f"tests/{sorted(folders - TEST_FOLDERS.keys())} mirror nothing in src/: put service "
+        "tests in tests/services/, HTTP tests in tests/api/ (see CONTRIBUTING.md)"
+    )
+    assert [p.name for p in TESTS.glob("test_*.py")] == ["test_architecture.py"]
+
+
+def test_domain_tests_name_a_domain_module_and_every_rule_module_has_one() -> None:
+    modules = _modules(SRC / "domain")
+    stems = _test_stems(TESTS / "unit" / "domain")
+    assert [s for s in stems if s not in modules] == []
+    # errors.py holds the refusal classes; their codes and statuses are tested through the
+    # one error table (tests/api/test_conflicts.py, tests/api/test_bad_inputs.py).
+    assert sorted(modules - set(stems) - {"errors"}) == []
+
+
+def test_unit_tests_outside_domain_name_a_module() -> None:
+    for stem in _test_stems(TESTS / "unit"):
+        package, _, module = stem.partition("_")
+        assert (SRC / package / f"{module}.py").exists(), f"tests/unit/test_{stem}.py"
+
+
+def test_service_tests_name_a_service_module() -> None:
+    modules = _modules(SRC / "services")
+    stems = _test_stems(TESTS / "services")
+    strays = [s for s in stems if not _names_a_module(s, modules) and s not in SERVICE_TOPICS]
+    assert strays == [], f"tests/services/test_{strays}: name a services/ module (or a topic)"
+    assert sorted(SERVICE_TOPICS.keys() - set(stems)) == []  # no stale entry
+
+
+def test_api_tests_name_a_router_or_an_api_module() -> None:
+    modules = _modules(SRC / "api" / "routes") | _modules(SRC / "api")
+    stems = _test_stems(TESTS / "api")
+    strays = [s for s in stems if not _names_a_module(s, modules) and s not in API_TOPICS]
+    assert strays == [], f"tests/api/test_{strays}: name a router in api/routes/ (or a topic)"
+    assert sorted(API_TOPICS.keys() - set(stems)) == []  # no stale entry
+
+
+def test_db_tests_name_a_db_module() -> None:
+    modules = _modules(SRC / "db")
+    assert [s for s in _test_stems(TESTS / "db") if not _names_a_module(s, modules)] == []
+
+
+def _service_classes() -> set[str]:
+    """The classes of didstore.services that bootstrap.py imports (and builds once)."""
+    tree = ast.parse((SRC / "bootstrap.py").read_text())
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("didstore.services")
+        for alias in node.names
+        if alias.name[:1].isupper()
+    }
+
+
+def test_services_are_created_only_in_bootstrap() -> None:
+    """One instance of each service per process, made by ``bootstrap.build``: a module that
+    made its own would bypass the settings (and caches) the composition root gives them."""
+    classes = _service_classes()
+    assert {"NumberService", "WalletService", "Jobs"} <= classes
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path == SRC / "bootstrap.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in classes:
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {name}(…)")
+    assert offenders == []

@@ -143,7 +143,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
         webhook_delivery=delivery,
         locks=NumberLocks(db, clock),
-        gauges=Gauges(db, clock, low_balance_minor=settings.low_balance_minor),
+        gauges=Gauges(db, low_balance_minor=settings.low_balance_minor),
         blocks=NumberBlocks(db, clock),
         reservations=ReservationService(
             db, clock, max_ttl=timedelta(seconds=settings.reservation_max_ttl)

@@ -9,6 +9,10 @@ from datetime import timedelta
 from didstore.db.engine import default_database_url
 
 
+class SettingsError(ValueError):
+    """A ``DIDSTORE_*`` variable holds what its setting cannot take (the message names it)."""
+
+
 def grace_from_env() -> timedelta:
     """``DIDSTORE_GRACE_DAYS``: how long an unpaid number stays suspended (default 7 days)."""
     raw = os.environ.get("DIDSTORE_GRACE_DAYS", "").strip()
@@ -17,9 +21,9 @@ def grace_from_env() -> timedelta:
     try:
         days = float(raw)
     except ValueError:
-        raise ValueError(f"DIDSTORE_GRACE_DAYS must be a number of days, got {raw!r}") from None
+        raise SettingsError(f"DIDSTORE_GRACE_DAYS must be a number of days, got {raw!r}") from None
     if days < 0:
-        raise ValueError("DIDSTORE_GRACE_DAYS must not be negative")
+        raise SettingsError("DIDSTORE_GRACE_DAYS must not be negative")
     return timedelta(days=days)
 
 
@@ -38,9 +42,9 @@ def _env_number(name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if value < 0 or value != value:
-        raise ValueError(f"{name} must not be negative")
+        raise SettingsError(f"{name} must not be negative")
     return value
 
 

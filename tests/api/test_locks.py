@@ -12,10 +12,8 @@ from didstore.db.tables import numbers
 from didstore.domain.e164 import E164, from_body
 from didstore.domain.errors import InvalidInput, NumberLocked, RetryableConflict
 from didstore.services.models import CLI
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, make_sub_account, stock
-from tests.integration.test_races import run_together, unexpected
-from tests.support import TestServices
+from tests.conftest import IN_NUMBERS, admin_headers, buy, make_account, make_sub_account, stock
+from tests.support import TestServices, run_together, unexpected
 
 E = IN_NUMBERS[0]
 

@@ -274,7 +274,7 @@ def test_a_suspension_past_its_grace_is_released_even_before_the_job(
     from didstore.db.tables import numbers
 
     n = IN_NUMBERS[0]
-    with state.db.write() as conn:  # as a failed renewal leaves it (see tests/billing)
+    with state.db.write() as conn:  # as a failed renewal leaves it (tests/services/)
         conn.execute(
             update(numbers)
             .where(numbers.c.e164 == n)

@@ -44,7 +44,7 @@ CHECKS = ",".join(
 #: operations the run cannot bring to success, and why
 NO_SUCCESS_EXPECTED: dict[tuple[str, str], str] = {
     # a delivery exists only once the job runner fanned an event out to a receiver; the
-    # redelivery's success is tested end to end in tests/events/test_webhooks.py
+    # redelivery's success is tested end to end in tests/services/test_webhook_delivery.py
     ("POST", path): "needs a delivery made by the job runner"
     for path in (
         "/api/v1/Account/{auth_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from didstore.clock import FixedClock
 from didstore.services.lifecycle_job import run_lifecycle
 from didstore.services.models import CLI
+from tests.api.test_partner import buy
 from tests.conftest import (
     IN_NUMBERS,
     US_NUMBERS,
@@ -21,7 +22,6 @@ from tests.conftest import (
     stock,
 )
 from tests.console.pages import csrf, marked, post_form, sign_in
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 

@@ -21,9 +21,9 @@ from didstore.config import Settings
 from didstore.console.web import PER_PAGE
 from didstore.db.tables import webhook_endpoints
 from didstore.services import events
+from tests.api.test_partner import buy
 from tests.conftest import IN_NUMBERS, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 

@@ -9,9 +9,9 @@ import io
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_partner import buy, make_partner
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
 from tests.console.pages import csrf, marked, sign_in
-from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 

@@ -9,9 +9,9 @@ import re
 from fastapi.testclient import TestClient
 
 from didstore.services.inventory import SearchFilters
+from tests.api.test_partner import buy
 from tests.conftest import IN_NUMBERS, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 GOOD, OTHER, TAKEN = IN_NUMBERS[40], IN_NUMBERS[41], IN_NUMBERS[42]

@@ -8,9 +8,9 @@ import re
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_partner import buy, make_partner
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
-from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 

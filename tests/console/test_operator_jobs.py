@@ -8,9 +8,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
+from tests.api.test_partner import buy
 from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 

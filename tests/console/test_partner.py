@@ -10,9 +10,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
+from tests.api.test_partner import buy, make_partner
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
 from tests.console.pages import marked, sign_in, sign_in_operator
-from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_partner import buy
 from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
 from tests.console.pages import csrf, marked, sign_in
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 

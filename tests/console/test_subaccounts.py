@@ -13,9 +13,9 @@ from sqlalchemy import update
 from didstore.clock import FixedClock
 from didstore.db.tables import numbers
 from didstore.domain.e164 import E164, from_body
+from tests.api.test_partner import buy
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
 from tests.console.pages import csrf, marked, sign_in
-from tests.partner.test_partner_api import buy
 from tests.support import TestServices
 
 

@@ -1,5 +1,5 @@
 """The event feed and webhook endpoints through the SDK against a real server, in both
-flavours (deliveries themselves: tests/events/)."""
+flavours (deliveries themselves: tests/services/test_webhook_delivery.py)."""
 
 from __future__ import annotations
 

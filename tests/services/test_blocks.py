@@ -124,7 +124,7 @@ def test_a_block_racing_a_release_changes_the_number_once_and_money_follows(
     """Both are conditional updates on the number's state: whichever commits first wins; the
     other is refused and changes nothing, and the release fee is charged only if the release
     won (on PostgreSQL and SQLite, from independent service stacks)."""
-    from tests.integration.test_races import run_together
+    from tests.support import run_together
 
     for attempt in range(6):
         number = IN_NUMBERS[10 + attempt]

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
+from tests.api.test_partner import buy, make_partner
 from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
-from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 RISK = "report.renewal_risk"

@@ -146,7 +146,7 @@ def test_concurrent_purchases_in_one_bucket_keep_the_counts_exact(
 ) -> None:
     """Purchases of different numbers of one counter bucket update the same counter rows at
     once: they queue on them (in key order, no deadlock) and every one is counted."""
-    from tests.integration.test_races import run_together
+    from tests.support import run_together
 
     targets = IN_NUMBERS[:16]  # one bucket: "+91804"
     stock(state, targets + SPREAD[:4])

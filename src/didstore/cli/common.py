@@ -14,6 +14,7 @@ from didstore.domain.errors import DomainError
 
 if TYPE_CHECKING:  # the server stack is imported by the operator commands only (start-up time)
     from didstore.bootstrap import Services
+    from didstore.config import Settings
 
 T = TypeVar("T")
 
@@ -34,13 +35,24 @@ def in_process(
 ) -> T:
     """Run ``work`` on in-process services for an operator command (migrations first)."""
     from didstore.bootstrap import run
-    from didstore.config import Settings
     from didstore.db.engine import default_database_url
     from didstore.db.migrate import migrate
 
-    config = Settings(database_url=database_url or default_database_url(), **settings)
+    config = load_settings(database_url=database_url or default_database_url(), **settings)
     migrate(config.database_url)
     return run(config, work)
+
+
+def load_settings(**fields: Any) -> Settings:
+    """``Settings(**fields)``, the rest read from ``DIDSTORE_*`` variables; a malformed
+    variable stops the command with one line naming it (exit code 2), not a traceback."""
+    from didstore.config import Settings, SettingsError
+
+    try:
+        return Settings(**fields)
+    except SettingsError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
 
 
 def emit_json(data: Any) -> None:

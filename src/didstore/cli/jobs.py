@@ -14,7 +14,15 @@ from typing import Any
 
 import typer
 
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, in_process, out
+from didstore.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    emit_json,
+    err,
+    in_process,
+    load_settings,
+    out,
+)
 from didstore.services.job_names import JOB_NAMES
 
 jobs_app = typer.Typer(help="Background jobs (renewals, lifecycle, reports).", no_args_is_help=True)
@@ -91,13 +99,12 @@ def worker(
     (SIGINT/SIGTERM). Safe to run several at once against one PostgreSQL database."""
     import asyncio
 
-    from didstore.config import Settings
     from didstore.db.engine import default_database_url
     from didstore.db.migrate import migrate
     from didstore.worker import run_every
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = Settings(database_url=database_url or default_database_url())
+    settings = load_settings(database_url=database_url or default_database_url())
     migrate(settings.database_url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -17,7 +17,16 @@ import typer
 from rich.progress import Progress
 
 from didstore.cli.backup import register as register_backup
-from didstore.cli.common import DatabaseUrl, JsonFlag, emit_json, err, fail, in_process, out
+from didstore.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    emit_json,
+    err,
+    fail,
+    in_process,
+    load_settings,
+    out,
+)
 from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
 from didstore.domain.errors import DomainError
@@ -189,14 +198,13 @@ def serve(
 
     import uvicorn
 
-    from didstore.config import Settings
     from didstore.db.migrate import migrate
     from didstore.http_server import uvicorn_options
 
     given = {k: v for k, v in limits.items() if v is not None}
     for name, value in given.items():  # to the server processes, with the other options
         os.environ[f"DIDSTORE_{name.upper()}"] = str(value)
-    settings = Settings(database_url=url, test_clock=test_clock, run_jobs=jobs, **given)
+    settings = load_settings(database_url=url, test_clock=test_clock, run_jobs=jobs, **given)
     migrate(url)
     if demo:
         _seed_demo(settings, host, port)

@@ -58,6 +58,20 @@ def _numbers(items: list[Number]) -> list[dict[str, Any]]:
     return [numbers_wire.owned_number(n) for n in items]
 
 
+def _number_report(kind: str, partner: str, database_url: str | None) -> list[Number]:
+    """The numbers of a number-list report (``routing`` or ``kyc``), run in-process."""
+
+    async def work(state: Any) -> list[Number]:
+        report = state.reports.routing if kind == "routing" else state.reports.kyc
+        found: list[Number] = await report(await _partner(state, partner))
+        return found
+
+    try:
+        return in_process(database_url, work)
+    except DomainError as exc:
+        raise fail(exc) from exc
+
+
 @app.command("renewals")
 def renewals(
     partner: str = PartnerOpt,
@@ -93,14 +107,7 @@ def routing(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Active numbers with neither trunk nor application."""
-
-    async def work(state: Any) -> Any:
-        return await state.reports.routing(await _partner(state, partner))
-
-    try:
-        items = in_process(database_url, work)
-    except DomainError as exc:
-        raise fail(exc) from exc
+    items = _number_report("routing", partner, database_url)
     _emit(_numbers(items), _number_columns(), json_out, csv_out, "Numbers with nowhere to route")
 
 
@@ -112,14 +119,7 @@ def kyc(
     csv_out: bool = CsvFlag,
 ) -> None:
     """Numbers restricted until Aadhaar KYC completes."""
-
-    async def work(state: Any) -> Any:
-        return await state.reports.kyc(await _partner(state, partner))
-
-    try:
-        items = in_process(database_url, work)
-    except DomainError as exc:
-        raise fail(exc) from exc
+    items = _number_report("kyc", partner, database_url)
     _emit(_numbers(items), _number_columns(), json_out, csv_out, "Restricted by Aadhaar KYC")
 
 

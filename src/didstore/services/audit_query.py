@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from didstore.clock import Clock
 from didstore.db.database import Database
-from didstore.db.tables import accounts, audit_log, ledger_entries, numbers
+from didstore.db.tables import audit_log, ledger_entries, numbers
 from didstore.domain.errors import NotFound
+from didstore.services import ledger
 from didstore.services.models import Page
 
 TIMELINE_LIMIT = 5000
@@ -110,8 +111,7 @@ class AuditQueries:
             ).all()
             money = (
                 await conn.execute(
-                    select(ledger_entries, accounts.c.auth_id.label("account_auth_id"))
-                    .join(accounts, accounts.c.id == ledger_entries.c.account_id)
+                    ledger.entries()
                     .where(ledger_entries.c.number_id == number.id)
                     .order_by(ledger_entries.c.seq)
                     .limit(TIMELINE_LIMIT)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from didstore.clock import Clock
 from didstore.db.database import Database
 from didstore.db.tables import numbers, wallets
 
@@ -43,11 +42,11 @@ _BY_STATE = select(numbers.c.state, func.count()).group_by(numbers.c.state)
 
 
 class Gauges:
-    def __init__(
-        self, db: Database, clock: Clock, *, low_balance_minor: int, max_age: float = 15.0
-    ) -> None:
+    """The readings' age is measured on the monotonic clock, not the service clock: it is
+    about the cost of the query, not a business date."""
+
+    def __init__(self, db: Database, *, low_balance_minor: int, max_age: float = 15.0) -> None:
         self.db = db
-        self.clock = clock
         self.low_balance_minor = low_balance_minor
         self.max_age = max_age
         self._last: GaugeReadings | None = None

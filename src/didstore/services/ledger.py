@@ -13,17 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from didstore.db.database import Connection
-from didstore.db.tables import ledger_entries, wallets
+from didstore.db.tables import accounts, ledger_entries, wallets
 from didstore.db.types import UTCDateTime
 from didstore.domain.errors import InsufficientBalance
 from didstore.domain.ids import new_uuid
 from didstore.domain.money import currency, to_units
 from didstore.services import events
+
+
+def entries() -> Select[Any]:
+    """The one reader of ledger rows: each entry with its account's ``auth_id`` (as
+    ``account_auth_id``); callers add their filter and order (the wallet's transactions,
+    a credit's own entry, a number's timeline)."""
+    return select(ledger_entries, accounts.c.auth_id.label("account_auth_id")).join(
+        accounts, accounts.c.id == ledger_entries.c.account_id
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 
 from didstore.clock import Clock
 from didstore.db.database import Database
@@ -61,12 +60,6 @@ class LedgerProblem:
     currency: str
     balance_minor: int
     ledger_sum_minor: int
-
-
-def _entry_query() -> Select[Any]:
-    return select(ledger_entries, accounts.c.auth_id.label("account_auth_id")).join(
-        accounts, accounts.c.id == ledger_entries.c.account_id
-    )
 
 
 class WalletService:
@@ -125,7 +118,7 @@ class WalletService:
                 },
             )
             row = (
-                await conn.execute(_entry_query().where(ledger_entries.c.id == posting.entry_id))
+                await conn.execute(ledger.entries().where(ledger_entries.c.id == posting.entry_id))
             ).one()
         return CreditResult(LedgerEntry.from_row(row._mapping), balance_now)
 
@@ -206,7 +199,7 @@ class WalletService:
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(
-                    _entry_query()
+                    ledger.entries()
                     .where(where)
                     .order_by(ledger_entries.c.seq.desc())
                     .limit(per_page)

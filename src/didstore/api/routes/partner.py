@@ -253,22 +253,25 @@ def _number_rows(items: list[Any]) -> list[dict[str, Any]]:
 _NUMBER_CSV = partner_wire.NUMBER_COLUMNS
 
 
-@router.get("/reports/routing", summary="Active numbers with nowhere to route")
-async def report_routing(request: Request) -> Response:
+async def _number_report(request: Request, kind: str) -> Response:
+    """A number-list report (``routing`` or ``kyc``) as JSON, or CSV when asked for."""
     _, partner = await _partner(request)
-    rows = _number_rows(await services(request).reports.routing(partner))
+    reports = services(request).reports
+    report = reports.routing if kind == "routing" else reports.kyc
+    rows = _number_rows(await report(partner))
     if _wants_csv(request):
         return _csv(rows, _NUMBER_CSV)
     return JSON({"numbers": rows, "total": len(rows)})
+
+
+@router.get("/reports/routing", summary="Active numbers with nowhere to route")
+async def report_routing(request: Request) -> Response:
+    return await _number_report(request, "routing")
 
 
 @router.get("/reports/kyc", summary="Numbers restricted until Aadhaar KYC")
 async def report_kyc(request: Request) -> Response:
-    _, partner = await _partner(request)
-    rows = _number_rows(await services(request).reports.kyc(partner))
-    if _wants_csv(request):
-        return _csv(rows, _NUMBER_CSV)
-    return JSON({"numbers": rows, "total": len(rows)})
+    return await _number_report(request, "kyc")
 
 
 @router.get("/reports/costs", summary="Number costs per customer, from the ledger")

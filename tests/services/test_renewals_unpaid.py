@@ -11,8 +11,17 @@ from didstore.clock import FixedClock
 from didstore.domain.billing import add_months
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
-from tests.billing.conftest import balance, buy, number_row, rental_rows
-from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    balance,
+    buy,
+    make_account,
+    number_row,
+    rental_rows,
+    stock,
+)
 from tests.support import TestServices
 
 E = IN_NUMBERS[0]

@@ -16,17 +16,11 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from didstore.clock import FixedClock
 from didstore.db.tables import webhook_deliveries
 from didstore.services.webhook_delivery import DISABLE_AFTER
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
-from tests.events.conftest import Receiver
+from tests.conftest import IN_NUMBERS, admin_headers, buy, make_account, stock
 from tests.support import TestServices
+from tests.webhook_receiver import Receiver, subscribe
 
-
-def _subscribe(client: TestClient, acct: object, url: str, **body: object) -> dict[str, object]:
-    path = f"/api/v1/Account/{acct.auth_id}/webhooks"  # type: ignore[attr-defined]
-    r = client.post(path, json={"url": url, **body}, headers=acct.headers)  # type: ignore[attr-defined]
-    assert r.status_code == 201, r.text
-    return r.json()
+pytestmark = pytest.mark.private_webhooks
 
 
 def _verified(receiver: Receiver, secret: str) -> list[dict[str, object]]:
@@ -40,8 +34,8 @@ def test_signed_deliveries_reach_the_right_receivers(
     a, b = make_account(state, balance=5000), make_account(state, balance=5000)
     stock(state, IN_NUMBERS[:3])
     buy(state, a, IN_NUMBERS[0])  # before any endpoint: not delivered
-    hook_a = _subscribe(client, a, receivers[0].url)
-    hook_b = _subscribe(client, b, receivers[1].url, event_types=["number.purchased"])
+    hook_a = subscribe(client, a, receivers[0].url)
+    hook_b = subscribe(client, b, receivers[1].url, event_types=["number.purchased"])
     r = client.post(
         "/api/v1/admin/webhooks", json={"url": receivers[2].url}, headers=admin_headers()
     )
@@ -87,8 +81,8 @@ def test_a_receiver_down_then_back_loses_nothing(
 ) -> None:
     a, b = make_account(state, balance=5000), make_account(state, balance=5000)
     stock(state, IN_NUMBERS[:6])
-    hook_a = _subscribe(client, a, receivers[0].url)
-    hook_b = _subscribe(client, b, receivers[1].url)
+    hook_a = subscribe(client, a, receivers[0].url)
+    hook_b = subscribe(client, b, receivers[1].url)
     receivers[0].status = 503  # a is down
     for n in IN_NUMBERS[:3]:
         buy(state, a, n)
@@ -128,7 +122,7 @@ def test_retries_end_after_24h_and_the_endpoint_is_disabled(
 ) -> None:
     a = make_account(state, balance=50000)
     stock(state, IN_NUMBERS[:DISABLE_AFTER])
-    hook = _subscribe(client, a, receivers[0].url, event_types=["number.purchased"])
+    hook = subscribe(client, a, receivers[0].url, event_types=["number.purchased"])
     path = f"/api/v1/Account/{a.auth_id}/webhooks/{hook['id']}"
     receivers[0].status = 500
     for n in IN_NUMBERS[:DISABLE_AFTER]:
@@ -164,7 +158,7 @@ def test_a_rotated_secret_keeps_signing_for_its_grace(
 ) -> None:
     a = make_account(state, balance=5000)
     stock(state, IN_NUMBERS[:2])
-    hook = _subscribe(client, a, receivers[0].url)
+    hook = subscribe(client, a, receivers[0].url)
     path = f"/api/v1/Account/{a.auth_id}/webhooks/{hook['id']}"
     r = client.post(path + "/rotate-secret", json={"keep_old_seconds": 3600}, headers=a.headers)
     assert r.status_code == 200, r.text
@@ -185,45 +179,6 @@ def test_a_rotated_secret_keeps_signing_for_its_grace(
         Webhook(str(hook["secret"])).verify(latest[1], latest[0])
 
 
-def test_webhook_inputs_and_ownership(
-    client: TestClient, state: TestServices, receivers: list[Receiver]
-) -> None:
-    a, b = make_account(state), make_account(state)
-    base = f"/api/v1/Account/{a.auth_id}/webhooks"
-    for body in (
-        {},
-        {"url": "ftp://example.com/x"},
-        {"url": receivers[0].url, "event_types": ["number.nope"]},
-        {"url": receivers[0].url, "event_types": "number.purchased"},
-    ):
-        r = client.post(base, json=body, headers=a.headers)
-        assert r.status_code == 400, (body, r.text)
-    hook = _subscribe(client, a, receivers[0].url)
-    listed = client.get(base, headers=a.headers).json()["webhooks"]
-    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
-    # another account can neither see nor delete it
-    assert client.get(base, headers=b.headers).status_code == 403
-    other = f"/api/v1/Account/{b.auth_id}/webhooks/{hook['id']}"
-    assert client.delete(other, headers=b.headers).status_code == 404
-    assert client.delete(f"{base}/{hook['id']}", headers=a.headers).status_code == 204
-    assert client.get(f"{base}/{hook['id']}", headers=a.headers).status_code == 404
-    assert client.get(base, headers=a.headers).json()["webhooks"] == []
-
-
-def test_private_receivers_need_the_operator_setting(
-    state: TestServices, clock: FixedClock
-) -> None:
-    from didstore.domain.errors import InvalidInput
-    from didstore.services.models import CLI
-    from didstore.services.webhooks import WebhookService
-
-    strict = state.blocking(WebhookService(state.adb, clock, state.services.events))
-    account = state.accounts.get(make_account(state).auth_id)
-    for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.1/x"):
-        with pytest.raises(InvalidInput):
-            strict.create(CLI, account, {"url": url})
-
-
 def test_two_workers_at_once_send_each_event_once(
     client: TestClient,
     state: TestServices,
@@ -232,11 +187,11 @@ def test_two_workers_at_once_send_each_event_once(
 ) -> None:
     """Workers racing on one database split the work (the endpoint's fan-out and each
     delivery are claimed under a lock): every event arrives, none twice."""
-    from tests.integration.test_races import run_together, unexpected
+    from tests.support import run_together, unexpected
 
     a = make_account(state, balance=50000)
     stock(state, IN_NUMBERS[:12])
-    hook = _subscribe(client, a, receivers[0].url, event_types=["number.purchased"])
+    hook = subscribe(client, a, receivers[0].url, event_types=["number.purchased"])
     for n in IN_NUMBERS[:12]:
         buy(state, a, n)
 

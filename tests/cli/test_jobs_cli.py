@@ -1,37 +1,33 @@
-"""Jobs by hand (CLI and operator API), the worker, and ``didstore ledger verify``."""
+"""Jobs by hand (CLI), the worker, and ``didstore ledger verify``."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from didstore.cli.main import app as cli
 from didstore.clock import FixedClock
 from didstore.db.tables import wallets
-from didstore.domain.billing import add_months
-from tests.billing.conftest import buy, charge_count, number_row
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    buy,
+    charge_count,
+    make_account,
+    number_row,
+    numbers_due_in_a_month,
+    stock,
+)
 from tests.support import TestServices
 
 runner = CliRunner()
 
 
-def _one_due(state: TestServices, clock: FixedClock) -> str:
-    acct = make_account(state, balance=10_000)
-    stock(state, IN_NUMBERS[:2], monthly_fee=300)
-    buy(state, acct, IN_NUMBERS[0])
-    buy(state, acct, IN_NUMBERS[1])
-    return add_months(clock.now(), 1).isoformat()
-
-
 def test_cli_jobs_run_with_now_and_json(
     state: TestServices, clock: FixedClock, database_url: str
 ) -> None:
-    due = _one_due(state, clock)
+    due = numbers_due_in_a_month(state, clock)
     args = ["jobs", "run", "renewals", "--now", due, "--json", "--database-url", database_url]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -77,34 +73,6 @@ def test_worker_once_runs_every_job(
     n = number_row(state, IN_NUMBERS[0])
     assert charge_count(state) >= 1
     assert n.state in ("active", "suspended", "quarantined", "available")
-
-
-def test_api_job_run_returns_the_report(
-    state: TestServices, clock: FixedClock, client: TestClient
-) -> None:
-    _one_due(state, clock)
-    r = client.post("/api/v1/admin/jobs/renewals/run", json={}, headers=admin_headers())
-    assert r.status_code == 200 and r.json()["charged"] == 0  # not due yet
-    clock.set(add_months(clock.now(), 1))
-    r = client.post("/api/v1/admin/jobs/all/run", headers=admin_headers())
-    body = r.json()
-    assert r.status_code == 200, r.text
-    assert {"charged", "suspended", "released", "failed"} <= body.keys()
-    assert body["charged"] == 2 and body["failed"] == 0
-    # `now` in the past is allowed (nothing new is due then); in the future it is refused.
-    past = (clock.now() - timedelta(days=1)).isoformat()
-    r = client.post("/api/v1/admin/jobs/renewals/run", json={"now": past}, headers=admin_headers())
-    assert r.status_code == 200 and r.json()["charged"] == 0
-    future = (clock.now() + timedelta(days=400)).isoformat()
-    r = client.post(
-        "/api/v1/admin/jobs/renewals/run", json={"now": future}, headers=admin_headers()
-    )
-    assert r.status_code == 400
-    assert client.post("/api/v1/admin/jobs/nope/run", headers=admin_headers()).status_code == 400
-    r = client.post("/api/v1/admin/jobs/all/run", json={"now": "x"}, headers=admin_headers())
-    assert r.status_code == 400
-    acct = make_account(state)
-    assert client.post("/api/v1/admin/jobs/all/run", headers=acct.headers).status_code == 403
 
 
 def test_ledger_verify_exit_codes(

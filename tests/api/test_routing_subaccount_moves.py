@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from didstore.clock import FixedClock
 from didstore.db.tables import audit_log
-from tests.conftest import admin_headers
-from tests.routing.conftest import World
+from tests.conftest import World, admin_headers
 
 
 def _move(world: World, n: str, sub: str, headers=None):

@@ -12,17 +12,15 @@ from didstore.domain.e164 import E164
 from didstore.domain.errors import Conflict, NotFound, RetryableConflict
 from didstore.services.models import CLI
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
-from tests.integration.test_races import (
+from tests.services.test_races import (
     MONTHLY,
     PRICE_MINOR,
     SETUP,
     account,
     balance_minor,
     number_row,
-    run_together,
-    unexpected,
 )
-from tests.support import TestServices
+from tests.support import TestServices, run_together, unexpected
 
 ROUNDS = 6
 

@@ -19,9 +19,10 @@ from didstore.services import events as events_module
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
 from didstore.wire.numbers import owned_number
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, make_account, make_sub_account, stock
+from tests.conftest import IN_NUMBERS, buy, make_account, make_sub_account, stock
 from tests.support import TestServices
+
+pytestmark = pytest.mark.private_webhooks
 
 E = IN_NUMBERS[0]
 

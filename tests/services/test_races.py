@@ -11,9 +11,6 @@ locked" or a unique violation) fails the test.
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -31,22 +28,10 @@ from didstore.domain.errors import (
 )
 from didstore.services.models import CLI, Account
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
-from tests.support import TestServices
+from tests.support import TestServices, run_together, unexpected
 
 SETUP, MONTHLY = 100, 300  # whole rupees, as stocked
 PRICE_MINOR = (SETUP + MONTHLY) * 100
-
-
-@dataclass
-class Outcomes:
-    """What each thread got back: a value or the exception it raised."""
-
-    results: list[Any] = field(default_factory=list)
-    errors: list[BaseException] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def kinds(self) -> Counter[str]:
-        return Counter(type(e).__name__ for e in self.errors)
 
 
 def _purchase(buyer: AccountHandle, e164: str, s: TestServices) -> Any:
@@ -55,42 +40,6 @@ def _purchase(buyer: AccountHandle, e164: str, s: TestServices) -> Any:
 
 def _import(rows: list[dict[str, Any]], s: TestServices) -> Any:
     return s.inventory.import_rows(CLI, rows)
-
-
-def run_together(
-    racers: list[TestServices], calls: list[Callable[[TestServices], Any]], timeout: float = 120
-) -> Outcomes:
-    """Start one thread per call, release them at once with a barrier, collect outcomes. Call
-    ``i`` runs on ``racers[i % len(racers)]``: independent service stacks (own event loop,
-    own connections), so the calls race in the database, as separate processes would."""
-    barrier = threading.Barrier(len(calls))
-    out = Outcomes()
-
-    def worker(call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            value = call()
-        except BaseException as exc:
-            with out.lock:
-                out.errors.append(exc)
-        else:
-            with out.lock:
-                out.results.append(value)
-
-    threads = [
-        threading.Thread(target=worker, args=(lambda c=c, s=racers[i % len(racers)]: c(s),))
-        for i, c in enumerate(calls)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-        assert not t.is_alive(), "a racing thread hung"
-    return out
-
-
-def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseException]:
-    return [e for e in out.errors if not isinstance(e, allowed)]
 
 
 def balance_minor(state: TestServices, handle: AccountHandle, currency: str = "INR") -> int:

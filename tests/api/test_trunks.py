@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import admin_headers
-from tests.routing.conftest import World
+from tests.conftest import World, admin_headers
 
 TRUNK_KEYS = {
     "trunk_id", "account_id", "name", "trunk_domain", "trunk_status", "secure",

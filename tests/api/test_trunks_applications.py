@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.routing.conftest import World
+from tests.conftest import World
 
 ITEM_KEYS = {
     "answer_method", "answer_url", "app_id", "app_name", "application_type", "created_at",

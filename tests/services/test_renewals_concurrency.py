@@ -15,8 +15,7 @@ from didstore.clock import FixedClock
 from didstore.db.database import open_database
 from didstore.domain.billing import add_months
 from didstore.services.renewals import RenewalReport, run_renewals
-from tests.billing.conftest import balance, buy, charge_count, rental_rows
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, balance, buy, charge_count, make_account, rental_rows, stock
 from tests.support import TestServices
 
 N = 24

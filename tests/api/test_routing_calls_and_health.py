@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from didstore.clock import FixedClock
-from tests.conftest import admin_headers
-from tests.routing.conftest import World
+from tests.conftest import World, admin_headers
 
 SNAPSHOT_KEYS = {
     "id", "ts", "total_calls", "answered_calls", "failed_calls", "answer_rate",

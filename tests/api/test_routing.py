@@ -7,8 +7,7 @@ import threading
 from didstore.domain.e164 import E164
 from didstore.domain.errors import DomainError
 from didstore.services.models import CLI
-from tests.conftest import admin_headers
-from tests.routing.conftest import World
+from tests.conftest import World, admin_headers
 from tests.support import TestServices
 
 

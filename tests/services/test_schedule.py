@@ -14,8 +14,15 @@ from didstore.domain.billing import add_months
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
-from tests.billing.conftest import buy, charge_count, number_row, rental_rows
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    buy,
+    charge_count,
+    make_account,
+    number_row,
+    rental_rows,
+    stock,
+)
 from tests.support import TestServices
 
 

@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, make_account, stock
-from tests.events.conftest import Receiver
+from tests.conftest import IN_NUMBERS, buy, make_account, stock
 from tests.support import TestServices
+from tests.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.private_webhooks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 

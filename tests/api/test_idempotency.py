@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from didstore.clock import FixedClock
 from didstore.db.tables import idempotency_keys, ledger_entries
 from didstore.services.idempotency import fingerprint, should_store
-from tests.billing.conftest import balance
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, admin_headers, balance, make_account, stock
 from tests.support import TestServices
 
 E = IN_NUMBERS[0]

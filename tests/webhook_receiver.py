@@ -1,22 +1,16 @@
-"""Events tests: webhooks may point at loopback receivers (the operator setting)."""
+"""A real webhook receiver for tests: an HTTP server on loopback that records each POST
+(the ``receivers`` fixture in tests/conftest.py makes three), and subscribing an account's
+endpoint to it through the API. Webhooks may only point at loopback when the test's settings
+allow it: mark the test (or module) ``pytest.mark.private_webhooks``."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-
-from didstore.config import Settings
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return replace(settings, allow_private_webhooks=True)
+from fastapi.testclient import TestClient
 
 
 class Receiver:
@@ -52,9 +46,9 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-def receivers() -> Iterator[list[Receiver]]:
-    made = [Receiver() for _ in range(3)]
-    yield made
-    for r in made:
-        r.close()
+def subscribe(client: TestClient, acct: object, url: str, **body: object) -> dict[str, object]:
+    """``POST /api/v1/Account/{auth_id}/webhooks`` for ``acct`` (an ``AccountHandle``)."""
+    path = f"/api/v1/Account/{acct.auth_id}/webhooks"  # type: ignore[attr-defined]
+    r = client.post(path, json={"url": url, **body}, headers=acct.headers)  # type: ignore[attr-defined]
+    assert r.status_code == 201, r.text
+    return r.json()

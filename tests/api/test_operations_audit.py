@@ -16,8 +16,7 @@ from didstore.clock import FixedClock
 from didstore.db.tables import audit_log
 from didstore.domain.billing import add_months
 from didstore.services.models import CLI
-from tests.billing.conftest import buy
-from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, buy, make_account, stock
 from tests.support import TestServices
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

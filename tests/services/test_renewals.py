@@ -10,52 +10,18 @@ from hypothesis import strategies as st
 
 from didstore.clock import FixedClock
 from didstore.domain.billing import add_months
-from didstore.domain.renewal import early_release_fee, months_between, next_period_start
 from didstore.services.renewals import run_renewals
-from tests.billing.conftest import balance, buy, charge_count, number_row, rental_rows
-from tests.conftest import IN_NUMBERS, make_account, stock
-from tests.support import TestServices
-
-
-# -- pure rules ------------------------------------------------------------------------------
-@given(
-    anchor=st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
-    ),
-    periods=st.integers(min_value=1, max_value=60),
+from tests.conftest import (
+    IN_NUMBERS,
+    balance,
+    buy,
+    charge_count,
+    make_account,
+    number_row,
+    rental_rows,
+    stock,
 )
-def test_periods_follow_the_anchor_day_and_never_drift(anchor: datetime, periods: int) -> None:
-    start = anchor
-    for k in range(1, periods + 1):
-        start = next_period_start(anchor, start)
-        assert start == add_months(anchor, k)
-        last_day = calendar.monthrange(start.year, start.month)[1]
-        assert start.day == min(anchor.day, last_day)
-        assert (start.hour, start.minute, start.second) == (
-            anchor.hour,
-            anchor.minute,
-            anchor.second,
-        )
-        assert months_between(anchor, start) == k
-
-
-def test_month_end_and_leap_year_examples() -> None:
-    a = datetime(2028, 1, 31, 9, tzinfo=UTC)  # 2028 is a leap year
-    feb = next_period_start(a, a)
-    mar = next_period_start(a, feb)
-    assert (feb.month, feb.day, mar.month, mar.day) == (2, 29, 3, 31)
-    b = datetime(2026, 1, 31, 9, tzinfo=UTC)
-    assert next_period_start(b, b).day == 28
-    leap_day = datetime(2028, 2, 29, tzinfo=UTC)
-    assert add_months(leap_day, 12) == datetime(2029, 2, 28, tzinfo=UTC)
-    assert add_months(leap_day, 48) == datetime(2032, 2, 29, tzinfo=UTC)
-
-
-def test_early_release_fee_counts_unpaid_committed_months() -> None:
-    a = datetime(2026, 1, 31, tzinfo=UTC)
-    assert early_release_fee(300, 3, a, add_months(a, 1)) == 600  # 1 of 3 paid
-    assert early_release_fee(300, 3, a, add_months(a, 3)) == 0
-    assert early_release_fee(300, 0, a, add_months(a, 1)) == 0
+from tests.support import TestServices
 
 
 # -- the job on a real database --------------------------------------------------------------

@@ -7,63 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlalchemy import update
 
 from didstore.clock import FixedClock
 from didstore.db.tables import billing_schedule, numbers
 from didstore.domain.billing import add_months
-from didstore.domain.renewal import aligned_next_billing, renewal_period
 from didstore.services.renewals import RenewalReport, run_renewals
-from tests.billing.conftest import balance, buy, number_row, rental_rows
-from tests.billing.test_schedule import assert_queue_matches
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, balance, buy, make_account, number_row, rental_rows, stock
+from tests.services.test_schedule import assert_queue_matches
 from tests.support import TestServices
-
-_DATES = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
-)
-
-
-# -- the pure rule ---------------------------------------------------------------------------
-@given(anchor=_DATES, stored=_DATES)
-def test_the_period_is_the_first_anchored_start_at_or_after_the_stored_date(
-    anchor: datetime, stored: datetime
-) -> None:
-    start, following = renewal_period(anchor, stored)
-    k = next(k for k in range(1, 1200) if add_months(anchor, k) == start)
-    assert following == add_months(anchor, k + 1)
-    assert start >= stored or k == 1  # period 0 is the purchase's, never renewed
-    if k > 1:
-        assert add_months(anchor, k - 1) < stored  # no anchored start skipped
-
-
-@given(anchor=_DATES, k=st.integers(min_value=1, max_value=240))
-def test_an_anchored_date_is_its_own_period(anchor: datetime, k: int) -> None:
-    assert renewal_period(anchor, add_months(anchor, k)) == (
-        add_months(anchor, k),
-        add_months(anchor, k + 1),
-    )
-
-
-@given(anchor=_DATES, stored=_DATES)
-def test_charging_the_period_and_storing_the_next_start_is_a_fixed_point(
-    anchor: datetime, stored: datetime
-) -> None:
-    start, following = renewal_period(anchor, stored)
-    assert renewal_period(anchor, following)[0] == following  # the next run's key
-    assert aligned_next_billing(anchor, stored) == start
-
-
-def test_the_reproduction_dates() -> None:
-    anchor = datetime(2026, 12, 1, 10, tzinfo=UTC)
-    hand_set = anchor + timedelta(days=30)  # 31 Dec: not on the anchor
-    assert renewal_period(anchor, hand_set) == (
-        datetime(2027, 1, 1, 10, tzinfo=UTC),
-        datetime(2027, 2, 1, 10, tzinfo=UTC),
-    )
-    assert renewal_period(None, hand_set) == (hand_set, datetime(2027, 1, 31, 10, tzinfo=UTC))
 
 
 # -- the job on a real database --------------------------------------------------------------

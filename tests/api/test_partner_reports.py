@@ -11,8 +11,8 @@ from didstore.clock import FixedClock
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.reports import renewals_due
+from tests.api.test_partner import buy, make_partner
 from tests.conftest import IN_NUMBERS, T0, make_account, stock
-from tests.partner.test_partner_api import buy, make_partner
 from tests.support import TestServices
 
 

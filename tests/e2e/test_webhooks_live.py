@@ -15,8 +15,8 @@ from standardwebhooks.webhooks import Webhook
 from didstore.client import Client
 from tests.cli.conftest import Cli
 from tests.conftest import drop_database, new_database_url
-from tests.events.conftest import Receiver
 from tests.live_server import DIDSTORE, LiveServer, serve_process
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
