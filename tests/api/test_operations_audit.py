@@ -243,7 +243,41 @@ def _recipes(
         ),
     }
     recipes.update(_event_recipes(state, client, acct, n))
+    recipes.update(_reservation_recipes(state, client, acct))
     return recipes
+
+
+def _reservation_recipes(
+    state: TestServices, client: TestClient, acct: AccountHandle
+) -> dict[tuple[str, str], Callable[[dict[str, str]], Any]]:
+    """Holds (ADR 0022): hold, extend and cancel one; hold another and buy it."""
+    stock(state, IN_NUMBERS[11:13])
+    made: dict[str, str] = {}
+    prefix = f"/api/v1/Account/{acct.auth_id}/numbers/reservations"
+    route = "/api/v1/Account/{auth_id}/numbers/reservations"
+
+    def hold(x: dict[str, str], e164: str = IN_NUMBERS[11]) -> Any:
+        r = client.post(prefix, json={"numbers": [e164]}, headers={**acct.headers, **x})
+        made["id"] = r.json()["id"]
+        return r
+
+    def purchase(x: dict[str, str]) -> Any:
+        assert hold({}, IN_NUMBERS[12]).status_code == 201
+        return client.post(f"{prefix}/{made['id']}/purchase", headers={**acct.headers, **x})
+
+    one = route + "/{reservation_id}"
+    return {
+        ("POST", route): hold,
+        ("POST", one + "/extend"): lambda x: client.post(
+            f"{prefix}/{made['id']}/extend",
+            json={"ttl_seconds": 600},
+            headers={**acct.headers, **x},
+        ),
+        ("DELETE", one): lambda x: client.delete(
+            f"{prefix}/{made['id']}", headers={**acct.headers, **x}
+        ),
+        ("POST", one + "/purchase"): purchase,
+    }
 
 
 def _event_recipes(
