@@ -31,6 +31,7 @@ from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.blocks import NumberBlocks
+from didstore.services.bulk_jobs import BulkJobs
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
 from didstore.services.gauges import Gauges
@@ -84,6 +85,7 @@ class Services:
     rate_counters: Counters
     plivo: PlivoService
     overview: OverviewService
+    bulk_jobs: BulkJobs
 
     async def open(self) -> None:
         await self.db.open()
@@ -109,6 +111,23 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     idempotency = IdempotencyService(db, clock)
     feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
     delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
+    inventory = InventoryService(db, clock)
+    numbers = NumberService(db, clock)
+    routing = RoutingService(db, clock, applications)
+    moves = SubaccountMoves(db, clock)
+    bulk = BulkJobs(
+        db,
+        clock,
+        accounts=accounts,
+        numbers=numbers,
+        inventory=inventory,
+        routing=routing,
+        moves=moves,
+        max_numbers=settings.bulk_job_max_numbers,
+        confirm_threshold=settings.bulk_confirm_threshold,
+        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
+        secret=settings.console_secret,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -116,14 +135,14 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         accounts=accounts,
         operator=OperatorTokens(db, clock, settings.admin_token),
         wallet=WalletService(db, clock),
-        inventory=InventoryService(db, clock),
-        numbers=NumberService(db, clock),
+        inventory=inventory,
+        numbers=numbers,
         partner=PartnerService(db, clock, accounts),
         reports=reports,
         trunks=TrunkService(db, clock, allow_private_urls=private),
         applications=applications,
-        routing=RoutingService(db, clock, applications),
-        moves=SubaccountMoves(db, clock),
+        routing=routing,
+        moves=moves,
         calls=CallActivity(db, clock),
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
@@ -136,6 +155,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             events=feed,
             webhooks=delivery,
             observe=metrics.observe_job,
+            bulk=bulk,
         ),
         events=feed,
         webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
@@ -148,6 +168,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         ),
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
+        bulk_jobs=bulk,
     )
 
 

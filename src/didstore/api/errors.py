@@ -49,6 +49,8 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.RateLimited: (429, "flat"),  # with Retry-After and RateLimit-* (api/limits.py)
     e.PayloadTooLarge: (413, "flat"),
     e.RequestTimeout: (408, "flat"),
+    e.ConfirmationRequired: (428, "flat"),
+    e.ConfirmationInvalid: (422, "flat"),
 }
 
 

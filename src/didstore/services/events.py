@@ -39,7 +39,9 @@ NUMBER_EVENT_TYPES = (
     "number.moved",
     "number.kyc_changed",
 )
-EVENT_TYPES = (*NUMBER_EVENT_TYPES, "wallet.low_balance")
+EVENT_TYPES: tuple[str, ...] = (*NUMBER_EVENT_TYPES, "wallet.low_balance")
+#: bulk jobs (services/bulk_jobs.py, ADR 0023)
+EVENT_TYPES += ("job.created", "job.completed", "job.cancelled")
 
 Owner = tuple[str | None, str | None]  # (account auth id, its main account's auth id)
 

@@ -8,6 +8,8 @@
 - ``reports``: the weekly partner renewal check, kept once per partner and ISO week;
 - ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
   due (the worker also runs it every ``webhook_interval`` seconds between full runs);
+- ``bulk``: the pending items of the bulk jobs (services/bulk_jobs.py, ADR 0023), each
+  exactly once (the worker also runs it every ``webhook_interval`` seconds);
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
 
 Every step is set-based and conditional, so several workers on one PostgreSQL database (or
@@ -27,6 +29,7 @@ from didstore.clock import Clock, FixedClock
 from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
+from didstore.services.bulk_jobs import BulkJobs
 from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
@@ -54,6 +57,8 @@ class JobReport:
     webhooks_failed: int = 0
     partner_reports: int = 0
     failed: int = 0
+    bulk_items: int = 0
+    bulk_jobs_completed: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,6 +77,8 @@ class JobReport:
             "webhooks_failed": self.webhooks_failed,
             "partner_reports": self.partner_reports,
             "failed": self.failed,
+            "bulk_items": self.bulk_items,
+            "bulk_jobs_completed": self.bulk_jobs_completed,
             "charged_minor": dict(sorted(self.charged_minor.items())),
         }
 
@@ -94,6 +101,7 @@ class Jobs:
         events: EventFeed,
         webhooks: WebhookDelivery,
         observe: JobObserver | None = None,
+        bulk: BulkJobs | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -103,6 +111,7 @@ class Jobs:
         self.events = events
         self.webhooks = webhooks
         self.observe = observe
+        self.bulk = bulk
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
         """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
@@ -144,6 +153,9 @@ class Jobs:
         if name in ("webhooks", "all"):
             sent = await self.webhooks.run()
             report.webhooks_delivered, report.webhooks_failed = sent.delivered, sent.failed
+        if name in ("bulk", "all") and self.bulk is not None:
+            done = await self.bulk.run()
+            report.bulk_items, report.bulk_jobs_completed = done.processed, done.jobs_completed
         return report
 
     async def run_by(

@@ -305,7 +305,7 @@ TEXT: Schema = {"type": "string"}
 _JOB = (
     "job:s now:s charged:i suspended:i reactivated:i released:i returned_to_inventory:i"
     " grace_expired:i idempotency_keys_expired:i partner_reports:i failed:i charged_minor:@"
-    " events_expired:i webhooks_delivered:i webhooks_failed:i"
+    " events_expired:i webhooks_delivered:i webhooks_failed:i bulk_items:i bulk_jobs_completed:i"
 )
 _CHARGED = {"type": "object", "additionalProperties": {"type": "integer"}}
 OPERATOR: dict[str, Schema] = {
