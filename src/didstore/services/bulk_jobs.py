@@ -447,6 +447,10 @@ class BulkJobs:
         self, account: Account, *, limit: int = 20, offset: int = 0
     ) -> list[BulkJob]:
         """The account's jobs, newest first (no per-number results)."""
+        if not 1 <= limit <= 100:
+            raise InvalidInput("limit must be between 1 and 100", field="limit")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", field="offset")
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(

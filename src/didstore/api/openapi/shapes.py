@@ -368,3 +368,27 @@ COMPONENTS.update(
         "NumberBlock": shape("e164:s status:s is_blocked:b next_billing_date:s?"),
     }
 )
+
+# -- bulk jobs (wire/bulk_jobs.py, ADR 0023) ---------------------------------------------------
+_BULK_JOB = (
+    "id:s account_id:s action:s params:o status:s progress:@ created_at:s updated_at:s"
+    " started_at:s? finished_at:s?"
+)
+_PROGRESS = shape("total:i done:i succeeded:i failed:i cancelled:i pending:i")
+_BULK_RESULT = shape("e164:s status:s ~error:s ~message:s")
+COMPONENTS.update(
+    {
+        "BulkJob": shape(_BULK_JOB, progress=_PROGRESS),
+        "BulkJobWithResults": shape(
+            _BULK_JOB + " results:@", progress=_PROGRESS, results=array(_BULK_RESULT)
+        ),
+        "BulkJobList": shape("jobs:@", jobs=array(ref("BulkJob"))),
+        "BulkJobPreview": shape(
+            "dry_run:b account_id:s action:s params:o count:i succeed:i fail:i"
+            " total_cost_minor:i? currency:s? costs:@ confirmation_required:b confirm_token:s?"
+            " confirm_expires_at:s? items:@",
+            costs=array(shape("currency:s amount_minor:i amount:n")),
+            items=array(shape("e164:s outcome:s cost_minor:i currency:s? ~error:s ~message:s")),
+        ),
+    }
+)
