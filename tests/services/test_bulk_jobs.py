@@ -394,6 +394,9 @@ def test_search_and_limits(state: TestServices) -> None:
         {"action": "purchase", "numbers": ["not a number"]},
         {"action": "assign_trunk", "numbers": IN_NUMBERS[:1]},
         {"action": "purchase", "search": {}},
+        {"action": "purchase", "search": {"limit": 1, "country": "India"}},
+        {"action": "purchase", "search": {"limit": 1, "search": "12ab"}},
+        {"action": "purchase", "search": {"limit": 1, "exclude": [5]}},
         {"action": "purchase", "numbers": IN_NUMBERS[:1], "dry_run": "yes"},
     ):
         with pytest.raises(InvalidInput):

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from didstore.domain.errors import ConfirmationInvalid, ConfirmationRequired
+from didstore.domain.errors import ConfirmationInvalid, ConfirmationRequired, InvalidInput
 
 ACTIONS = ("purchase", "release", "assign_trunk", "attach_application", "move")
 #: actions that take numbers away from their holder: over the threshold they need a token
@@ -85,3 +85,26 @@ def verify(key: bytes, payload: bytes, token: object, now: datetime) -> None:
         )
     if now.timestamp() >= expires:
         raise ConfirmationInvalid("the confirmation token has expired: run the dry run again")
+
+
+def digits(value: object, name: str) -> str | None:
+    """A number fragment of a job's ``search`` (digits, ``+`` optional), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"search.{name} must be a string of digits", field=name)
+    cleaned = value.strip().lstrip("+").replace(" ", "").replace("-", "")
+    if cleaned == "":
+        return None
+    if not cleaned.isdigit() or len(cleaned) > 15:
+        raise InvalidInput(f"search.{name} must be up to 15 digits, got {value!r}", field=name)
+    return cleaned
+
+
+def country(value: object) -> str | None:
+    """An ISO 3166 alpha-2 code of a job's ``search``, or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
+        raise InvalidInput("search.country must be an ISO 3166 alpha-2 code such as IN")
+    return value.strip().upper()

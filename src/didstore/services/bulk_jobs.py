@@ -353,21 +353,19 @@ class BulkJobs:
             raise InvalidInput("search.limit (how many numbers) is required", field="limit")
         if limit > self.max_numbers:
             raise _too_large(limit, self.max_numbers)
-        pattern = search.get("search")
-        if pattern is not None and not isinstance(pattern, str):
-            raise InvalidInput("search.search must be a string of digits", field="search")
+        pattern = rules.digits(search.get("search"), "search")
+        country = rules.country(search.get("country"))
+        exclude = search.get("exclude") or []
+        if isinstance(exclude, str):
+            exclude = exclude.split(",")
+        if not isinstance(exclude, list):
+            raise InvalidInput("search.exclude must be a list of prefixes", field="exclude")
+        prefixes = tuple(p for p in (rules.digits(x, "exclude") for x in exclude) if p)
         found: list[E164] = []
         page = 1
         while len(found) < limit:
             if action == "purchase":
-                country, exclude = search.get("country"), search.get("exclude") or []
-                if country is not None and not isinstance(country, str):
-                    raise InvalidInput("search.country must be a string", field="country")
-                if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
-                    raise InvalidInput("search.exclude must be a list of prefixes")
-                filters = SearchFilters(
-                    country=country or None, search=pattern or None, exclude=tuple(exclude)
-                )
+                filters = SearchFilters(country=country, search=pattern, exclude=prefixes)
                 result = await self.inventory.search(filters, page, _PAGE)
             else:
                 result = await self.numbers.list_owned(
@@ -449,8 +447,8 @@ class BulkJobs:
         """The account's jobs, newest first (no per-number results)."""
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100", field="limit")
-        if offset < 0:
-            raise InvalidInput("offset must not be negative", field="offset")
+        if not 0 <= offset <= 1_000_000_000:
+            raise InvalidInput("offset must be between 0 and 1000000000", field="offset")
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(
