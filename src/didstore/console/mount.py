@@ -7,6 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from didstore.config import Settings
 from didstore.console import (
+    bulk_jobs,
     customer,
     docs,
     money_pages,
@@ -38,6 +39,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         operator,
         operator_accounts,
         operator_jobs,
+        bulk_jobs,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
