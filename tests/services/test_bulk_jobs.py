@@ -24,6 +24,7 @@ from didstore.domain.errors import (
     ConfirmationInvalid,
     ConfirmationRequired,
     InvalidInput,
+    NotFound,
 )
 from didstore.services.bulk_jobs import BulkJob, Preview
 from didstore.services.models import CLI, Account, Actor
@@ -375,10 +376,11 @@ def test_search_and_limits(state: TestServices) -> None:
     assert job.progress.total == 5
     state.jobs.run("bulk")
     assert _get(state, acct, job.id).progress.succeeded == 5
+    trunk = state.trunks.create(_actor(acct), _account(state, acct), {"name": "t"})
     mine = _submit(
         state,
         acct,
-        {"action": "assign_trunk", "search": {"limit": 50}, "params": {"trunk_id": "x"}},
+        {"action": "assign_trunk", "search": {"limit": 50}, "params": {"trunk_id": trunk["id"]}},
     )
     assert mine.progress.total == 5  # the account's own numbers
     state.services.bulk_jobs.max_numbers = 3
@@ -401,5 +403,15 @@ def test_search_and_limits(state: TestServices) -> None:
     ):
         with pytest.raises(InvalidInput):
             _submit(state, acct, bad)
+    other = make_account(state)
+    theirs = state.trunks.create(_actor(other), _account(state, other), {"name": "theirs"})
+    for target in (
+        {"action": "assign_trunk", "params": {"trunk_id": theirs["id"]}},
+        {"action": "assign_trunk", "params": {"trunk_id": "not-a-uuid"}},
+        {"action": "attach_application", "params": {"app_id": "12345"}},
+        {"action": "move", "params": {"subaccount": other.auth_id}},
+    ):
+        with pytest.raises(NotFound):  # a typo fails the request, not every number
+            _submit(state, acct, {**target, "numbers": IN_NUMBERS[:1]})
     listed = state.bulk_jobs.list_jobs(_account(state, acct))
     assert {j.id for j in listed} == {job.id, mine.id}

@@ -36,7 +36,7 @@ from didstore.clock import Clock
 from didstore.db import errors as db_errors
 from didstore.db.database import Connection, Database
 from didstore.db.queries import NUMBER_ROW_BY_E164
-from didstore.db.tables import accounts, bulk_job_items, bulk_jobs
+from didstore.db.tables import accounts, applications, bulk_job_items, bulk_jobs, trunks
 from didstore.domain import bulk as rules
 from didstore.domain.e164 import E164, from_body
 from didstore.domain.errors import (
@@ -50,12 +50,14 @@ from didstore.domain.errors import (
 from didstore.domain.lifecycle import NumberState
 from didstore.services import audit, events
 from didstore.services.accounts import AccountService
+from didstore.services.applications import parse_app_id
 from didstore.services.inventory import InventoryService, SearchFilters
 from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
 from didstore.services.numbers import NumberService
-from didstore.services.routing import RoutingService
+from didstore.services.routing import RoutingService, routing_family
 from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.trunks import parse_trunk_id
 
 #: job events (services/events.py EVENT_TYPES)
 JOB_EVENT_TYPES = ("job.created", "job.completed", "job.cancelled")
@@ -328,6 +330,7 @@ class BulkJobs:
         if action not in rules.ACTIONS:
             raise InvalidInput(f"action must be one of {', '.join(rules.ACTIONS)}", field="action")
         params = _params(action, body.get("params"), account)
+        await self._check_target(account, action, params)
         listed, search = body.get("numbers"), body.get("search")
         if (listed is None) == (search is None):
             raise InvalidInput("give either numbers (a list of E.164) or search, not both")
@@ -342,6 +345,35 @@ class BulkJobs:
         if not numbers:
             raise InvalidInput("the search matched no numbers", field="search")
         return _Request(action, numbers, params)
+
+    async def _check_target(self, account: Account, action: str, params: dict[str, Any]) -> None:
+        """The trunk, application or sub-account a job names exists and is the account's to
+        use (404 otherwise), so that a typo fails the request rather than every number."""
+        family = list(routing_family(account))
+        async with self.db.read() as conn:
+            if action == "assign_trunk":
+                params["trunk_id"] = trunk_id = parse_trunk_id(params["trunk_id"])
+                query = select(trunks.c.id).where(
+                    trunks.c.id == trunk_id, trunks.c.account_id.in_(family)
+                )
+                if (await conn.execute(query)).first() is None:
+                    raise NotFound(f"trunk {trunk_id} not found")
+            elif action == "attach_application":
+                params["app_id"] = app_id = parse_app_id(params["app_id"])
+                query = select(applications.c.id).where(
+                    applications.c.id == app_id, applications.c.account_id.in_(family)
+                )
+                if (await conn.execute(query)).first() is None:
+                    raise NotFound("Application not found", app_id=app_id)
+            elif action == "move":
+                query = select(accounts.c.id).where(
+                    accounts.c.auth_id == params["subaccount"],
+                    accounts.c.parent_id == account.id,
+                    accounts.c.kind == "sub",
+                    accounts.c.deleted_at.is_(None),
+                )
+                if (await conn.execute(query)).first() is None:
+                    raise NotFound(f"sub-account {params['subaccount']} not found")
 
     async def _search(self, account: Account, action: str, search: object) -> list[E164]:
         """The first ``limit`` numbers matching ``search``: available inventory for a
