@@ -138,3 +138,18 @@ def test_refusals(state: TestServices, client: TestClient) -> None:
     r = client.post(_jobs(acct, f"/{job['id']}/cancel"), headers=acct.headers)
     assert r.status_code == 409 and r.json()["error"] == "bulk_job_finished"
     assert "Retry-After" not in r.headers
+
+
+def test_a_retried_submit_with_the_same_idempotency_key_makes_one_job(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2])
+    headers = {**acct.headers, "Idempotency-Key": "bulk-once-1"}
+    body = {"action": "purchase", "numbers": IN_NUMBERS[:2]}
+    first = client.post(_jobs(acct), json=body, headers=headers)
+    again = client.post(_jobs(acct), json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(client.get(_jobs(acct), headers=acct.headers).json()["jobs"]) == 1
