@@ -9,7 +9,7 @@ request that submits it.
   confirmation token of its dry run (``domain/bulk.py``).
 - ``run`` (the runner step) does the pending items. Each item is one transaction: a
   conditional UPDATE claims it (``WHERE status = 'pending'``: two runners never both get it),
-  the existing use case (``NumberService.purchase_in``…) changes the number on the SAME
+  the existing use case (``NumberService.purchase(…, within=conn)``…) changes the number on the SAME
   connection inside a savepoint, and the item's outcome commits with the number's change.
   A refusal (insufficient balance, a locked number…) rolls back the savepoint only and
   records the item as ``failed`` with the refusal's code. A runner killed half way leaves
@@ -629,24 +629,24 @@ class BulkJobs:
         """The use case an item runs, on the item's own connection."""
         if action == "purchase":
             cur = params.get("currency")
-            return lambda conn, e164: self.numbers.purchase_in(conn, actor, account, e164, cur)
+            return lambda conn, e164: self.numbers.purchase(actor, account, e164, cur, within=conn)
         if action == "release":
             immediate = bool(params.get("immediate"))
-            return lambda conn, e164: self.numbers.release_in(
-                conn, actor, account, e164, immediate=immediate
+            return lambda conn, e164: self.numbers.release(
+                actor, account, e164, immediate=immediate, within=conn
             )
         if action == "assign_trunk":
             trunk = params.get("trunk_id")
-            return lambda conn, e164: self.routing.assign_trunk_in(
-                conn, actor, account, e164, trunk
+            return lambda conn, e164: self.routing.assign_trunk(
+                actor, account, e164, trunk, within=conn
             )
         if action == "attach_application":
             app = params.get("app_id")
-            return lambda conn, e164: self.routing.attach_application_in(
-                conn, actor, account, e164, app
+            return lambda conn, e164: self.routing.attach_application(
+                actor, account, e164, app, within=conn
             )
         sub = params.get("subaccount")
-        return lambda conn, e164: self.moves.assign_in(conn, actor, account, e164, sub)
+        return lambda conn, e164: self.moves.assign(actor, account, e164, sub, within=conn)
 
     async def _item(
         self,

@@ -48,6 +48,7 @@ from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
 from didstore.services.schedule import schedule, unschedule
+from didstore.services.tx import write_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ class NumberService:
         currency_code: object = None,
         *,
         application_id: str | None = None,
+        within: Connection | None = None,
     ) -> Purchase:
         """Claim an available number and debit ``setup_fee + monthly_fee`` from the paying
         main account (a sub-account's parent), in one transaction.
@@ -181,78 +183,64 @@ class NumberService:
         ``application_id`` (the Plivo facade's ``app_id``) attaches the number to that
         application instead of the default one, in the same transaction: an application the
         buyer may not route to (its own, or its parent's) is a 404 and nothing is bought. A
-        retried purchase leaves the routing as it is."""
-        async with self.db.write() as conn:
-            return await self.purchase_in(
-                conn, actor, buyer, e164, currency_code, application_id=application_id
-            )
-
-    async def purchase_in(
-        self,
-        conn: Connection,
-        actor: Actor,
-        buyer: Account,
-        e164: E164,
-        currency_code: object = None,
-        *,
-        application_id: str | None = None,
-    ) -> Purchase:
-        """``purchase`` inside the caller's transaction ``conn`` (a bulk job: ADR 0023)."""
+        retried purchase leaves the routing as it is. ``within``: the caller's transaction
+        (a bulk job's item, ADR 0023)."""
         if buyer.kind not in ("main", "sub"):
             raise Forbidden("only main accounts and sub-accounts can buy numbers")
         requested = None if currency_code in (None, "") else currency(currency_code).code
         now = self.clock.now()
-        payer = await require_live(conn, buyer)
-        claim = {
-            "number_e164": e164.value,
-            "owner": buyer.id,
-            "parent": buyer.payer_id,
-            "payer": buyer.payer_id,
-            "partner": payer.partner_id,
-            "now": now,
-            "next_billing": add_months(now, 1),
-        }
-        if requested is not None:
-            claim["cur"] = requested
-        row = (await conn.execute(_CLAIM[requested is not None], claim)).first()
-        if row is None:
-            return await self._not_claimed(conn, buyer, e164, requested)
-        m = row._mapping
-        if application_id is not None:
-            m = await _attach_bought(conn, buyer, m, application_id, now)
-        await schedule(conn, m["id"], m["next_billing_date"])
-        amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
-        await audit.record(
-            conn,
-            actor,
-            now,
-            action="number.purchase",
-            entity_type="number",
-            entity_id=m["id"],
-            account_id=buyer.auth_id,
-            e164=e164.value,
-            before=_AVAILABLE_SNAPSHOT,
-            after={
-                "state": "active",
-                "owner": buyer.auth_id,
-                "charged_minor": amount,
-                "currency": m["currency"],
-            },
-        )
-        await events.record_numbers(conn, "number.purchased", [m["id"]], now)
-        if amount > 0:
-            await ledger.debit(
+        async with write_in(self.db, within) as conn:
+            payer = await require_live(conn, buyer)
+            claim = {
+                "number_e164": e164.value,
+                "owner": buyer.id,
+                "parent": buyer.payer_id,
+                "payer": buyer.payer_id,
+                "partner": payer.partner_id,
+                "now": now,
+                "next_billing": add_months(now, 1),
+            }
+            if requested is not None:
+                claim["cur"] = requested
+            row = (await conn.execute(_CLAIM[requested is not None], claim)).first()
+            if row is None:
+                return await self._not_claimed(conn, buyer, e164, requested)
+            m = row._mapping
+            if application_id is not None:
+                m = await _attach_bought(conn, buyer, m, application_id, now)
+            await schedule(conn, m["id"], m["next_billing_date"])
+            amount = int(m["setup_fee_minor"]) + int(m["monthly_fee_minor"])
+            await audit.record(
                 conn,
-                account_id=buyer.payer_id,
-                currency_code=m["currency"],
-                amount_minor=amount,
-                reference_type="did_purchase",
-                reference=f"did:{e164.value}",
-                description=f"Purchase of {e164.value} (setup fee + first month)",
-                number_id=m["id"],
-                actor_account_id=buyer.id,
-                now=now,
+                actor,
+                now,
+                action="number.purchase",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=buyer.auth_id,
+                e164=e164.value,
+                before=_AVAILABLE_SNAPSHOT,
+                after={
+                    "state": "active",
+                    "owner": buyer.auth_id,
+                    "charged_minor": amount,
+                    "currency": m["currency"],
+                },
             )
+            await events.record_numbers(conn, "number.purchased", [m["id"]], now)
+            if amount > 0:
+                await ledger.debit(
+                    conn,
+                    account_id=buyer.payer_id,
+                    currency_code=m["currency"],
+                    amount_minor=amount,
+                    reference_type="did_purchase",
+                    reference=f"did:{e164.value}",
+                    description=f"Purchase of {e164.value} (setup fee + first month)",
+                    number_id=m["id"],
+                    actor_account_id=buyer.id,
+                    now=now,
+                )
         verified = buyer.aadhaar_verified
         if buyer.kind == "sub" and buyer.kyc_mode == "personal_use":
             verified = payer.aadhaar_verified
@@ -317,79 +305,80 @@ class NumberService:
 
     # -- release ----------------------------------------------------------------------------
     async def release(
-        self, actor: Actor, account: Account, e164: E164, *, immediate: bool
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        *,
+        immediate: bool,
+        within: Connection | None = None,
     ) -> Release:
         """Charge the account's release fee and start the 24 h cancellable cooldown (or, with
-        ``immediate``, quarantine at once). Trunk and application are detached either way."""
-        async with self.db.write() as conn:
-            return await self.release_in(conn, actor, account, e164, immediate=immediate)
-
-    async def release_in(
-        self, conn: Connection, actor: Actor, account: Account, e164: E164, *, immediate: bool
-    ) -> Release:
-        """``release`` inside the caller's transaction ``conn`` (a bulk job: ADR 0023)."""
+        ``immediate``, quarantine at once). Trunk and application are detached either way.
+        ``within``: the caller's transaction (a bulk job's item, ADR 0023)."""
         now = self.clock.now()
-        plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
-        m = plan.number
-        owners = await events.owners_of(conn, [m["id"]])  # an immediate release clears it
-        for amount, description in (
-            (plan.release_fee, f"Release fee for {e164.value}"),
-            (plan.early_fee, f"Early release of {e164.value}: rest of minimum commitment"),
-        ):
-            if amount > 0:
-                await ledger.debit(
-                    conn,
-                    account_id=plan.payer_id,
-                    currency_code=plan.currency,
-                    amount_minor=amount,
-                    reference_type="did_release",
-                    reference=f"did:{e164.value}",
-                    description=description,
-                    number_id=m["id"],
-                    actor_account_id=account.id,
-                    now=now,
+        async with write_in(self.db, within) as conn:
+            plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
+            m = plan.number
+            owners = await events.owners_of(conn, [m["id"]])  # an immediate release clears it
+            for amount, description in (
+                (plan.release_fee, f"Release fee for {e164.value}"),
+                (plan.early_fee, f"Early release of {e164.value}: rest of minimum commitment"),
+            ):
+                if amount > 0:
+                    await ledger.debit(
+                        conn,
+                        account_id=plan.payer_id,
+                        currency_code=plan.currency,
+                        amount_minor=amount,
+                        reference_type="did_release",
+                        reference=f"did:{e164.value}",
+                        description=description,
+                        number_id=m["id"],
+                        actor_account_id=account.id,
+                        now=now,
+                    )
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.state == m["state"],
+                        numbers.c.deletion_locked_at.is_(None),  # a lock that won the race
+                    )
+                    .values(**plan.values)
+                    .returning(numbers.c.id)
                 )
-        done = (
-            await conn.execute(
-                update(numbers)
-                .where(
-                    numbers.c.id == m["id"],
-                    numbers.c.state == m["state"],
-                    numbers.c.deletion_locked_at.is_(None),  # a lock that won the race
-                )
-                .values(**plan.values)
-                .returning(numbers.c.id)
+            ).first()
+            if done is None:  # changed under us (a concurrent release or cancel): retry
+                raise RetryableConflict("the number changed while it was being released; try again")
+            if immediate:
+                await unschedule(conn, [m["id"]])
+            await audit.record(
+                conn,
+                actor,
+                now,
+                action="number.release_immediate" if immediate else "number.release",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=plan.owner_auth_id,
+                e164=e164.value,
+                before=_snapshot(plan.number),
+                after={
+                    "state": plan.values["state"],
+                    "fee_minor": plan.total_fee,
+                    "currency": plan.currency,
+                    "cooldown_ends_at": plan.cooldown.isoformat(),
+                },
             )
-        ).first()
-        if done is None:  # changed under us (a concurrent release or cancel): retry
-            raise RetryableConflict("the number changed while it was being released; try again")
-        if immediate:
-            await unschedule(conn, [m["id"]])
-        await audit.record(
-            conn,
-            actor,
-            now,
-            action="number.release_immediate" if immediate else "number.release",
-            entity_type="number",
-            entity_id=m["id"],
-            account_id=plan.owner_auth_id,
-            e164=e164.value,
-            before=_snapshot(plan.number),
-            after={
-                "state": plan.values["state"],
-                "fee_minor": plan.total_fee,
-                "currency": plan.currency,
-                "cooldown_ends_at": plan.cooldown.isoformat(),
-            },
-        )
-        await events.record_numbers(
-            conn,
-            "number.released" if immediate else "number.release_pending",
-            [m["id"]],
-            now,
-            owners=owners,
-        )
-        number = await self._load(conn, m["id"])
+            await events.record_numbers(
+                conn,
+                "number.released" if immediate else "number.release_pending",
+                [m["id"]],
+                now,
+                owners=owners,
+            )
+            number = await self._load(conn, m["id"])
         return Release(number, plan.total_fee, plan.currency, immediate, plan.cooldown)
 
     async def release_quote(self, account: Account, e164: E164, *, immediate: bool) -> Release:

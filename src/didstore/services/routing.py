@@ -34,6 +34,7 @@ from didstore.services.accounts import require_live
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
 from didstore.services.trunks import parse_trunk_id
+from didstore.services.tx import write_in
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
@@ -105,62 +106,64 @@ class RoutingService:
 
     # -- trunks ------------------------------------------------------------------------------
     async def assign_trunk(
-        self, actor: Actor, account: Account, e164: E164, raw_trunk: object
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        raw_trunk: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
     ) -> None:
-        async with self.db.write() as conn:
-            return await self.assign_trunk_in(conn, actor, account, e164, raw_trunk)
-
-    async def assign_trunk_in(
-        self, conn: Connection, actor: Actor, account: Account, e164: E164, raw_trunk: object
-    ) -> None:
-        """``assign_trunk`` inside the caller's transaction ``conn`` (a bulk job: ADR 0023)."""
         if not isinstance(raw_trunk, str) or not raw_trunk.strip():
             raise InvalidInput("trunk_group_id is required", field="trunk_group_id")
         trunk_id = parse_trunk_id(raw_trunk.strip())
         now = self.clock.now()
-        row = await held_number(conn, account, e164, now)
-        m = row._mapping
-        # A shared lock on the trunk: a concurrent delete waits for us, then sees the
-        # assignment and refuses; if the delete won, the trunk is gone and we 404.
-        trunk = (
-            await conn.execute(
-                select(trunks.c.id)
-                .where(trunks.c.id == trunk_id, trunks.c.account_id.in_(routing_family(account)))
-                .with_for_update(read=True)
-            )
-        ).first()
-        if trunk is None:
-            raise NotFound(f"trunk {trunk_id} not found")
-        already = InvalidInput("This number is already assigned to a trunk.")
-        if m["trunk_id"] is not None:
-            raise already
-        done = (
-            await conn.execute(
-                update(numbers)
-                .where(
-                    numbers.c.id == m["id"],
-                    numbers.c.trunk_id.is_(None),
-                    numbers.c.state.in_(_HELD),
+        async with write_in(self.db, within) as conn:
+            row = await held_number(conn, account, e164, now)
+            m = row._mapping
+            # A shared lock on the trunk: a concurrent delete waits for us, then sees the
+            # assignment and refuses; if the delete won, the trunk is gone and we 404.
+            trunk = (
+                await conn.execute(
+                    select(trunks.c.id)
+                    .where(
+                        trunks.c.id == trunk_id, trunks.c.account_id.in_(routing_family(account))
+                    )
+                    .with_for_update(read=True)
                 )
-                .values(trunk_id=trunk_id, updated_at=now)
-                .returning(numbers.c.id)
+            ).first()
+            if trunk is None:
+                raise NotFound(f"trunk {trunk_id} not found")
+            already = InvalidInput("This number is already assigned to a trunk.")
+            if m["trunk_id"] is not None:
+                raise already
+            done = (
+                await conn.execute(
+                    update(numbers)
+                    .where(
+                        numbers.c.id == m["id"],
+                        numbers.c.trunk_id.is_(None),
+                        numbers.c.state.in_(_HELD),
+                    )
+                    .values(trunk_id=trunk_id, updated_at=now)
+                    .returning(numbers.c.id)
+                )
+            ).first()
+            if done is None:
+                raise already
+            await audit.record(
+                conn,
+                actor,
+                now,
+                action="number.assign_trunk",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"trunk_id": trunk_id},
             )
-        ).first()
-        if done is None:
-            raise already
-        await audit.record(
-            conn,
-            actor,
-            now,
-            action="number.assign_trunk",
-            entity_type="number",
-            entity_id=m["id"],
-            account_id=account.auth_id,
-            e164=e164.value,
-            before=_routing_snapshot(m),
-            after={"trunk_id": trunk_id},
-        )
-        await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
 
     async def unassign_trunk(self, actor: Actor, account: Account, e164: E164) -> None:
         now = self.clock.now()
@@ -198,59 +201,59 @@ class RoutingService:
 
     # -- applications --------------------------------------------------------------------------
     async def attach_application(
-        self, actor: Actor, account: Account, e164: E164, raw_app: object
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        raw_app: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
     ) -> AppBinding:
-        async with self.db.write() as conn:
-            return await self.attach_application_in(conn, actor, account, e164, raw_app)
-
-    async def attach_application_in(
-        self, conn: Connection, actor: Actor, account: Account, e164: E164, raw_app: object
-    ) -> AppBinding:
-        """``attach_application`` inside the caller's transaction ``conn`` (ADR 0023)."""
         if isinstance(raw_app, int) and not isinstance(raw_app, bool):
             raw_app = str(raw_app)
         if not isinstance(raw_app, str) or not raw_app.strip():
             raise InvalidInput("application_id is required", field="application_id")
         app_id = parse_app_id(raw_app)
         now = self.clock.now()
-        row = await held_number(conn, account, e164, now)
-        m = row._mapping
-        app = (
-            await conn.execute(
-                select(applications.c.id, applications.c.account_id)
-                .where(
-                    applications.c.id == app_id,
-                    applications.c.account_id.in_(routing_family(account)),
+        async with write_in(self.db, within) as conn:
+            row = await held_number(conn, account, e164, now)
+            m = row._mapping
+            app = (
+                await conn.execute(
+                    select(applications.c.id, applications.c.account_id)
+                    .where(
+                        applications.c.id == app_id,
+                        applications.c.account_id.in_(routing_family(account)),
+                    )
+                    .with_for_update(read=True)
                 )
-                .with_for_update(read=True)
+            ).first()
+            if app is None:
+                raise NotFound("Application not found", app_id=app_id)
+            await conn.execute(
+                update(numbers)
+                .where(numbers.c.id == m["id"])
+                .values(application_id=app_id, updated_at=now)
             )
-        ).first()
-        if app is None:
-            raise NotFound("Application not found", app_id=app_id)
-        await conn.execute(
-            update(numbers)
-            .where(numbers.c.id == m["id"])
-            .values(application_id=app_id, updated_at=now)
-        )
-        await audit.record(
-            conn,
-            actor,
-            now,
-            action="number.attach_application",
-            entity_type="number",
-            entity_id=m["id"],
-            account_id=account.auth_id,
-            e164=e164.value,
-            before=_routing_snapshot(m),
-            after={"application_id": app_id},
-        )
-        await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
-        owner = (
-            (await conn.execute(select(accounts).where(accounts.c.id == app.account_id)))
-            .one()
-            ._mapping
-        )
-        record = await self.apps.get_in(conn, _owner_stub(account, owner), app_id)
+            await audit.record(
+                conn,
+                actor,
+                now,
+                action="number.attach_application",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=account.auth_id,
+                e164=e164.value,
+                before=_routing_snapshot(m),
+                after={"application_id": app_id},
+            )
+            await events.record_numbers(conn, "number.routing_changed", [m["id"]], now)
+            owner = (
+                (await conn.execute(select(accounts).where(accounts.c.id == app.account_id)))
+                .one()
+                ._mapping
+            )
+            record = await self.apps.get_in(conn, _owner_stub(account, owner), app_id)
         return AppBinding(e164.value, record)
 
     async def detach_application(self, actor: Actor, account: Account, e164: E164) -> AppBinding:

@@ -38,6 +38,7 @@ from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
 from didstore.services import audit, events
 from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
+from didstore.services.tx import write_in
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
@@ -135,41 +136,43 @@ class SubaccountMoves:
             cool_off_remaining_seconds=cool.remaining_seconds,
         )
 
-    async def assign(self, actor: Actor, parent: Account, e164: E164, sub_auth_id: object) -> None:
-        async with self.db.write() as conn:
-            return await self.assign_in(conn, actor, parent, e164, sub_auth_id)
-
-    async def assign_in(
-        self, conn: Connection, actor: Actor, parent: Account, e164: E164, sub_auth_id: object
+    async def assign(
+        self,
+        actor: Actor,
+        parent: Account,
+        e164: E164,
+        sub_auth_id: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
     ) -> None:
-        """``assign`` inside the caller's transaction ``conn`` (a bulk job: ADR 0023)."""
         _require_parent(parent)
         now = self.clock.now()
-        sub = await self._sub(conn, parent, sub_auth_id)
-        m = await self._number(conn, parent, e164, now)
-        if m["owner_account_id"] == sub["id"]:
-            return  # already there: a retried call changes nothing
-        if m["owner_account_id"] != parent.id:
-            cool = cool_off_at(m["last_call_at"], now)
-            if cool is not None:
-                raise self._cool_off_error(cool)
-        detached = await self._move(conn, m, sub, now)
-        from_auth = await _auth_id(conn, m["owner_account_id"])
-        await audit.record(
-            conn,
-            actor,
-            now,
-            action="number.assign_subaccount",
-            entity_type="number",
-            entity_id=m["id"],
-            account_id=parent.auth_id,
-            e164=e164.value,
-            before={"owner": from_auth, "trunk_id": m["trunk_id"], "app": m["application_id"]},
-            after={"owner": sub["auth_id"], "detached": sorted(detached)},
-        )
-        await events.record_numbers(
-            conn, "number.moved", [m["id"]], now, extra={m["id"]: {"moved_from": from_auth}}
-        )
+        async with write_in(self.db, within) as conn:
+            sub = await self._sub(conn, parent, sub_auth_id)
+            m = await self._number(conn, parent, e164, now)
+            if m["owner_account_id"] == sub["id"]:
+                return  # already there: a retried call changes nothing
+            if m["owner_account_id"] != parent.id:
+                cool = cool_off_at(m["last_call_at"], now)
+                if cool is not None:
+                    raise self._cool_off_error(cool)
+            detached = await self._move(conn, m, sub, now)
+            from_auth = await _auth_id(conn, m["owner_account_id"])
+            await audit.record(
+                conn,
+                actor,
+                now,
+                action="number.assign_subaccount",
+                entity_type="number",
+                entity_id=m["id"],
+                account_id=parent.auth_id,
+                e164=e164.value,
+                before={"owner": from_auth, "trunk_id": m["trunk_id"], "app": m["application_id"]},
+                after={"owner": sub["auth_id"], "detached": sorted(detached)},
+            )
+            await events.record_numbers(
+                conn, "number.moved", [m["id"]], now, extra={m["id"]: {"moved_from": from_auth}}
+            )
 
     async def unassign(self, actor: Actor, parent: Account, e164: E164, *, force: bool) -> None:
         if force and not actor.is_operator:
