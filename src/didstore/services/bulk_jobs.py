@@ -663,7 +663,7 @@ class BulkJobs:
                 return await self._item_once(job_id, seq, e164, apply, last=last)
             except (RetryableConflict, db_errors.TransientConflict):
                 continue  # the number changed under us: nothing committed, try again
-        return None  # pragma: no cover - _item_once records the last attempt's refusal
+        return None  # still conflicting (a serialization failure): pending, for the next run
 
     async def _item_once(
         self,
