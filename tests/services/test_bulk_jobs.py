@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from didstore.clock import FixedClock
-from didstore.db.tables import events, ledger_entries, numbers, wallets
+from didstore.db.tables import bulk_job_items, bulk_jobs, events, ledger_entries, numbers, wallets
 from didstore.domain.e164 import from_body
 from didstore.domain.errors import (
     BulkJobFinished,
@@ -415,3 +415,33 @@ def test_search_and_limits(state: TestServices) -> None:
             _submit(state, acct, {**target, "numbers": IN_NUMBERS[:1]})
     listed = state.bulk_jobs.list_jobs(_account(state, acct))
     assert {j.id for j in listed} == {job.id, mine.id}
+
+
+def test_a_job_that_cannot_run_does_not_hold_up_the_others(
+    state: TestServices, clock: FixedClock
+) -> None:
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:1])
+    account = _account(state, acct)
+    with state.db.write() as conn:  # a damaged job, older than the good one
+        conn.execute(
+            bulk_jobs.insert().values(
+                id="broken",
+                account_id=account.id,
+                action="purchase",
+                params={},
+                actor={"kind": "account", "auth_id": acct.auth_id},
+                status="pending",
+                total=1,
+                created_at=clock.now() - timedelta(hours=1),
+                updated_at=clock.now() - timedelta(hours=1),
+            )
+        )
+        conn.execute(
+            bulk_job_items.insert().values(job_id="broken", seq=0, e164="garbage", status="pending")
+        )
+    good = _submit(state, acct, {"action": "purchase", "numbers": IN_NUMBERS[:1]})
+    report = state.bulk_jobs.run()
+    assert report.errors == 1 and report.jobs_completed == 1
+    assert _get(state, acct, good.id).status == "completed"
+    assert _get(state, acct, "broken").progress.pending == 1  # left for a person to look at

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from collections import Counter
@@ -58,6 +59,8 @@ from didstore.services.numbers import NumberService
 from didstore.services.routing import RoutingService, routing_family
 from didstore.services.subaccount_moves import SubaccountMoves
 from didstore.services.trunks import parse_trunk_id
+
+log = logging.getLogger("didstore.worker")
 
 #: job events (services/events.py EVENT_TYPES)
 JOB_EVENT_TYPES = ("job.created", "job.completed", "job.cancelled")
@@ -151,6 +154,7 @@ class RunReport:
     failed: int = 0
     jobs_completed: int = 0
     job_ids: list[str] = field(default_factory=list)
+    errors: int = 0  # jobs a run left because of an unexpected error (logged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,7 +581,15 @@ class BulkJobs:
             if limit is not None and report.processed >= limit:
                 break
             budget = None if limit is None else limit - report.processed
-            await self._run_job(str(job_id), budget, report)
+            try:
+                await self._run_job(str(job_id), budget, report)
+            except db_errors.DatabaseUnavailable:
+                raise  # the database is away: the next run resumes every job
+            except Exception:
+                # an unexpected error rolled back the item it was doing (still pending, for
+                # the next run); the other jobs must not wait on this one
+                log.exception("bulk job %s failed; its pending numbers stay pending", job_id)
+                report.errors += 1
         return report
 
     async def _run_job(self, job_id: str, budget: int | None, report: RunReport) -> None:
