@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
@@ -85,7 +85,8 @@ class Services:
     rate_counters: Counters
     plivo: PlivoService
     overview: OverviewService
-    bulk_jobs: BulkJobs
+    #: bulk jobs (ADR 0023): built from the services above, after them
+    bulk_jobs: BulkJobs = field(init=False)
 
     async def open(self) -> None:
         await self.db.open()
@@ -111,38 +112,21 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     idempotency = IdempotencyService(db, clock)
     feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
     delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
-    inventory = InventoryService(db, clock)
-    numbers = NumberService(db, clock)
-    routing = RoutingService(db, clock, applications)
-    moves = SubaccountMoves(db, clock)
-    bulk = BulkJobs(
-        db,
-        clock,
-        accounts=accounts,
-        numbers=numbers,
-        inventory=inventory,
-        routing=routing,
-        moves=moves,
-        max_numbers=settings.bulk_job_max_numbers,
-        confirm_threshold=settings.bulk_confirm_threshold,
-        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
-        secret=settings.console_secret,
-    )
-    return Services(
+    services = Services(
         settings=settings,
         clock=clock,
         db=db,
         accounts=accounts,
         operator=OperatorTokens(db, clock, settings.admin_token),
         wallet=WalletService(db, clock),
-        inventory=inventory,
-        numbers=numbers,
+        inventory=InventoryService(db, clock),
+        numbers=NumberService(db, clock),
         partner=PartnerService(db, clock, accounts),
         reports=reports,
         trunks=TrunkService(db, clock, allow_private_urls=private),
         applications=applications,
-        routing=routing,
-        moves=moves,
+        routing=RoutingService(db, clock, applications),
+        moves=SubaccountMoves(db, clock),
         calls=CallActivity(db, clock),
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
@@ -155,7 +139,6 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             events=feed,
             webhooks=delivery,
             observe=metrics.observe_job,
-            bulk=bulk,
         ),
         events=feed,
         webhooks=WebhookService(db, clock, feed, allow_private_urls=private),
@@ -168,8 +151,22 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         ),
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
-        bulk_jobs=bulk,
     )
+    services.bulk_jobs = BulkJobs(
+        db,
+        clock,
+        accounts=accounts,
+        numbers=services.numbers,
+        inventory=services.inventory,
+        routing=services.routing,
+        moves=services.moves,
+        max_numbers=settings.bulk_job_max_numbers,
+        confirm_threshold=settings.bulk_confirm_threshold,
+        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
+        secret=settings.console_secret,
+    )
+    services.jobs.bulk = services.bulk_jobs  # the runner's ``bulk`` step
+    return services
 
 
 def run(
