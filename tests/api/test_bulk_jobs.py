@@ -122,6 +122,8 @@ def test_refusals(state: TestServices, client: TestClient) -> None:
         r = _post(client, acct, body)
         assert (r.status_code, r.json().get("error")) == (status, code), (body, r.text)
     assert _post(client, acct, [1, 2]).status_code == 400  # not an object
+    nulls = {"action": "purchase", "numbers": IN_NUMBERS[:1], "dry_run": None, "params": None}
+    assert _post(client, acct, {**nulls, "search": None, "confirm": None}).status_code == 202
     # another account's path, and another account's job
     r = client.post(_jobs(other), json={"action": "purchase"}, headers=acct.headers)
     assert r.status_code == 403

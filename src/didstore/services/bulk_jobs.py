@@ -272,7 +272,9 @@ class BulkJobs:
         ``pending`` for the runner, or (``dry_run``) its preview, nothing stored."""
         if not isinstance(body, dict):
             raise InvalidInput("the body must be a JSON object")
-        dry_run = body.get("dry_run", False)
+        dry_run = body.get("dry_run")
+        if dry_run is None:  # null is the same as leaving it out
+            dry_run = False
         if not isinstance(dry_run, bool):
             raise InvalidInput("dry_run must be true or false", field="dry_run")
         req = await self._request(account, body)
