@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
@@ -31,6 +31,7 @@ from didstore.services.accounts import AccountService, OperatorTokens
 from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.blocks import NumberBlocks
+from didstore.services.bulk_jobs import BulkJobs
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
 from didstore.services.gauges import Gauges
@@ -86,6 +87,8 @@ class Services:
     rate_counters: Counters
     plivo: PlivoService
     overview: OverviewService
+    #: bulk jobs (ADR 0023): built from the services above, after them
+    bulk_jobs: BulkJobs = field(init=False)
 
     async def open(self) -> None:
         await self.db.open()
@@ -111,7 +114,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     idempotency = IdempotencyService(db, clock)
     feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
     delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
-    return Services(
+    services = Services(
         settings=settings,
         clock=clock,
         db=db,
@@ -154,6 +157,21 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
     )
+    services.bulk_jobs = BulkJobs(
+        db,
+        clock,
+        accounts=accounts,
+        numbers=services.numbers,
+        inventory=services.inventory,
+        routing=services.routing,
+        moves=services.moves,
+        max_numbers=settings.bulk_job_max_numbers,
+        confirm_threshold=settings.bulk_confirm_threshold,
+        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
+        secret=settings.console_secret,
+    )
+    services.jobs.bulk = services.bulk_jobs  # the runner's ``bulk`` step
+    return services
 
 
 def run(

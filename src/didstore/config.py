@@ -150,3 +150,18 @@ class Settings:
     reservation_max_ttl: int = field(
         default_factory=lambda: _env_int("DIDSTORE_RESERVATION_MAX_TTL", 86_400)
     )
+
+    # -- bulk jobs (services/bulk_jobs.py, ADR 0023) --------------------------------------
+    #: the most numbers one bulk job may name or match (400 ``bulk_job_too_large`` beyond)
+    bulk_job_max_numbers: int = field(
+        default_factory=lambda: max(1, _env_int("DIDSTORE_BULK_JOB_MAX_NUMBERS", 1000))
+    )
+    #: a release or move job over more numbers than this needs the confirmation token of its
+    #: dry run (0: never)
+    bulk_confirm_threshold: int = field(
+        default_factory=lambda: _env_int("DIDSTORE_BULK_CONFIRM_THRESHOLD", 10)
+    )
+    #: seconds a confirmation token stays valid
+    bulk_confirm_ttl: int = field(
+        default_factory=lambda: max(1, _env_int("DIDSTORE_BULK_CONFIRM_TTL", 900))
+    )

@@ -43,6 +43,10 @@ async def run_every(
                     await services.webhook_delivery.run()
                 except Exception:
                     log.exception("webhook delivery failed")
+                try:  # and bulk jobs: their progress should not wait a minute either
+                    await services.bulk_jobs.run()
+                except Exception:
+                    log.exception("bulk jobs failed")
             if time.monotonic() < next_run:
                 await asyncio.sleep(min(0.25, next_run - time.monotonic()))
                 continue

@@ -244,7 +244,30 @@ def _recipes(
     }
     recipes.update(_event_recipes(state, client, acct, n))
     recipes.update(_reservation_recipes(state, client, acct))
+    recipes.update(_bulk_job_recipes(client, acct))
     return recipes
+
+
+def _bulk_job_recipes(
+    client: TestClient, acct: AccountHandle
+) -> dict[tuple[str, str], Callable[[dict[str, str]], Any]]:
+    """Bulk jobs (ADR 0023): submit one (no runner runs it here), then cancel it."""
+    made: dict[str, str] = {}
+    jobs = f"/api/v1/Account/{acct.auth_id}/jobs"
+    route = "/api/v1/Account/{auth_id}/jobs"
+
+    def submit(x: dict[str, str]) -> Any:
+        body = {"action": "purchase", "numbers": [IN_NUMBERS[2]]}
+        r = client.post(jobs, json=body, headers={**acct.headers, **x})
+        made["job"] = r.json()["id"]
+        return r
+
+    return {
+        ("POST", route): submit,
+        ("POST", route + "/{job_id}/cancel"): lambda x: client.post(
+            f"{jobs}/{made['job']}/cancel", headers={**acct.headers, **x}
+        ),
+    }
 
 
 def _reservation_recipes(

@@ -20,6 +20,7 @@ from didstore.api.responses import JSON
 from didstore.api.routes import (
     accounts,
     admin,
+    bulk_jobs,
     events,
     locks,
     metrics,
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.include_router(locks.router)
+    app.include_router(bulk_jobs.router)
     app.include_router(metrics.router)
     # the Plivo-compatible facade (ADR 0018)
     app.include_router(plivo_numbers.router)

@@ -52,6 +52,8 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.NumberReserved: (409, "flat"),
     e.NumbersUnavailable: (409, "flat"),
     e.ReservationNotActive: (409, "flat"),
+    e.ConfirmationRequired: (428, "flat"),
+    e.ConfirmationInvalid: (422, "flat"),
 }
 
 

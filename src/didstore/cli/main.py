@@ -67,6 +67,8 @@ _LIMITS = (
     "header_timeout",
     "keep_alive_timeout",
     "statement_timeout",
+    "bulk_job_max_numbers",
+    "bulk_confirm_threshold",
 )
 
 
@@ -143,6 +145,16 @@ def serve(
     ),
     reservation_max_ttl: int | None = _limit(
         "Longest number reservation (hold), seconds [DIDSTORE_RESERVATION_MAX_TTL]."
+    ),
+    bulk_job_max_numbers: int | None = typer.Option(
+        None,
+        min=1,
+        show_default=False,
+        help="Most numbers one bulk job may hold [DIDSTORE_BULK_JOB_MAX_NUMBERS, 1000].",
+    ),
+    bulk_confirm_threshold: int | None = _limit(
+        "A release or move job over this many numbers needs its dry run's confirmation token"
+        " (0: never) [DIDSTORE_BULK_CONFIRM_THRESHOLD, 10]."
     ),
     allow_private_webhooks: bool = typer.Option(
         False,

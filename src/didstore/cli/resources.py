@@ -20,6 +20,7 @@ from typing import Any
 import typer
 
 from didstore.cli import bulk
+from didstore.cli.bulk_jobs import bulk_app, submit_job
 from didstore.cli.events import add_lock_commands, events_app, webhooks_app
 from didstore.cli.partner import partner_app
 from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes, root_callback
@@ -39,6 +40,10 @@ Limit = typer.Option(25, "--limit", "-L", min=1, help="Show at most this many.")
 All = typer.Option(False, "--all", help="Every item, across all pages.")
 FromFile = typer.Option(None, "--from-file", "-f", help="One number a line ('-' = stdin).")
 Number = typer.Argument(..., help="The number, in any spelling (+91…, 91…, %2B91…).")
+AsJob = typer.Option(
+    False, "--job", help="Submit one bulk job (done by the server's job runner; see 'bulk')."
+)
+JobWait = typer.Option(True, "--wait/--no-wait", help="With --job: follow the job to its end.")
 
 NUMBER_COLUMNS = ["number", "status", "account", "monthly", "currency", "trunk", "application"]
 
@@ -109,10 +114,19 @@ def numbers_buy(
     ),
     yes: bool = Yes,
     dry_run: bool = DryRun,
+    job: bool = AsJob,
+    wait: bool = JobWait,
 ) -> None:
     """Buy numbers from inventory (debits setup fee + first month each)."""
     wanted = bulk.canonical(bulk.read_numbers(numbers or [], from_file))
     require_yes(yes, dry_run, f"buying {len(wanted)} number(s)")
+    if job:
+        params = {"currency": currency} if currency else {}
+        submit_job(
+            remote, "purchase", wanted, params, dry_run=dry_run, confirm=None, wait=wait,
+            interval=1.0,
+        )  # fmt: skip
+        return
     if dry_run:
         _buy_dry_run(remote, wanted)
         return
@@ -201,10 +215,21 @@ def numbers_release(
     immediate: bool = typer.Option(False, "--immediate", help="No 24 h grace; cannot be undone."),
     yes: bool = Yes,
     dry_run: bool = DryRun,
+    job: bool = AsJob,
+    wait: bool = JobWait,
+    confirm: str | None = typer.Option(
+        None, "--confirm", help="With --job: the dry run's confirmation token."
+    ),
 ) -> None:
     """Release numbers (pending_release for 24 h, cancellable, unless --immediate)."""
     wanted = bulk.canonical(bulk.read_numbers(numbers or [], from_file))
     require_yes(yes, dry_run, f"releasing {len(wanted)} number(s)")
+    if job:
+        submit_job(
+            remote, "release", wanted, {"immediate": immediate}, dry_run=dry_run,
+            confirm=confirm, wait=wait, interval=1.0,
+        )  # fmt: skip
+        return
     pn = remote.client.phone_numbers
     if dry_run:
 
@@ -338,5 +363,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(webhooks_app, name="webhooks")
     add_reserve_command(numbers_app)
     app.add_typer(reservations_app, name="reservations")
+    app.add_typer(bulk_app, name="bulk")
     for info in top.registered_commands:
         app.registered_commands.append(info)

@@ -477,3 +477,55 @@ class ReservationPurchase(Reservation):
         "numbers": ReservedNumber,
         "purchased": PhoneNumber,
     }
+
+
+class BulkJobResult(Model):
+    """One number of a bulk job: ``pending``, ``succeeded``, ``failed`` (with ``error``, the
+    refusal's code, and ``message``) or ``cancelled``."""
+
+    e164: str = ""
+    status: str = ""
+    error: str | None = None
+    message: str | None = None
+
+
+@dataclass(kw_only=True)
+class BulkJob(Model):
+    """A bulk job (docs/api.md "Bulk jobs"): ``progress`` counts ``total``, ``done``,
+    ``succeeded``, ``failed``, ``cancelled``, ``pending``; ``results`` (one per number) only
+    from ``get``."""
+
+    id: str = ""
+    account_id: str = ""
+    action: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+    progress: dict[str, int] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    results: list[BulkJobResult] = field(default_factory=list)
+    _nested: ClassVar[dict[str, type[Model]]] = {"results": BulkJobResult}
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "cancelled")
+
+
+@dataclass(kw_only=True)
+class BulkJobPreview(Model):
+    """A bulk job's dry run: what it would do and cost now; ``confirm_token`` (when
+    ``confirmation_required``) is what ``submit(..., confirm=...)`` needs."""
+
+    action: str = ""
+    count: int = 0
+    succeed: int = 0
+    fail: int = 0
+    total_cost_minor: int | None = None
+    currency: str | None = None
+    costs: list[dict[str, Any]] = field(default_factory=list)
+    confirmation_required: bool = False
+    confirm_token: str | None = None
+    confirm_expires_at: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)

@@ -7,6 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from didstore.config import Settings
 from didstore.console import (
+    bulk_jobs,
     customer,
     docs,
     events_pages,
@@ -42,6 +43,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         operator_jobs,
         events_pages,
         reservations,
+        bulk_jobs,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

@@ -613,3 +613,49 @@ reservation_numbers = Table(
 )
 
 __all__ += ["reservation_numbers", "reservations"]
+
+# Bulk jobs (migration 0014, ADR 0023): one operation (purchase, release, assign_trunk,
+# attach_application, move) over many numbers, done by the job runner, never in a request.
+# ``actor`` is who submitted it (the audit rows of its numbers name them).
+bulk_jobs = Table(
+    "bulk_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("actor", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | running | completed | cancelled
+    Column("total", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_bulk_jobs_account_id", "account_id", "created_at"),
+    Index("ix_bulk_jobs_status", "status"),
+    CheckConstraint("status IN ('pending', 'running', 'completed', 'cancelled')", name="status"),
+)
+
+# One number of a bulk job: ``pending`` until done; its final state commits in the same
+# transaction as the number's change (exactly once, even across a crash).
+bulk_job_items = Table(
+    "bulk_job_items",
+    metadata,
+    Column(
+        "job_id",
+        String(36),
+        ForeignKey("bulk_jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("e164", String(20), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | succeeded | failed | cancelled
+    Column("error_code", String(48), nullable=True),
+    Column("error_message", String(500), nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    UniqueConstraint("job_id", "e164", name="uq_bulk_job_items_job_e164"),
+    Index("ix_bulk_job_items_status", "job_id", "status"),
+    CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'cancelled')", name="status"),
+)
+
+__all__ += ["bulk_job_items", "bulk_jobs"]

@@ -131,3 +131,28 @@ class ReservationNotActive(Conflict):
 
     code = "reservation_not_active"
     public_extra = ("status",)
+
+
+class BulkJobTooLarge(InvalidInput):
+    """A bulk job over more numbers than the server's per-job limit (ADR 0023)."""
+
+    code = "bulk_job_too_large"
+
+
+class ConfirmationRequired(DomainError):
+    """A destructive bulk job over more numbers than the threshold, sent without the
+    confirmation token its dry run returns (ADR 0023)."""
+
+    code = "confirmation_required"
+
+
+class ConfirmationInvalid(DomainError):
+    """A confirmation token that is malformed, expired, or issued for other parameters."""
+
+    code = "confirmation_invalid"
+
+
+class BulkJobFinished(Conflict):
+    """Cancelling a bulk job that has already completed or been cancelled (final)."""
+
+    code = "bulk_job_finished"

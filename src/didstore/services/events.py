@@ -39,7 +39,6 @@ NUMBER_EVENT_TYPES = (
     "number.moved",
     "number.kyc_changed",
 )
-EVENT_TYPES: tuple[str, ...] = (*NUMBER_EVENT_TYPES, "wallet.low_balance", "report.renewal_risk")
 #: A reservation's changes (ADR 0022); data: the reservation as the API shows it.
 RESERVATION_EVENT_TYPES = (
     "reservation.created",
@@ -48,7 +47,15 @@ RESERVATION_EVENT_TYPES = (
     "reservation.expired",
     "reservation.purchased",
 )
-EVENT_TYPES += RESERVATION_EVENT_TYPES
+#: A bulk job's changes (services/bulk_jobs.py, ADR 0023); data: the job without its results.
+JOB_EVENT_TYPES = ("job.created", "job.completed", "job.cancelled")
+EVENT_TYPES: tuple[str, ...] = (
+    *NUMBER_EVENT_TYPES,
+    "wallet.low_balance",
+    "report.renewal_risk",
+    *RESERVATION_EVENT_TYPES,
+    *JOB_EVENT_TYPES,
+)
 
 Owner = tuple[str | None, str | None]  # (account auth id, its main account's auth id)
 

@@ -9,6 +9,8 @@
   ``report.renewal_risk`` event for each account at risk (services/reports.py);
 - ``webhooks``: fan new events out to the webhook endpoints and send the deliveries that are
   due (the worker also runs it every ``webhook_interval`` seconds between full runs);
+- ``bulk``: the pending items of the bulk jobs (services/bulk_jobs.py, ADR 0023), each
+  exactly once (the worker also runs it every ``webhook_interval`` seconds);
 - ``all``: all of them (renewals first, so a number that can be paid is never released).
 
 Every step is set-based and conditional, so several workers on one PostgreSQL database (or
@@ -28,6 +30,7 @@ from didstore.clock import Clock, FixedClock
 from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
+from didstore.services.bulk_jobs import BulkJobs
 from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
@@ -57,6 +60,8 @@ class JobReport:
     webhooks_failed: int = 0
     partner_reports: int = 0
     failed: int = 0
+    bulk_items: int = 0
+    bulk_jobs_completed: int = 0
     charged_minor: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +81,8 @@ class JobReport:
             "webhooks_failed": self.webhooks_failed,
             "partner_reports": self.partner_reports,
             "failed": self.failed,
+            "bulk_items": self.bulk_items,
+            "bulk_jobs_completed": self.bulk_jobs_completed,
             "charged_minor": dict(sorted(self.charged_minor.items())),
         }
 
@@ -98,6 +105,7 @@ class Jobs:
         events: EventFeed,
         webhooks: WebhookDelivery,
         observe: JobObserver | None = None,
+        bulk: BulkJobs | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -107,6 +115,7 @@ class Jobs:
         self.events = events
         self.webhooks = webhooks
         self.observe = observe
+        self.bulk = bulk
 
     async def run(self, name: str, now: datetime | None = None) -> JobReport:
         """Run job ``name`` as of ``now`` (default: the clock's now), one instant for every
@@ -149,6 +158,9 @@ class Jobs:
         if name in ("webhooks", "all"):
             sent = await self.webhooks.run()
             report.webhooks_delivered, report.webhooks_failed = sent.delivered, sent.failed
+        if name in ("bulk", "all") and self.bulk is not None:
+            done = await self.bulk.run()
+            report.bulk_items, report.bulk_jobs_completed = done.processed, done.jobs_completed
         return report
 
     async def run_by(

@@ -49,6 +49,7 @@ from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor, Number, Page
 from didstore.services.owned_list import list_owned_numbers
 from didstore.services.schedule import schedule, unschedule
+from didstore.services.tx import write_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ class NumberService:
         currency_code: object = None,
         *,
         application_id: str | None = None,
+        within: Connection | None = None,
     ) -> Purchase:
         """Claim an available number and debit ``setup_fee + monthly_fee`` from the paying
         main account (a sub-account's parent), in one transaction.
@@ -192,12 +194,13 @@ class NumberService:
         ``application_id`` (the Plivo facade's ``app_id``) attaches the number to that
         application instead of the default one, in the same transaction: an application the
         buyer may not route to (its own, or its parent's) is a 404 and nothing is bought. A
-        retried purchase leaves the routing as it is."""
+        retried purchase leaves the routing as it is. ``within``: the caller's transaction
+        (a bulk job's item, ADR 0023)."""
         if buyer.kind not in ("main", "sub"):
             raise Forbidden("only main accounts and sub-accounts can buy numbers")
         requested = None if currency_code in (None, "") else currency(currency_code).code
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             payer = await require_live(conn, buyer)
             return await purchase_in(
                 conn, actor, buyer, payer, e164, requested, now, application_id=application_id
@@ -240,12 +243,19 @@ class NumberService:
 
     # -- release ----------------------------------------------------------------------------
     async def release(
-        self, actor: Actor, account: Account, e164: E164, *, immediate: bool
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        *,
+        immediate: bool,
+        within: Connection | None = None,
     ) -> Release:
         """Charge the account's release fee and start the 24 h cancellable cooldown (or, with
-        ``immediate``, quarantine at once). Trunk and application are detached either way."""
+        ``immediate``, quarantine at once). Trunk and application are detached either way.
+        ``within``: the caller's transaction (a bulk job's item, ADR 0023)."""
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             plan = await _plan_release(conn, account, e164, immediate=immediate, now=now)
             m = plan.number
             owners = await events.owners_of(conn, [m["id"]])  # an immediate release clears it

@@ -34,6 +34,7 @@ from didstore.services.accounts import require_live
 from didstore.services.applications import ApplicationService, AppRecord, parse_app_id
 from didstore.services.models import Account, Actor
 from didstore.services.trunks import parse_trunk_id
+from didstore.services.tx import write_in
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
@@ -105,13 +106,19 @@ class RoutingService:
 
     # -- trunks ------------------------------------------------------------------------------
     async def assign_trunk(
-        self, actor: Actor, account: Account, e164: E164, raw_trunk: object
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        raw_trunk: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
     ) -> None:
         if not isinstance(raw_trunk, str) or not raw_trunk.strip():
             raise InvalidInput("trunk_group_id is required", field="trunk_group_id")
         trunk_id = parse_trunk_id(raw_trunk.strip())
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             row = await held_number(conn, account, e164, now)
             m = row._mapping
             # A shared lock on the trunk: a concurrent delete waits for us, then sees the
@@ -194,7 +201,13 @@ class RoutingService:
 
     # -- applications --------------------------------------------------------------------------
     async def attach_application(
-        self, actor: Actor, account: Account, e164: E164, raw_app: object
+        self,
+        actor: Actor,
+        account: Account,
+        e164: E164,
+        raw_app: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
     ) -> AppBinding:
         if isinstance(raw_app, int) and not isinstance(raw_app, bool):
             raw_app = str(raw_app)
@@ -202,7 +215,7 @@ class RoutingService:
             raise InvalidInput("application_id is required", field="application_id")
         app_id = parse_app_id(raw_app)
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             row = await held_number(conn, account, e164, now)
             m = row._mapping
             app = (

@@ -38,6 +38,7 @@ from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
 from didstore.services import audit, events
 from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
+from didstore.services.tx import write_in
 
 _HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
@@ -135,10 +136,18 @@ class SubaccountMoves:
             cool_off_remaining_seconds=cool.remaining_seconds,
         )
 
-    async def assign(self, actor: Actor, parent: Account, e164: E164, sub_auth_id: object) -> None:
+    async def assign(
+        self,
+        actor: Actor,
+        parent: Account,
+        e164: E164,
+        sub_auth_id: object,
+        *,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
+    ) -> None:
         _require_parent(parent)
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             sub = await self._sub(conn, parent, sub_auth_id)
             m = await self._number(conn, parent, e164, now)
             if m["owner_account_id"] == sub["id"]:

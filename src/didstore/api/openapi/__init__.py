@@ -61,6 +61,7 @@ DEFAULT_ENVELOPE: dict[int, tuple[str, ...]] = {
 DESCRIPTIONS: dict[int, str] = {
     200: "OK",
     201: "Created",
+    202: "Accepted: queued for the job runner",
     204: "No content",
     400: "Bad input (the message names the field)",
     401: "Missing or wrong credentials",
@@ -68,11 +69,13 @@ DESCRIPTIONS: dict[int, str] = {
     403: "Authenticated, but not allowed (another account's path, or not the operator)",
     404: "Unknown resource (or no route for the path)",
     409: "Conflict: final (in use, holds numbers...), or retryable with Retry-After",
-    422: "idempotency_key_reused: the Idempotency-Key was used for a different request",
+    422: "idempotency_key_reused: the Idempotency-Key was used for a different request (or,"
+    " submitting a bulk job, confirmation_invalid: a wrong, expired or other job's token)",
     503: "The database is down or busy; nothing changed; retry after Retry-After",
     408: "The request body did not arrive within the body timeout; the connection is closed",
     413: "The request body is larger than the route's cap (max_bytes); nothing was read past it",
     429: "Too many requests for this credential or address, or too many wrong credentials",
+    428: "confirmation_required: send the dry run's confirm_token as confirm",
 }
 _INT = {"type": "string", "pattern": "^[0-9]+$"}
 _RETRY_AFTER = {"description": "seconds to wait before retrying", "schema": {"type": "string"}}
@@ -130,6 +133,10 @@ def responses(method: str, op: Op, has_path_params: bool) -> dict[str, Any]:
     if method in ("POST", "DELETE"):
         success["headers"] = {"Idempotent-Replayed": _REPLAYED}
     out[str(op.status)] = success
+    for status, more in op.more.items():
+        other = {**success, "description": DESCRIPTIONS.get(status, "OK")}
+        other["content"] = {op.media: {"schema": _one_of(more)}}
+        out[str(status)] = other
     for status in _statuses(method, op, has_path_params):
         default = DEFAULT_ENVELOPE.get(status, ("ErrorFlat",))
         names = tuple(dict.fromkeys(default + op.envelopes.get(status, ())))

@@ -306,6 +306,7 @@ _JOB = (
     "job:s now:s charged:i suspended:i reactivated:i released:i returned_to_inventory:i"
     " grace_expired:i idempotency_keys_expired:i partner_reports:i failed:i charged_minor:@"
     " events_expired:i webhooks_delivered:i webhooks_failed:i reservations_expired:i"
+    " bulk_items:i bulk_jobs_completed:i"
 )
 _CHARGED = {"type": "object", "additionalProperties": {"type": "integer"}}
 OPERATOR: dict[str, Schema] = {
@@ -384,6 +385,30 @@ COMPONENTS.update(
         ),
         "ReservationConflict": shape(
             "error:s message:s ~numbers:@ ~status:s", numbers=array({"type": "string"})
+        ),
+    }
+)
+
+# -- bulk jobs (wire/bulk_jobs.py, ADR 0023) ---------------------------------------------------
+_BULK_JOB = (
+    "id:s account_id:s action:s params:o status:s progress:@ created_at:s updated_at:s"
+    " started_at:s? finished_at:s?"
+)
+_PROGRESS = shape("total:i done:i succeeded:i failed:i cancelled:i pending:i")
+_BULK_RESULT = shape("e164:s status:s ~error:s ~message:s")
+COMPONENTS.update(
+    {
+        "BulkJob": shape(_BULK_JOB, progress=_PROGRESS),
+        "BulkJobWithResults": shape(
+            _BULK_JOB + " results:@", progress=_PROGRESS, results=array(_BULK_RESULT)
+        ),
+        "BulkJobList": shape("jobs:@", jobs=array(ref("BulkJob"))),
+        "BulkJobPreview": shape(
+            "dry_run:b account_id:s action:s params:o count:i succeed:i fail:i"
+            " total_cost_minor:i? currency:s? costs:@ confirmation_required:b confirm_token:s?"
+            " confirm_expires_at:s? items:@",
+            costs=array(shape("currency:s amount_minor:i amount:n")),
+            items=array(shape("e164:s outcome:s cost_minor:i currency:s? ~error:s ~message:s")),
         ),
     }
 )

@@ -54,6 +54,9 @@ class Op:
     retry_after: bool = True
     #: an example request body (the conformance test sends it first)
     example: dict[str, object] | None = None
+    #: further success statuses and their component(s): a bulk job's dry run (200) beside
+    #: the queued job (202)
+    more: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 ACCOUNT = "/api/v1/Account/{auth_id}"
@@ -325,4 +328,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", RESERVATIONS + "/{reservation_id}/purchase"): Op(
         200, "ReservationPurchase", "account", (402, 409), envelopes=_RESERVATION_409
     ),
+    # -- bulk jobs (routes/bulk_jobs.py, ADR 0023)
+    ("POST", ACCOUNT + "/jobs"): Op(
+        202,
+        "BulkJob",
+        "account",
+        (422, 428),
+        body=body(
+            "action:s numbers:@ search:o params:o dry_run:b confirm:s",
+            numbers={"type": "array", "items": {"type": "string"}},
+        ),
+        more={200: ("BulkJobPreview",)},
+        example={"action": "purchase", "numbers": ["+919876543210"], "dry_run": True},
+    ),
+    ("GET", ACCOUNT + "/jobs"): Op(
+        200, "BulkJobList", "account", query=(("limit", "integer"), ("offset", "integer"))
+    ),
+    ("GET", ACCOUNT + "/jobs/{job_id}"): Op(200, "BulkJobWithResults", "account"),
+    ("POST", ACCOUNT + "/jobs/{job_id}/cancel"): Op(200, "BulkJob", "account"),
 }

@@ -15,6 +15,7 @@ from typing import Self, TypeVar
 import httpx
 
 from didstore.client import errors
+from didstore.client._async.bulk_jobs import BulkJobs
 from didstore.client._async.events import Events, Webhooks
 from didstore.client._async.pager import AsyncPager
 from didstore.client._async.partner import Partner
@@ -86,6 +87,10 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     @cached_property
     def webhooks(self) -> Webhooks:
         return Webhooks(self)
+
+    @cached_property
+    def bulk_jobs(self) -> BulkJobs:
+        return BulkJobs(self)
 
     async def request(self, op: Operation[T]) -> T:
         """Send one operation, retrying per :mod:`didstore.client.retry`; parse the answer

@@ -16,6 +16,7 @@ from typing import Self, TypeVar
 import httpx
 
 from didstore.client import errors
+from didstore.client._sync.bulk_jobs import BulkJobs
 from didstore.client._sync.events import Events, Webhooks
 from didstore.client._sync.pager import Pager
 from didstore.client._sync.partner import Partner
@@ -87,6 +88,10 @@ class Client(BaseClient[httpx.Client]):
     @cached_property
     def webhooks(self) -> Webhooks:
         return Webhooks(self)
+
+    @cached_property
+    def bulk_jobs(self) -> BulkJobs:
+        return BulkJobs(self)
 
     def request(self, op: Operation[T]) -> T:
         """Send one operation, retrying per :mod:`didstore.client.retry`; parse the answer

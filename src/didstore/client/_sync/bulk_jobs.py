@@ -1,0 +1,106 @@
+# GENERATED from _async/bulk_jobs.py by scripts/unasync_client.py: do not edit.
+"""Bulk jobs (docs/api.md "Bulk jobs"): one action over many numbers, done by the server's
+job runner. ``submit`` queues a job, ``preview`` is its dry run (cost, per-number outcome,
+and the confirmation token a large release or move needs), ``wait`` polls until it ends."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from didstore.client._sync.runner import Resource
+from didstore.client.core import Operation
+from didstore.client.models import BulkJob, BulkJobPreview
+from didstore.client.ops import account, body, model, models, seg
+
+
+def _path(auth_id: str) -> str:
+    return f"{account(auth_id)}/jobs"
+
+
+def _job_body(
+    action: str,
+    numbers: Sequence[str] | None,
+    search: Mapping[str, Any] | None,
+    params: Mapping[str, Any] | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return body(
+        action=action,
+        numbers=list(numbers) if numbers is not None else None,
+        search=dict(search) if search is not None else None,
+        params=dict(params) if params is not None else None,
+        **extra,
+    )
+
+
+class BulkJobs(Resource):
+    def submit(
+        self,
+        auth_id: str,
+        action: str,
+        numbers: Sequence[str] | None = None,
+        *,
+        search: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        confirm: str | None = None,
+    ) -> BulkJob:
+        """Queue ``action`` (purchase, release, assign_trunk, attach_application, move) over
+        ``numbers`` or the first ``search["limit"]`` numbers matching ``search``."""
+        payload = _job_body(action, numbers, search, params, confirm=confirm)
+        return self._c.request(Operation("POST", _path(auth_id), model(BulkJob), json=payload))
+
+    def preview(
+        self,
+        auth_id: str,
+        action: str,
+        numbers: Sequence[str] | None = None,
+        *,
+        search: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> BulkJobPreview:
+        """The dry run: nothing is stored or charged."""
+        payload = _job_body(action, numbers, search, params, dry_run=True)
+        op = Operation("POST", _path(auth_id), model(BulkJobPreview), json=payload)
+        return self._c.request(op)
+
+    def get(self, auth_id: str, job_id: str) -> BulkJob:
+        path = f"{_path(auth_id)}/{seg(job_id)}"
+        return self._c.request(Operation("GET", path, model(BulkJob)))
+
+    def list(
+        self, auth_id: str, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[BulkJob]:
+        """The account's jobs, newest first (without per-number results)."""
+        params = {"limit": limit, "offset": offset}
+        op = Operation("GET", _path(auth_id), models(BulkJob, "jobs"), params=params)
+        return self._c.request(op)
+
+    def cancel(self, auth_id: str, job_id: str) -> BulkJob:
+        """Pending numbers become ``cancelled``; those already done stay done."""
+        path = f"{_path(auth_id)}/{seg(job_id)}/cancel"
+        return self._c.request(Operation("POST", path, model(BulkJob)))
+
+    def wait(
+        self,
+        auth_id: str,
+        job_id: str,
+        *,
+        interval: float = 1.0,
+        timeout: float | None = None,
+        progress: Callable[[BulkJob], None] | None = None,
+    ) -> BulkJob:
+        """Poll ``get`` every ``interval`` seconds until the job has completed or been
+        cancelled (``progress`` hears each answer); ``TimeoutError`` after ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get(auth_id, job_id)
+            if progress is not None:
+                progress(job)
+            if job.finished:
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"bulk job {job_id} is still {job.status}")
+            time.sleep(interval)

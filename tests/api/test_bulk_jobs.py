@@ -1,0 +1,157 @@
+"""The bulk jobs' HTTP contract (api/routes/bulk_jobs.py): 202 and the job, 200 and the
+preview for a dry run, progress and results once the runner has run, cancel, and every
+refusal with its status and code. Both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from didstore.domain.e164 import from_body
+from didstore.services.models import CLI
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
+from tests.support import TestServices
+
+
+def _jobs(acct: AccountHandle, path: str = "") -> str:
+    return f"/api/v1/Account/{acct.auth_id}/jobs{path}"
+
+
+def _post(client: TestClient, acct: AccountHandle, body: Any, path: str = "") -> Any:
+    return client.post(_jobs(acct, path), json=body, headers=acct.headers)
+
+
+def test_submit_then_progress_and_results_after_the_runner(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=10_000)
+    wanted = IN_NUMBERS[:3]
+    stock(state, wanted[:2])
+    r = _post(client, acct, {"action": "purchase", "numbers": wanted})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] == "pending" and job["action"] == "purchase"
+    assert job["account_id"] == acct.auth_id
+    assert job["progress"] == {
+        "total": 3,
+        "done": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "cancelled": 0,
+        "pending": 3,
+    }
+    assert "results" not in job
+    shown = client.get(_jobs(acct, f"/{job['id']}"), headers=acct.headers).json()
+    assert [x["status"] for x in shown["results"]] == ["pending"] * 3
+    state.jobs.run("bulk")
+    done = client.get(_jobs(acct, f"/{job['id']}"), headers=acct.headers).json()
+    assert done["status"] == "completed" and done["finished_at"] is not None
+    assert done["progress"]["succeeded"] == 2 and done["progress"]["failed"] == 1
+    assert done["results"] == [
+        {"e164": wanted[0], "status": "succeeded"},
+        {"e164": wanted[1], "status": "succeeded"},
+        {
+            "e164": wanted[2],
+            "status": "failed",
+            "error": "not_found",
+            "message": "number not found in inventory",
+        },
+    ]
+    listed = client.get(_jobs(acct), headers=acct.headers).json()["jobs"]
+    assert [j["id"] for j in listed] == [job["id"]] and "results" not in listed[0]
+    owned = client.get(f"/api/v1/Account/{acct.auth_id}/numbers", headers=acct.headers).json()
+    assert sorted(n["e164"] for n in owned["items"]) == wanted[:2]
+
+
+def test_dry_run_answers_200_with_the_cost_and_stores_nothing(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2], setup_fee=100, monthly_fee=300)
+    r = _post(client, acct, {"action": "purchase", "numbers": IN_NUMBERS[:2], "dry_run": True})
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert preview["dry_run"] is True and preview["count"] == 2 and preview["succeed"] == 2
+    assert preview["total_cost_minor"] == 2 * 40_000 and preview["currency"] == "INR"
+    assert preview["costs"] == [{"currency": "INR", "amount_minor": 80_000, "amount": 800}]
+    assert preview["confirmation_required"] is False and preview["confirm_token"] is None
+    assert [i["outcome"] for i in preview["items"]] == ["succeed", "succeed"]
+    assert client.get(_jobs(acct), headers=acct.headers).json() == {"jobs": []}
+
+
+def test_a_large_release_needs_the_token_of_its_dry_run(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=100_000)
+    owned = IN_NUMBERS[:11]
+    stock(state, owned)
+    account = state.accounts.get(acct.auth_id)
+    for e in owned:
+        state.numbers.purchase(CLI, account, from_body(e))
+    body = {"action": "release", "numbers": owned}
+    r = _post(client, acct, body)
+    assert r.status_code == 428 and r.json()["error"] == "confirmation_required", r.text
+    preview = _post(client, acct, {**body, "dry_run": True}).json()
+    token = preview["confirm_token"]
+    assert preview["confirmation_required"] is True and token
+    assert preview["confirm_expires_at"].endswith("Z")
+    r = _post(client, acct, {**body, "numbers": [*owned[:-1], IN_NUMBERS[20]], "confirm": token})
+    assert r.status_code == 422 and r.json()["error"] == "confirmation_invalid", r.text
+    r = _post(client, acct, {**body, "confirm": token[:-2] + "xx"})
+    assert r.status_code == 422 and r.json()["error"] == "confirmation_invalid"
+    r = _post(client, acct, {**body, "confirm": token})
+    assert r.status_code == 202, r.text
+
+
+def test_refusals(state: TestServices, client: TestClient) -> None:
+    acct = make_account(state, balance=10_000)
+    other = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2])
+    cases: list[tuple[Any, int, str]] = [
+        ({"action": "sell", "numbers": IN_NUMBERS[:1]}, 400, "invalid_request"),
+        ({"action": "purchase"}, 400, "invalid_request"),
+        ({"action": "purchase", "numbers": "+918041000000"}, 400, "invalid_request"),
+        ({"action": "purchase", "numbers": [12]}, 400, "invalid_request"),
+        ({"action": "purchase", "search": {"limit": 0}}, 400, "invalid_request"),
+        ({"action": "move", "numbers": IN_NUMBERS[:1]}, 400, "invalid_request"),
+        ({"action": "purchase", "search": {"limit": 5000}}, 400, "bulk_job_too_large"),
+        ({"action": "purchase", "numbers": IN_NUMBERS[:1] * 1001}, 400, "bulk_job_too_large"),
+    ]
+    for body, status, code in cases:
+        r = _post(client, acct, body)
+        assert (r.status_code, r.json().get("error")) == (status, code), (body, r.text)
+    assert _post(client, acct, [1, 2]).status_code == 400  # not an object
+    nulls = {"action": "purchase", "numbers": IN_NUMBERS[:1], "dry_run": None, "params": None}
+    assert _post(client, acct, {**nulls, "search": None, "confirm": None}).status_code == 202
+    # another account's path, and another account's job
+    r = client.post(_jobs(other), json={"action": "purchase"}, headers=acct.headers)
+    assert r.status_code == 403
+    job = _post(client, acct, {"action": "purchase", "numbers": IN_NUMBERS[:2]}).json()
+    assert client.get(_jobs(other, f"/{job['id']}"), headers=other.headers).status_code == 404
+    assert client.get(_jobs(acct, "/nope"), headers=acct.headers).status_code == 404
+    r = client.post(_jobs(other, f"/{job['id']}/cancel"), headers=other.headers)
+    assert r.status_code == 404
+    assert client.get(_jobs(acct), params={"limit": 0}, headers=acct.headers).status_code == 400
+    # cancel: 200 with the job, then a final 409 (no Retry-After)
+    r = client.post(_jobs(acct, f"/{job['id']}/cancel"), headers=acct.headers)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert r.json()["progress"]["cancelled"] == 2
+    r = client.post(_jobs(acct, f"/{job['id']}/cancel"), headers=acct.headers)
+    assert r.status_code == 409 and r.json()["error"] == "bulk_job_finished"
+    assert "Retry-After" not in r.headers
+
+
+def test_a_retried_submit_with_the_same_idempotency_key_makes_one_job(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:2])
+    headers = {**acct.headers, "Idempotency-Key": "bulk-once-1"}
+    body = {"action": "purchase", "numbers": IN_NUMBERS[:2]}
+    first = client.post(_jobs(acct), json=body, headers=headers)
+    again = client.post(_jobs(acct), json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(client.get(_jobs(acct), headers=acct.headers).json()["jobs"]) == 1

@@ -1,0 +1,93 @@
+"""``didstore bulk …`` and ``numbers buy|release --job`` against a real server. The test
+server runs no background jobs, so a helper thread stands in for the job runner (the
+operator's ``POST /api/v1/admin/jobs/bulk/run``) while the CLI polls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.cli.conftest import Cli
+from tests.live_server import LiveServer
+
+
+@contextmanager
+def job_runner(live: LiveServer) -> Iterator[None]:
+    stop = threading.Event()
+
+    def loop() -> None:
+        with live.admin() as http:
+            while not stop.is_set():
+                http.post("/api/v1/admin/jobs/bulk/run")
+                stop.wait(0.1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_numbers_buy_as_a_job_waits_and_reports_each_number(
+    live: LiveServer, cli: Cli, tmp_path: Path
+) -> None:
+    good = live.stock(2)
+    file = tmp_path / "numbers.txt"
+    file.write_text(f"{good[0]}\n+918049999995\n{good[1]}\n")
+    with job_runner(live):
+        r = cli("numbers", "buy", "--from-file", str(file), "--job", "--yes", "--json")
+    assert r.code == 1, r.stderr  # one number failed
+    data = r.json()
+    assert data["status"] == "completed" and data["action"] == "purchase"
+    assert [(x["e164"], x["status"]) for x in data["results"]] == [
+        (good[0], "succeeded"),
+        ("+918049999995", "failed"),
+        (good[1], "succeeded"),
+    ]
+    assert data["results"][1]["error"] == "not_found"
+    assert "2 succeeded, 1 failed" in r.stderr
+
+
+def test_bulk_submit_dry_run_no_wait_show_list_and_cancel(live: LiveServer, cli: Cli) -> None:
+    numbers = live.stock(2, setup_fee=10, monthly_fee=90)
+    r = cli("bulk", "submit", "purchase", *numbers)
+    assert r.code == 2 and "--yes" in r.stderr
+    r = cli("bulk", "submit", "purchase", *numbers, "--dry-run", "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["total_cost_minor"] == 2 * 10_000 and r.json()["count"] == 2
+    r = cli("bulk", "submit", "purchase", *numbers, "--yes", "--no-wait", "--json")
+    assert r.code == 0, r.stderr
+    job_id = r.json()["id"]
+    assert r.json()["status"] == "pending"
+    listed = cli("bulk", "list", "--json")
+    assert listed.code == 0 and listed.json()[0]["id"] == job_id
+    shown = cli("bulk", "show", job_id, "--json", real=True)  # the installed executable
+    assert shown.code == 0 and [x["status"] for x in shown.json()["results"]] == ["pending"] * 2
+    assert cli("bulk", "cancel", job_id).code == 2  # needs --yes
+    cancelled = cli("bulk", "cancel", job_id, "--yes", "--json")
+    assert cancelled.code == 0 and cancelled.json()["status"] == "cancelled"
+    waited = cli("bulk", "wait", job_id, "--json")
+    assert waited.code == 0 and waited.json()["progress"]["cancelled"] == 2
+    again = cli("bulk", "cancel", job_id, "--yes")
+    assert again.code == 1 and "bulk_job_finished" in again.stderr
+
+
+def test_a_large_release_job_needs_the_dry_runs_token(live: LiveServer, cli: Cli) -> None:
+    numbers = live.stock(11, setup_fee=1, monthly_fee=1)
+    with job_runner(live):
+        bought = cli("bulk", "submit", "purchase", *numbers, "--yes", "--interval", "0.1")
+        assert bought.code == 0, bought.stderr
+        r = cli("numbers", "release", *numbers, "--job", "--yes")
+        assert r.code == 2 and "--confirm" in r.stderr
+        preview = cli("numbers", "release", *numbers, "--job", "--dry-run", "--json")
+        assert preview.code == 0, preview.stderr
+        token = preview.json()["confirm_token"]
+        assert token and "--confirm" in preview.stderr
+        r = cli("numbers", "release", *numbers, "--job", "--yes", "--confirm", token, "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["progress"]["succeeded"] == 11
+    assert {x["status"] for x in r.json()["results"]} == {"succeeded"}

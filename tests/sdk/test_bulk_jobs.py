@@ -1,0 +1,64 @@
+"""Bulk jobs through the SDK against a real server, in both flavours: submit, preview (with
+the confirmation token of a large release), get, list, cancel and wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from didstore.client import APIError, Client, ConflictError
+from didstore.client.models import BulkJob
+from tests.live_server import Account, LiveServer
+
+
+def _run_bulk_step(live: LiveServer) -> None:
+    with live.admin() as http:
+        r = http.post("/api/v1/admin/jobs/bulk/run")
+        assert r.status_code == 200, r.text
+
+
+def test_submit_preview_get_list_and_wait(
+    live: LiveServer, client: Client, account: Account
+) -> None:
+    numbers = live.stock(3)
+    preview = client.bulk_jobs.preview(account.auth_id, "purchase", numbers)
+    assert preview.count == 3 and preview.succeed == 3 and preview.currency == "INR"
+    assert preview.total_cost_minor == 3 * 40_000 and not preview.confirmation_required
+    job = client.bulk_jobs.submit(account.auth_id, "purchase", numbers)
+    assert job.status == "pending" and job.progress["total"] == 3
+    assert job.http is not None and job.http.status_code == 202
+    assert [j.id for j in client.bulk_jobs.list(account.auth_id, limit=5)][:1] == [job.id]
+    _run_bulk_step(live)
+    seen: list[BulkJob] = []
+    done = client.bulk_jobs.wait(account.auth_id, job.id, interval=0.05, progress=seen.append)
+    assert done.status == "completed" and done.progress["succeeded"] == 3
+    assert [r.e164 for r in done.results] == numbers and seen[-1].id == job.id
+    assert client.bulk_jobs.get(account.auth_id, job.id).results[0].status == "succeeded"
+
+
+def test_confirmation_and_cancel(live: LiveServer, client: Client, account: Account) -> None:
+    numbers = live.stock(11)
+    bought = client.bulk_jobs.submit(account.auth_id, "purchase", numbers)
+    _run_bulk_step(live)
+    assert client.bulk_jobs.wait(account.auth_id, bought.id, timeout=30).progress["succeeded"] == 11
+    with pytest.raises(APIError) as refused:
+        client.bulk_jobs.submit(account.auth_id, "release", numbers)
+    assert refused.value.status == 428 and refused.value.code == "confirmation_required"
+    preview = client.bulk_jobs.preview(account.auth_id, "release", numbers)
+    assert preview.confirmation_required and preview.confirm_token
+    with pytest.raises(APIError) as wrong:
+        client.bulk_jobs.submit(
+            account.auth_id,
+            "release",
+            [*numbers[:10], *live.stock(1)],
+            confirm=preview.confirm_token,
+        )
+    assert wrong.value.status == 422 and wrong.value.code == "confirmation_invalid"
+    job = client.bulk_jobs.submit(
+        account.auth_id, "release", numbers, confirm=preview.confirm_token
+    )
+    cancelled = client.bulk_jobs.cancel(account.auth_id, job.id)
+    assert cancelled.status == "cancelled" and cancelled.progress["cancelled"] == 11
+    assert client.bulk_jobs.wait(account.auth_id, job.id).status == "cancelled"
+    with pytest.raises(ConflictError) as again:
+        client.bulk_jobs.cancel(account.auth_id, job.id)
+    assert again.value.code == "bulk_job_finished"
