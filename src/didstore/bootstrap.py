@@ -33,6 +33,7 @@ from didstore.services.audit_query import AuditQueries
 from didstore.services.blocks import NumberBlocks
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
+from didstore.services.exports import ExportService
 from didstore.services.gauges import Gauges
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
@@ -84,6 +85,8 @@ class Services:
     rate_counters: Counters
     plivo: PlivoService
     overview: OverviewService
+    #: whole lists in batches (CSV exports, ADR 0024) and the operator's inventory list
+    exports: ExportService
 
     async def open(self) -> None:
         await self.db.open()
@@ -148,6 +151,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         ),
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
+        exports=ExportService(db, clock),
     )
 
 
