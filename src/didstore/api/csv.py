@@ -11,15 +11,16 @@ A failure after the first bytes cannot change the status any more: the stream is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from didstore.wire import csv as wire_csv
+from didstore.wire.csv import mapped
 
-T = TypeVar("T")
+__all__ = ["mapped", "prefers_csv", "streamed", "wants_csv", "whole"]
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -63,14 +64,6 @@ def prefers_csv(accept: str) -> bool:
 
 def wants_csv(request: Request) -> bool:
     return prefers_csv(request.headers.get("accept", ""))
-
-
-async def mapped(
-    batches: AsyncIterator[list[T]], shape: Callable[[T], Mapping[str, Any]]
-) -> AsyncIterator[list[Mapping[str, Any]]]:
-    """Each batch of service objects as wire objects (``shape``: a ``wire`` function)."""
-    async for batch in batches:
-        yield [shape(item) for item in batch]
 
 
 async def _chain(

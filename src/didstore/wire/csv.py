@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
 import orjson
+
+from didstore.wire.format import timestamp
+
+T = TypeVar("T")
 
 #: ``wire.numbers.owned_number``, flattened (the owned-number list).
 OWNED_NUMBER_COLUMNS: tuple[str, ...] = (
@@ -79,6 +84,8 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return orjson.dumps(value).decode()
+    if isinstance(value, datetime):
+        return timestamp(value)
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
@@ -125,3 +132,11 @@ async def stream(
         chunk = encoder.rows(batch)
         if chunk:
             yield chunk
+
+
+async def mapped(
+    batches: AsyncIterable[list[T]], shape: Callable[[T], Mapping[str, Any]]
+) -> AsyncIterator[list[Mapping[str, Any]]]:
+    """Each batch of service objects as wire objects (``shape``: a ``wire`` function)."""
+    async for batch in batches:
+        yield [shape(item) for item in batch]
