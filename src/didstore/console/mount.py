@@ -9,6 +9,7 @@ from didstore.config import Settings
 from didstore.console import (
     customer,
     docs,
+    exports,
     money_pages,
     operator,
     operator_accounts,
@@ -38,6 +39,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         operator,
         operator_accounts,
         operator_jobs,
+        exports,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
