@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             account = {"X-Auth-ID": creds["auth_id"], "X-Auth-Token": creds["auth_token"]}
             operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
             runs = []
+            load_before = os.getloadavg()
             with server(url) as base:
                 pid = SERVER_PIDS[base]
                 # warm up: the first request imports and prepares what every later one uses
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
-        "loadavg_at_start": os.getloadavg(),
+        "loadavg_before_exports": load_before,
         "exports": runs,
     }
     out = write_result(f"csv_export-{args.db}", result)
