@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 
-from didstore.client import APIError, AuthenticationError, Client
+from didstore.client import APIConnectionError, APIError, AuthenticationError, Client
 from didstore.wire.csv import OWNED_NUMBER_COLUMNS, TRANSACTION_COLUMNS
 from tests.live_server import Account, LiveServer
 from tests.sdk.flavours import Flavour
+from tests.sdk.transports import scripted
 
 
 def _read(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
@@ -64,3 +67,42 @@ def test_an_export_refused_writes_nothing(
     with pytest.raises(AuthenticationError):
         bad.transactions.export_csv(account.auth_id, out)
     assert out.getvalue() == b""
+
+
+CSV_BODY = b"id,e164\r\n1,+918041000000\r\n"
+
+
+def test_a_refused_start_is_retried_and_the_file_written_once(flavour: Flavour) -> None:
+    transport, seen = scripted(
+        httpx.Response(503, json={"error": "unavailable"}),
+        httpx.Response(200, content=CSV_BODY, headers={"Content-Type": "text/csv"}),
+    )
+    client = flavour.client("MA_X", "t", base_url="http://didstore.test", transport=transport)
+    out = io.BytesIO()
+    assert client.phone_numbers.export_numbers_csv("MA_X", out) == len(CSV_BODY)
+    assert out.getvalue() == CSV_BODY and len(seen) == 2
+    assert {r.headers["Accept"] for r in seen} == {"text/csv"}
+
+
+class _CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that sends its first chunk, then loses the connection."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield CSV_BODY[:9]
+        raise httpx.ReadError("connection lost")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield CSV_BODY[:9]
+        raise httpx.ReadError("connection lost")
+
+
+def test_a_stream_cut_after_the_first_byte_is_raised_not_retried(flavour: Flavour) -> None:
+    transport, seen = scripted(
+        httpx.Response(200, stream=_CutStream()),
+        httpx.Response(200, content=CSV_BODY),
+    )
+    client = flavour.client("MA_X", "t", base_url="http://didstore.test", transport=transport)
+    out = io.BytesIO()
+    with pytest.raises(APIConnectionError):
+        client.transactions.export_csv("MA_X", out)
+    assert len(seen) == 1 and out.getvalue() == CSV_BODY[:9]  # a partial file, said so
