@@ -71,7 +71,7 @@ def test_operator_inventory_and_audit_csv(live: LiveServer, cli: Cli, tmp_path: 
     assert number in [row["e164"] for row in rows]
     assert list(rows[0]) == list(INVENTORY_COLUMNS)
 
-    r = cli("audit", "list", "--csv", "--number", number, *db)
+    r = cli("audit", "list", "--csv", "--number", number, *db, real=True)
     assert r.code == 0, r.stderr
     expected = _admin_csv(live, "/api/v1/admin/audit", e164=number)
     assert r.stdout.replace("\r\n", "\n") == expected.replace("\r\n", "\n")
