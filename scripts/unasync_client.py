@@ -35,6 +35,9 @@ REPLACEMENTS = {
     # core.PagerBase: an async pager's total needs the first page fetched already; a sync
     # pager fetches it on demand.
     "_fetched_first_page": "first_page",
+    # httpx's streamed response
+    "aiter_bytes": "iter_bytes",
+    "aread": "read",
 }
 
 

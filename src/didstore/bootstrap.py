@@ -34,6 +34,7 @@ from didstore.services.blocks import NumberBlocks
 from didstore.services.bulk_jobs import BulkJobs
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
+from didstore.services.exports import ExportService
 from didstore.services.gauges import Gauges
 from didstore.services.idempotency import IdempotencyService
 from didstore.services.inventory import InventoryService
@@ -87,6 +88,8 @@ class Services:
     rate_counters: Counters
     plivo: PlivoService
     overview: OverviewService
+    #: whole lists in batches (CSV exports, ADR 0024) and the operator's inventory list
+    exports: ExportService
     #: bulk jobs (ADR 0023): built from the services above, after them
     bulk_jobs: BulkJobs = field(init=False)
 
@@ -156,6 +159,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         ),
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
+        exports=ExportService(db, clock),
     )
     services.bulk_jobs = BulkJobs(
         db,

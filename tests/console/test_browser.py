@@ -294,3 +294,28 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             unlabelled = page.evaluate(UNLABELLED)
             assert unlabelled == [], (path, unlabelled)
         page.context.close()
+
+
+def test_numbers_csv_download_is_the_api_csv(browser: Browser, live: LiveServer) -> None:
+    """The streamed "Download CSV" of My numbers saves the API's CSV (ADR 0024)."""
+    acct = live.create_account(balance=100)
+    numbers = live.stock(2, setup_fee=1, monthly_fee=3)
+    auth = {"X-Auth-ID": acct.auth_id, "X-Auth-Token": acct.auth_token}
+    for number in numbers:
+        r = httpx.post(
+            f"{live.url}/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory",
+            json={"e164": number},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+    api = httpx.get(
+        f"{live.url}/api/v1/Account/{acct.auth_id}/numbers", headers={**auth, "Accept": "text/csv"}
+    )
+    page = _page(browser, live, MOBILE)
+    _sign_in(page, acct.auth_id, acct.auth_token)
+    page.goto("/console/numbers")
+    with page.expect_download() as download:
+        page.get_by_test_id("csv").click()
+    assert download.value.suggested_filename == f"didstore-numbers-{acct.auth_id}.csv"
+    assert Path(download.value.path()).read_bytes() == api.content
+    page.context.close()

@@ -27,6 +27,7 @@ from didstore.cli.common import (
     load_settings,
     out,
 )
+from didstore.cli.exports import register as register_exports
 from didstore.cli.jobs import jobs_app, worker
 from didstore.cli.report import app as report_app
 from didstore.domain.errors import DomainError
@@ -50,6 +51,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker)
+register_exports(inventory_app, app)
 
 
 _LIMITS = (

@@ -22,6 +22,7 @@ import typer
 from didstore.cli import bulk
 from didstore.cli.bulk_jobs import bulk_app, submit_job
 from didstore.cli.events import add_lock_commands, events_app, webhooks_app
+from didstore.cli.exports import CsvFlag, Output, sink
 from didstore.cli.partner import partner_app
 from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes, root_callback
 from didstore.cli.reservations import add_reserve_command, reservations_app
@@ -189,8 +190,15 @@ def numbers_list(
     search: str | None = typer.Option(None, "--search", "-s", help="Part of the number."),
     limit: int = typer.Option(50, "--limit", "-L", min=1, help="Show at most this many."),
     everything: bool = All,
+    csv_out: bool = CsvFlag,
+    output: Path | None = Output,
 ) -> None:
-    """Numbers the account owns (a main account sees its sub-accounts' too)."""
+    """Numbers the account owns (a main account sees its sub-accounts' too). ``--csv``:
+    every one, as the API's CSV (columns: docs/api.md)."""
+    if csv_out:
+        with sink(output) as handle:
+            remote.client.phone_numbers.export_numbers_csv(remote.account, handle, search=search)
+        return
     pager = remote.client.phone_numbers.list_numbers(
         remote.account, search=search, per_page=min(limit, 100)
     )

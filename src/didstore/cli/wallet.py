@@ -8,9 +8,11 @@ Vobiz reads them).
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import typer
 
+from didstore.cli.exports import CsvFlag, Output, sink
 from didstore.cli.remote import Remote, command, emit
 
 top = typer.Typer()  # holder: its commands are mounted on the root app
@@ -58,8 +60,23 @@ def transactions(
     currency: str | None = typer.Option(
         None, "--currency", help="This currency's ledger (default: the account's)."
     ),
+    csv_out: bool = CsvFlag,
+    output: Path | None = Output,
 ) -> None:
-    """The ledger of the paying wallet, newest first."""
+    """The ledger of the paying wallet, newest first. ``--csv``: every row, as the API's
+    CSV."""
+    if csv_out:
+        given = {
+            "type": type_,
+            "reference_type": reference_type,
+            "from_date": from_date,
+            "to_date": to_date,
+            "currency": currency,
+        }
+        filters = {k: v for k, v in given.items() if v is not None}
+        with sink(output) as handle:
+            remote.client.transactions.export_csv(remote.account, handle, **filters)
+        return
     pager = remote.client.transactions.list(
         remote.account,
         per_page=min(limit, 1000),

@@ -1,4 +1,4 @@
-"""Money pages: a customer's transactions (with a CSV download) and a partner's balance
+"""Money pages: a customer's transactions (with a streamed CSV download) and a partner's balance
 transfer to a customer (a confirmation page showing both balances after, then the same
 ``partner.transfer`` the API calls)."""
 
@@ -11,10 +11,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.console.web import (
     PER_PAGE,
     ConsoleRoute,
-    csv_download,
     form,
     money,
     page_number,
@@ -29,12 +29,9 @@ from didstore.domain.money import currency, to_minor
 from didstore.services.models import Account
 from didstore.services.wallet import TransactionFilters
 from didstore.wire import accounts as accounts_wire
+from didstore.wire import csv as wire_csv
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-#: the most rows one CSV download holds
-CSV_ROWS = 10_000
-TRANSACTION_COLUMNS = ["created_at", "id", "type", "amount", "currency", "reference_type",
-                       "reference", "description", "status"]  # fmt: skip
 
 
 def _day(value: str, name: str, *, end: bool = False) -> datetime | None:
@@ -84,11 +81,16 @@ async def transactions(request: Request) -> Response:
 
 @router.get("/transactions.csv")
 async def transactions_csv(request: Request) -> Response:
+    """The whole listing for the page's filters, as ``GET …/transactions`` with ``Accept:
+    text/csv`` (the same columns and writer, streamed)."""
     me = await viewer(request, "customer")
     filters, _ = _filters(request, me.customer)
-    result, _summary = await svc(request).wallet.transactions(me.customer, filters, 1, CSV_ROWS)
-    rows = [accounts_wire.transaction(t) for t in result.items]
-    return csv_download(rows, TRANSACTION_COLUMNS, f"didstore-transactions-{filters.currency}.csv")
+    batches = svc(request).exports.transactions(me.customer, filters)
+    return await csv_answer.streamed(
+        wire_csv.TRANSACTION_COLUMNS,
+        wire_csv.mapped(batches, accounts_wire.transaction),
+        f"didstore-transactions-{filters.currency}.csv",
+    )
 
 
 # -- partner balance transfer ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from didstore.console import (
     customer,
     docs,
     events_pages,
+    exports,
     money_pages,
     operator,
     operator_accounts,
@@ -44,6 +45,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         events_pages,
         reservations,
         bulk_jobs,
+        exports,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

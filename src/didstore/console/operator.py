@@ -52,7 +52,7 @@ def _day(value: str, name: str) -> datetime | None:
         raise InvalidInput(f"{name} must be a date such as 2026-03-01") from None
 
 
-def _audit_filters(request: Request) -> tuple[AuditFilters, dict[str, str]]:
+def audit_filters(request: Request) -> tuple[AuditFilters, dict[str, str]]:
     q = request.query_params
     raw = {k: q.get(k, "").strip()[:40] for k in ("e164", "account_id", "from", "to", "action")}
     to_day = _day(raw["to"], "to")
@@ -70,7 +70,7 @@ def _audit_filters(request: Request) -> tuple[AuditFilters, dict[str, str]]:
 async def audit(request: Request) -> Response:
     me = await viewer(request, OPERATOR)
     try:
-        filters, raw = _audit_filters(request)
+        filters, raw = audit_filters(request)
     except InvalidInput as exc:
         failed = {"title": "Audit log", "raw": dict(request.query_params), "error": exc.message}
         return render(request, "operator/audit.html", failed, 400, session=me.session)

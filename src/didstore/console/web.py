@@ -3,9 +3,7 @@ and one place that turns a domain error into an HTML page (never the API's JSON)
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from didstore.api import csv as csv_answer
 from didstore.api.deps import services
 from didstore.api.errors import error_body
 from didstore.bootstrap import Services
@@ -194,19 +193,9 @@ def redirect(
 
 
 def csv_download(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
-    """A CSV file the browser saves (the API's columns, so both downloads read alike)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    """A CSV file the browser saves (the API's writer and columns, so both downloads read
+    alike)."""
+    return csv_answer.whole(columns, rows, filename)
 
 
 class ConsoleRoute(APIRoute):

@@ -58,6 +58,22 @@ def _is_routing(m: Any) -> bool:
     )
 
 
+def audit_conditions(f: AuditFilters) -> list[Any]:
+    """The listing's filters: ``from`` inclusive, ``to`` exclusive."""
+    conds: list[Any] = []
+    if f.e164:
+        conds.append(audit_log.c.e164 == f.e164)
+    if f.account_id:
+        conds.append(audit_log.c.account_id == f.account_id)
+    if f.from_at is not None:
+        conds.append(audit_log.c.at >= f.from_at)
+    if f.to_at is not None:
+        conds.append(audit_log.c.at < f.to_at)
+    if f.action:
+        conds.append(audit_log.c.action == f.action)
+    return conds
+
+
 class AuditQueries:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -65,17 +81,7 @@ class AuditQueries:
 
     async def list(self, f: AuditFilters, page: int, per_page: int) -> Page[dict[str, Any]]:
         """Newest first; ``from`` inclusive, ``to`` exclusive."""
-        conds = []
-        if f.e164:
-            conds.append(audit_log.c.e164 == f.e164)
-        if f.account_id:
-            conds.append(audit_log.c.account_id == f.account_id)
-        if f.from_at is not None:
-            conds.append(audit_log.c.at >= f.from_at)
-        if f.to_at is not None:
-            conds.append(audit_log.c.at < f.to_at)
-        if f.action:
-            conds.append(audit_log.c.action == f.action)
+        conds = audit_conditions(f)
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
@@ -60,6 +61,33 @@ class LedgerProblem:
     currency: str
     balance_minor: int
     ledger_sum_minor: int
+
+
+def transaction_where(account: Account, filters: TransactionFilters) -> Any:
+    """The ledger listing's conditions: the paying wallet's rows in one currency (the
+    account's own unless asked: totals must never add rupees to dollars), then the filters."""
+    f = filters
+    conds = [
+        ledger_entries.c.account_id == account.payer_id,
+        ledger_entries.c.currency == (f.currency or account.currency).upper(),
+    ]
+    if f.from_date is not None:
+        conds.append(ledger_entries.c.created_at >= f.from_date)
+    if f.to_date is not None:
+        conds.append(ledger_entries.c.created_at < f.to_date)
+    if f.type:
+        conds.append(ledger_entries.c.type == f.type)
+    if f.reference_type:
+        conds.append(ledger_entries.c.reference_type == f.reference_type)
+    if f.reference:
+        conds.append(ledger_entries.c.reference == f.reference)
+    if f.transaction_id:
+        conds.append(ledger_entries.c.id == f.transaction_id)
+    if f.description:
+        conds.append(ledger_entries.c.description.contains(f.description, autoescape=True))
+    if f.status:
+        conds.append(ledger_entries.c.status == f.status)
+    return and_(*conds)
 
 
 class WalletService:
@@ -170,30 +198,7 @@ class WalletService:
     async def transactions(
         self, account: Account, filters: TransactionFilters, page: int, per_page: int
     ) -> tuple[Page[LedgerEntry], TransactionSummary]:
-        f = filters
-        # One currency per listing (the account's own unless asked): totals in the summary
-        # must never add rupees to dollars.
-        conds = [
-            ledger_entries.c.account_id == account.payer_id,
-            ledger_entries.c.currency == (f.currency or account.currency).upper(),
-        ]
-        if f.from_date is not None:
-            conds.append(ledger_entries.c.created_at >= f.from_date)
-        if f.to_date is not None:
-            conds.append(ledger_entries.c.created_at < f.to_date)
-        if f.type:
-            conds.append(ledger_entries.c.type == f.type)
-        if f.reference_type:
-            conds.append(ledger_entries.c.reference_type == f.reference_type)
-        if f.reference:
-            conds.append(ledger_entries.c.reference == f.reference)
-        if f.transaction_id:
-            conds.append(ledger_entries.c.id == f.transaction_id)
-        if f.description:
-            conds.append(ledger_entries.c.description.contains(f.description, autoescape=True))
-        if f.status:
-            conds.append(ledger_entries.c.status == f.status)
-        where = and_(*conds)
+        where = transaction_where(account, filters)
         debit = case((ledger_entries.c.type == "debit", ledger_entries.c.amount_minor), else_=0)
         credit = case((ledger_entries.c.type == "credit", ledger_entries.c.amount_minor), else_=0)
         async with self.db.read() as conn:

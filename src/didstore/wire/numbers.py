@@ -128,3 +128,35 @@ def cancel_release(c: CancelRelease) -> dict[str, Any]:
         "refund_amount": _fee(c.refund_minor, c.currency),
         "status": "active",
     }
+
+
+def stock_number(n: Number) -> dict[str, Any]:
+    """A number as the operator's inventory lists it (didstore only): any state, its internal
+    ``state`` beside the wire ``status``, and who holds it (``account_id``, empty in stock)."""
+    return {
+        "id": n.id,
+        "e164": n.e164,
+        "state": n.state,
+        "status": wire_status(n.state),
+        "account_id": n.owner_auth_id or "",
+        "country": n.country,
+        "region": n.region,
+        "capabilities": _capabilities(n),
+        "provider": n.provider,
+        "setup_fee": _fee(n.setup_fee_minor, n.currency),
+        "monthly_fee": _fee(n.monthly_fee_minor, n.currency),
+        "currency": n.currency,
+        "tags": n.tags,
+        "is_trial_number": n.is_trial_number,
+        "minimum_commitment_months": n.minimum_commitment_months,
+        "aadhaar_verification_required": n.aadhaar_verification_required,
+        "source": n.source,
+        "trunk_group_id": n.trunk_id,
+        "application_id": n.application_id,
+        "purchased_at": ts(n.purchased_at),
+        "next_billing_date": ts(n.next_billing_date),
+        "cooldown_ends_at": ts(n.cooldown_ends_at),
+        "released_at": ts(n.released_at),
+        "created_at": _ts(n.created_at),
+        "updated_at": _ts(n.updated_at),
+    }

@@ -331,6 +331,16 @@ OPERATOR: dict[str, Schema] = {
             )
         ),
     ),
+    "StockNumber": shape(
+        "id:s e164:s state:s status:s account_id:s country:s region:s capabilities:@"
+        " provider:s setup_fee:n monthly_fee:n currency:s tags:@ is_trial_number:b"
+        " minimum_commitment_months:i aadhaar_verification_required:b source:s"
+        " trunk_group_id:s? application_id:s? purchased_at:s? next_billing_date:s?"
+        " cooldown_ends_at:s? released_at:s? created_at:s updated_at:s",
+        capabilities=_CAPS,
+        tags=_TAGS,
+    ),
+    "StockPage": shape("objects:@ next_after:s?", objects=array(ref("StockNumber"))),
     "Timeline": shape(
         "e164:s state:s events:@", events=array({"type": "object", "required": ["kind", "at"]})
     ),

@@ -128,7 +128,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body("e164:s currency:s"),
         example={"e164": "+919876543210", "currency": "INR"},
     ),
-    ("GET", ACCOUNT + "/numbers"): Op(200, "PhoneNumberPage", "account"),
+    ("GET", ACCOUNT + "/numbers"): Op(200, "PhoneNumberPage", "account", csv=True),
     ("GET", NUMBER): Op(200, "PhoneNumber", "account"),
     ("DELETE", NUMBER): Op(
         200, ("Release", "ReleaseQuote"), "account", (402,), envelopes={400: ("ErrorOnly",)}
@@ -153,7 +153,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # -- accounts (routes/accounts.py)
     ("GET", ACCOUNT + "/balance/{currency_code}"): Op(200, "Balance", "account"),
     ("GET", ACCOUNT + "/balances"): Op(200, "Balances", "account"),
-    ("GET", ACCOUNT + "/transactions"): Op(200, "TransactionPage", "account"),
+    ("GET", ACCOUNT + "/transactions"): Op(200, "TransactionPage", "account", csv=True),
     ("GET", "/api/v1/auth/me"): Op(200, "AuthMe", "caller"),
     ("POST", SUB): Op(
         201, "SubAccountCreated", "account", body=_SUB_BODY, example={"name": "support desk"}
@@ -262,7 +262,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         example={"numbers": [{"e164": "+919876543211", "monthly_fee": 300, "currency": "INR"}]},
     ),
     ("POST", ADMIN + "/jobs/{name}/run"): Op(200, "JobReport", "operator", (404,), shape("~now:x")),
-    ("GET", ADMIN + "/audit"): Op(200, "AuditPage", "operator", query=(("from", "string"),)),
+    ("GET", ADMIN + "/audit"): Op(
+        200, "AuditPage", "operator", query=(("from", "string"),), csv=True
+    ),
+    ("GET", ADMIN + "/inventory"): Op(200, "StockPage", "operator", csv=True),
     ("GET", ADMIN + "/numbers/{e164}/timeline"): Op(200, "Timeline", "operator", (404,)),
     ("POST", ADMIN + "/numbers/{e164}/calls"): Op(
         201,

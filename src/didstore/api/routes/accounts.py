@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.api.auth import Scope, account_scope, authenticate
 from didstore.api.deps import services
 from didstore.api.params import paging
@@ -18,6 +19,7 @@ from didstore.domain.errors import Forbidden, InvalidInput
 from didstore.domain.money import currency as currency_of
 from didstore.services.wallet import TransactionFilters
 from didstore.wire import accounts as accounts_wire
+from didstore.wire import csv as wire_csv
 
 router = APIRouter(tags=["accounts"])
 
@@ -90,6 +92,13 @@ async def list_transactions(
         description=description or None,
         status=status or None,
     )
+    if csv_answer.wants_csv(request):  # the whole listing, newest first (ADR 0024)
+        batches = services(request).exports.transactions(scope.account, filters)
+        return await csv_answer.streamed(
+            wire_csv.TRANSACTION_COLUMNS,
+            csv_answer.mapped(batches, accounts_wire.transaction),
+            f"didstore-transactions-{scope.account.auth_id}.csv",
+        )
     result, summary = await services(request).wallet.transactions(
         scope.account, filters, paged.page, paged.per_page
     )

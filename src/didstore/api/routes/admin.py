@@ -10,15 +10,19 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.api.auth import require_operator
 from didstore.api.deps import services
 from didstore.api.responses import JSON
 from didstore.clock import TestClock
 from didstore.domain.errors import InvalidInput, NotFound
 from didstore.domain.money import currency, to_units
+from didstore.services.exports import INVENTORY_PAGE_MAX, StockFilters
 from didstore.services.inventory import ImportReport, read_csv
 from didstore.wire import accounts as accounts_wire
+from didstore.wire import csv as wire_csv
 from didstore.wire import format as format_wire
+from didstore.wire import numbers as numbers_wire
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -151,6 +155,42 @@ async def import_inventory(request: Request) -> Response:
     state = services(request)
     report = await state.inventory.import_rows(principal.actor, rows)
     return JSON(_report(report))
+
+
+@router.get("/inventory", summary="Every number in the platform, in E.164 order")
+async def list_inventory(
+    request: Request,
+    state: str | None = None,
+    country: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> Response:
+    """The operator's view of the whole stock, any state (``state`` and ``country``
+    filter). Paged by key: ``limit`` (default 100, at most 1000) numbers after the E.164
+    ``after``; ``next_after`` is the value for the next page, ``null`` after the last.
+    ``Accept: text/csv``: every matching number as CSV, streamed (``after``/``limit``
+    ignored; ADR 0024)."""
+    await require_operator(request)
+    if limit is not None and not 1 <= limit <= INVENTORY_PAGE_MAX:
+        raise InvalidInput(f"limit must be 1 to {INVENTORY_PAGE_MAX}", field="limit")
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise InvalidInput("country must be an ISO 3166 alpha-2 code", field="country")
+    filters = StockFilters(state=state or None, country=country or None)
+    exports = services(request).exports
+    if csv_answer.wants_csv(request):
+        return await csv_answer.streamed(
+            wire_csv.INVENTORY_COLUMNS,
+            csv_answer.mapped(exports.inventory(filters), numbers_wire.stock_number),
+            "didstore-inventory.csv",
+        )
+    size = limit or 100
+    items = await exports.inventory_page(filters, after or "", size)
+    return JSON(
+        {
+            "objects": [numbers_wire.stock_number(n) for n in items],
+            "next_after": items[-1].e164 if len(items) == size else None,
+        }
+    )
 
 
 #: Mounted only with ``--test-clock``: without it the route does not exist (404).

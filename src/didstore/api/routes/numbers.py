@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.api.auth import account_scope
 from didstore.api.deps import services
 from didstore.api.params import (
@@ -27,6 +28,7 @@ from didstore.api.responses import JSON
 from didstore.domain.e164 import from_body, from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.inventory import SearchFilters
+from didstore.wire import csv as wire_csv
 from didstore.wire import numbers as numbers_wire
 
 router = APIRouter(prefix="/api/v1/Account/{auth_id}", tags=["numbers"])
@@ -102,11 +104,22 @@ _LIST_PARAMS = query_parameters(
 )
 async def list_numbers(request: Request, auth_id: str) -> Response:
     """Query parameters are read by hand (``params.query_ints``): FastAPI's per-request
-    validation of seven parameters cost more CPU than the query (ADR 0009)."""
+    validation of seven parameters cost more CPU than the query (ADR 0009).
+    ``Accept: text/csv``: the whole list as CSV, streamed (paging parameters are checked,
+    then ignored; ADR 0024)."""
     query = request.query_params
     ints = query_ints(query, *OWNED_LIST_INTS)
     scope = await account_scope(request, auth_id)
     q = owned_list_query(query, ints)
+    if csv_answer.wants_csv(request):
+        batches = services(request).exports.owned_numbers(
+            scope.account, search=q.search, include_subaccounts=q.include_subaccounts
+        )
+        return await csv_answer.streamed(
+            wire_csv.OWNED_NUMBER_COLUMNS,
+            csv_answer.mapped(batches, numbers_wire.owned_number),
+            f"didstore-numbers-{scope.account.auth_id}.csv",
+        )
     result = await services(request).numbers.list_owned(
         scope.account,
         search=q.search,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.api.auth import require_operator
 from didstore.api.deps import services
 from didstore.api.params import paging
@@ -18,6 +19,7 @@ from didstore.domain.e164 import from_path
 from didstore.domain.errors import InvalidInput
 from didstore.services.audit_query import AuditFilters
 from didstore.services.blocks import BlockState
+from didstore.wire import csv as wire_csv
 from didstore.wire import format as format_wire
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
@@ -61,7 +63,9 @@ async def list_audit(
     to: str | None = None,
     page: int | None = None,
     per_page: int | None = None,
+    action: str | None = None,
 ) -> Response:
+    """``Accept: text/csv``: every matching row as CSV, streamed (paging ignored)."""
     await require_operator(request)
     params = request.query_params
     p = paging(page, per_page, default=20, maximum=100)
@@ -70,7 +74,14 @@ async def list_audit(
         account_id=account_id or None,
         from_at=_time(params.get("from"), "from"),
         to_at=_time(to, "to"),
+        action=action or None,
     )
+    if csv_answer.wants_csv(request):  # the whole log, newest first (ADR 0024)
+        return await csv_answer.streamed(
+            wire_csv.AUDIT_COLUMNS,
+            csv_answer.mapped(services(request).exports.audit(filters), _entry),
+            "didstore-audit.csv",
+        )
     result = await services(request).audit.list(filters, p.page, p.per_page)
     return JSON(
         {

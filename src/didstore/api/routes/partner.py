@@ -3,8 +3,6 @@ Number views are read-only (write methods answer 405); other partners' customers
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -13,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from didstore.api import csv as csv_answer
 from didstore.api.auth import Principal, authenticate
 from didstore.api.deps import services
 from didstore.api.params import digits_param, paging
@@ -216,15 +215,11 @@ async def all_numbers(
 
 # -- reports ---------------------------------------------------------------------------------
 def _wants_csv(request: Request) -> bool:
-    return "text/csv" in request.headers.get("accept", "")
+    return csv_answer.wants_csv(request)
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+    return csv_answer.whole(columns, rows, "didstore-report.csv")
 
 
 @router.get("/reports/renewals/kept", summary="Renewal reports kept by the weekly job")

@@ -7,7 +7,7 @@ bodies get ``+E164`` and paths ``%2B``-encoded digits (numbers spec §2).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 
 from didstore.client import numbers as nf
 from didstore.client._async.pager import AsyncPager
@@ -104,6 +104,21 @@ class PhoneNumbers(Resource):
             offset=offset,
         )
         return self._c.paginate(op)
+
+    async def export_numbers_csv(
+        self,
+        auth_id: str,
+        out: BinaryIO,
+        search: str | None = None,
+        include_subaccounts: bool | None = None,
+    ) -> int:
+        """Every owned number (the :meth:`list_numbers` list, whole) as CSV, streamed into
+        the binary file ``out``; returns the bytes written. Columns: docs/api.md."""
+        params = {
+            "search": nf.search_form(search) if search else None,
+            "include_subaccounts": include_subaccounts,
+        }
+        return await self._c.download(f"{account(auth_id)}/numbers", out, params)
 
     async def get_number(self, auth_id: str, e164: str) -> PhoneNumber:
         """One owned number, exactly as :meth:`list_numbers` shows it
@@ -401,6 +416,11 @@ class Transactions(Resource):
     ) -> AsyncPager[Transaction]:
         """Seed spelling of :meth:`list`."""
         return self.list(auth_id, limit=limit, offset=offset, **filters)
+
+    async def export_csv(self, auth_id: str, out: BinaryIO, **filters: Any) -> int:
+        """The whole ledger listing (:meth:`list`'s filters, newest first) as CSV, streamed
+        into the binary file ``out``; returns the bytes written."""
+        return await self._c.download(f"{account(auth_id)}/transactions", out, dict(filters))
 
 
 class Auth(Resource):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from didstore.client._async.pager import AsyncPager
 from didstore.client.core import ListOperation, Operation
@@ -14,6 +14,10 @@ class Runner(Protocol):
     async def request(self, op: Operation[T]) -> T: ...
 
     def paginate(self, op: ListOperation[T]) -> AsyncPager[T]: ...
+
+    async def download(
+        self, path: str, out: BinaryIO, params: dict[str, Any] | None = None
+    ) -> int: ...
 
 
 class Resource:

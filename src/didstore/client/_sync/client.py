@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from functools import cached_property
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, BinaryIO, Self, TypeVar
 
 import httpx
 
@@ -31,9 +31,14 @@ from didstore.client._sync.resources import (
 )
 from didstore.client.base import BaseClient
 from didstore.client.core import ListOperation, Operation, body_of, info
+from didstore.client.models import ResponseInfo
 from didstore.client.retry import connection_error
 
 T = TypeVar("T")
+
+
+def _no_parse(body: Any, meta: ResponseInfo) -> None:
+    return None
 
 
 class Client(BaseClient[httpx.Client]):
@@ -118,6 +123,36 @@ class Client(BaseClient[httpx.Client]):
                 delay = self._retry_delay(attempt, response)
                 if delay is None:
                     raise errors.from_response(response)
+            time.sleep(delay)
+            attempt += 1
+
+    def download(self, path: str, out: BinaryIO, params: dict[str, Any] | None = None) -> int:
+        """``GET path`` with ``Accept: text/csv``, the body streamed into ``out`` (a binary
+        file) as it arrives, never held whole; returns the number of bytes written. Retried
+        as :meth:`request` is, but only until the first byte is written: a stream cut
+        after that raises :class:`APIConnectionError` (``out`` then holds a partial file)."""
+        call = self._prepare(Operation("GET", path, _no_parse, params=params))
+        headers = {**call.headers, "Accept": "text/csv"}
+        attempt = 0
+        while True:
+            written = 0
+            try:
+                with self._http.stream(
+                    "GET", call.url, params=call.params, headers=headers, timeout=call.timeout
+                ) as response:
+                    if response.is_success:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                            written += len(chunk)
+                        return written
+                    response.read()
+                    delay = self._retry_delay(attempt, response)
+                    if delay is None:
+                        raise errors.from_response(response)
+            except httpx.TransportError as exc:
+                delay = None if written else self._retry_delay(attempt, None)
+                if delay is None:
+                    raise connection_error(exc) from exc
             time.sleep(delay)
             attempt += 1
 

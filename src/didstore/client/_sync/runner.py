@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from didstore.client._sync.pager import Pager
 from didstore.client.core import ListOperation, Operation
@@ -15,6 +15,8 @@ class Runner(Protocol):
     def request(self, op: Operation[T]) -> T: ...
 
     def paginate(self, op: ListOperation[T]) -> Pager[T]: ...
+
+    def download(self, path: str, out: BinaryIO, params: dict[str, Any] | None = None) -> int: ...
 
 
 class Resource:
