@@ -49,15 +49,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         #: a request's head is being read (from its first byte to the end of its headers)
         self._head_open = True
         self._head_bytes = 0
+        self._heads_done = 0  # heads completed on this connection
         self._head_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
         reading_head = self._head_open
         if reading_head and self._head_timer is None and self.head_timeout:
             self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        heads_before = self._heads_done
         super().data_received(data)
-        # counted after parsing: the part of ``data`` past the end of the headers is body
-        if reading_head and self._head_open:
+        # counted after parsing, and only when no head ended inside ``data``: past the end
+        # of the headers it is body. A whole request (headers and body) in one read ends
+        # with ``_head_open`` set again for the next request, and its body is no header.
+        if reading_head and self._head_open and self._heads_done == heads_before:
             self._head_bytes += len(data)
             if self.max_head_bytes and self._head_bytes > self.max_head_bytes:
                 self._refuse(HEADERS_TOO_LARGE)
@@ -65,6 +69,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_open = False
         self._head_bytes = 0
+        self._heads_done += 1
         self._cancel_head_timer()
         super().on_headers_complete()
 

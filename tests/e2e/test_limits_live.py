@@ -104,6 +104,28 @@ def test_a_1_mb_header_is_refused_with_431_and_the_connection_closed(live: LiveS
     assert _healthy(live)
 
 
+def test_a_body_larger_than_the_header_cap_is_not_counted_as_headers(live: LiveServer) -> None:
+    """Headers and a whole 40 KB body (over the 16 KiB header cap, under the 64 KiB body
+    cap) sent in one write usually arrive in one read: the bytes past the end of the headers
+    are body, and the request reaches the application (here a bulk job too large, 400).
+    A probe found such requests refused with 431 ``headers_too_large`` now and then."""
+    account = live.create_account()
+    body = orjson.dumps(
+        {"action": "purchase", "numbers": [f"+9180410{i:05d}" for i in range(2300)]}
+    )
+    assert 16384 < len(body) < 65536
+    head = (
+        f"POST /api/v1/Account/{account.auth_id}/jobs HTTP/1.1\r\n"
+        f"Host: x\r\nX-Auth-ID: {account.auth_id}\r\nX-Auth-Token: {account.auth_token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    for _ in range(5):
+        answer = _exchange(live, head + body)
+        assert answer.status == 400, answer.body
+        assert orjson.loads(answer.body)["error"] == "bulk_job_too_large"
+
+
 def test_headers_that_never_finish_get_408_and_the_connection_closed(live: LiveServer) -> None:
     answer = _exchange(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
     assert answer.status == 408
