@@ -35,6 +35,7 @@ def _refusal(status: int, reason: bytes, message: bytes) -> bytes:
 
 HEADERS_TOO_LARGE = _refusal(431, b"headers_too_large", b"request headers too large")
 HEADERS_TIMEOUT = _refusal(408, b"request_timeout", b"request headers did not arrive in time")
+MALFORMED = _refusal(400, b"invalid_request", b"malformed HTTP request (request line or headers)")
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -90,6 +91,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self._head_open and not self.transport.is_closing():
             self._refuse(HEADERS_TIMEOUT)
+
+    def send_400_response(self, msg: str) -> None:
+        """httptools could not parse the request (a control character in a header, a bad
+        request line...): the usual JSON envelope rather than uvicorn's plain text."""
+        self._refuse(MALFORMED)
 
     def _refuse(self, response: bytes) -> None:
         self._cancel_head_timer()

@@ -126,6 +126,17 @@ def test_a_body_larger_than_the_header_cap_is_not_counted_as_headers(live: LiveS
         assert orjson.loads(answer.body)["error"] == "bulk_job_too_large"
 
 
+def test_a_header_the_parser_refuses_gets_the_json_envelope(live: LiveServer) -> None:
+    """A control character in a header (``Accept: \\x7f``) is refused by the HTTP parser
+    before the application sees the request: still 400 with the documented envelope."""
+    answer = _exchange(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\nAccept: \x7f\r\n\r\n")
+    assert answer.status == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert orjson.loads(answer.body)["error"] == "invalid_request"
+    assert answer.closed
+    assert _healthy(live)
+
+
 def test_headers_that_never_finish_get_408_and_the_connection_closed(live: LiveServer) -> None:
     answer = _exchange(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
     assert answer.status == 408
