@@ -156,6 +156,10 @@ def test_csv_needs_the_same_credentials_and_scope(client: TestClient, state: Tes
         ("text/csv, */*;q=0.1", True),
         ("*/*, text/csv;q=0.5", False),
         ("text/csv;q=bad", False),
+        ("text/csv;q=nan", False),  # float() reads these, but they are no quality value
+        ("text/csv;q=inf", False),
+        ("text/csv;q=1e-3", False),
+        ("text/csv;q=0.001", True),
     ],
 )
 def test_accept_negotiation(accept: str, csv_wanted: bool) -> None:

@@ -11,6 +11,7 @@ A failure after the first bytes cannot change the status any more: the stream is
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,14 +26,18 @@ __all__ = ["mapped", "prefers_csv", "streamed", "wants_csv", "whole"]
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
+#: RFC 9110 §12.4.2: ``qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )``
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+
+
 def _quality(params: list[str]) -> float:
+    """The ``q`` of one ``Accept`` item; a value that is not an RFC 9110 qvalue (``nan``,
+    ``inf``, ``1e-3``, ``bad``) counts as 0, so it never chooses CSV."""
     for p in params:
         name, _, value = p.partition("=")
         if name.strip().lower() == "q":
-            try:
-                return max(0.0, min(1.0, float(value)))
-            except ValueError:
-                return 0.0
+            value = value.strip()
+            return float(value) if _QVALUE.fullmatch(value) else 0.0
     return 1.0
 
 
