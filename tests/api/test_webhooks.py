@@ -36,3 +36,22 @@ def test_webhook_inputs_and_ownership(
     assert client.delete(f"{base}/{hook['id']}", headers=a.headers).status_code == 204
     assert client.get(f"{base}/{hook['id']}", headers=a.headers).status_code == 404
     assert client.get(base, headers=a.headers).json()["webhooks"] == []
+
+
+def test_malformed_urls_are_400_not_500(client: TestClient, state: TestServices) -> None:
+    """A probe found ``http://[zzz]/x`` answered 500 (urlsplit raised on the bracketed host),
+    and a space or a line break in the URL was stored as is."""
+    a = make_account(state)
+    base = f"/api/v1/Account/{a.auth_id}/webhooks"
+    for url in (
+        "http://[zzz]/x",
+        "http://[::1/x",
+        "https://exa mple.com/x",
+        "https://example.com/x\r\nX-Injected: 1",
+        "https://example.com/\tx",
+        "https://exa<mple.com/x",
+    ):
+        r = client.post(base, json={"url": url}, headers=a.headers)
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["error"] == "invalid_request"
+    assert client.get(base, headers=a.headers).json()["webhooks"] == []

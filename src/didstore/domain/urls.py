@@ -22,6 +22,9 @@ from didstore.domain.fields import text
 
 _PRIVATE_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+#: a host name: labels of letters (any script), digits, '-' and '_', separated by dots
+_HOST_NAME = re.compile(r"^[\w-]+(\.[\w-]+)*$")
 _NUMERIC = re.compile(r"^[0-9a-fx.]+$")
 _DOTTED_QUAD = re.compile(
     r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
@@ -44,7 +47,15 @@ def outbound_url(
     raw = text(value, field, required=required)
     if raw is None or raw == "":
         return None
-    parts = urlsplit(raw)
+    if _SPACE_OR_CONTROL.search(raw):
+        raise InvalidInput(
+            f"{field} must not contain spaces or control characters (percent-encode them)",
+            field=field,
+        )
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # a bracketed host that is no IPv6 address, an unclosed bracket
+        raise InvalidInput(f"{field} must be an http or https URL", field=field) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"{field} must be an http or https URL", field=field)
     if parts.username is not None or parts.password is not None:
@@ -55,6 +66,8 @@ def outbound_url(
         raise InvalidInput(f"{field} has an invalid port", field=field) from None
     host = parts.hostname.rstrip(".").lower()
     address = _address(host, field)
+    if address is None and not _HOST_NAME.match(host):
+        raise InvalidInput(f"{field} has an invalid host name", field=field)
     if allow_private:
         return raw
     if address is not None:

@@ -39,6 +39,13 @@ REFUSED = [
     "gopher://example.com/",
     "http:///nohost",
     "http://example.com:99999/",
+    "http://[zzz]/",  # not an address: urlsplit raises
+    "http://[::1/",
+    "https://exa mple.com/",  # whitespace or a control character anywhere
+    "https://example.com/a b",
+    "https://example.com/x\r\nX-Injected: 1",
+    "https://example.com/\x00",
+    "https://exa<mple.com/",  # a host is letters, digits, '-', '_' and dots
 ]
 ACCEPTED = [
     "https://example.com/answer",
@@ -48,6 +55,7 @@ ACCEPTED = [
     "https://[2001:4860:4860::8888]/",
     "https://cafe.example/",
     "https://1e100.net/",
+    "https://exämple.com/hook",  # an internationalised name
 ]
 
 
