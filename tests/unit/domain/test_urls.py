@@ -46,6 +46,10 @@ REFUSED = [
     "https://example.com/x\r\nX-Injected: 1",
     "https://example.com/\x00",
     "https://exa<mple.com/",  # a host is letters, digits, '-', '_' and dots
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[2002:a00:1::1]/",  # 6to4 of 10.0.0.1
 ]
 ACCEPTED = [
     "https://example.com/answer",
@@ -56,6 +60,8 @@ ACCEPTED = [
     "https://cafe.example/",
     "https://1e100.net/",
     "https://exämple.com/hook",  # an internationalised name
+    "https://[64:ff9b::808:808]/",  # NAT64 of 8.8.8.8
+    "https://[2002:808:808::1]/",  # 6to4 of 8.8.8.8
 ]
 
 
