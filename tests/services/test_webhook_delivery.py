@@ -202,3 +202,28 @@ def test_two_workers_at_once_send_each_event_once(
     assert not unexpected(out)
     got = _verified(receivers[0], str(hook["secret"]))
     assert sorted(e["data"]["e164"] for e in got) == IN_NUMBERS[:12]  # type: ignore[index]
+
+
+def test_an_internationalised_url_is_delivered_to_and_stops_no_one_else(
+    client: TestClient, state: TestServices, receivers: list[Receiver]
+) -> None:
+    """A probe found that an endpoint URL with a non-ASCII host (accepted when stored) made
+    the HTTP client raise TypeError inside the delivery run: the run died every time, and
+    no endpoint of any account got its deliveries. The host is now sent IDNA-encoded, and
+    whatever one attempt raises is that delivery's failure."""
+    a, b = make_account(state, balance=5000), make_account(state, balance=5000)
+    stock(state, IN_NUMBERS[:2])
+    odd = subscribe(client, a, "http://exämple.invalid/hook")
+    hook_b = subscribe(client, b, receivers[0].url)
+    buy(state, a, IN_NUMBERS[0])
+    buy(state, b, IN_NUMBERS[1])
+
+    report = state.jobs.run("webhooks")
+    assert report.webhooks_delivered == 1
+    assert [e["account_id"] for e in _verified(receivers[0], str(hook_b["secret"]))] == [b.auth_id]
+    log = client.get(
+        f"/api/v1/Account/{a.auth_id}/webhooks/{odd['id']}/deliveries", headers=a.headers
+    ).json()["deliveries"]
+    assert [d["status"] for d in log] == ["pending"]  # failed once, to be retried
+    error = log[0]["attempt_log"][0]["error"]
+    assert "does not resolve" in error and "xn--" in error, error

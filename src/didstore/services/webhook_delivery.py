@@ -120,6 +120,13 @@ HTTP_ERRORS = (
 ANSWER_KEPT = 4096
 
 
+def _wire_url(url: str) -> httpcore.URL:
+    """``url`` as it goes on the wire: an internationalised host IDNA-encoded (``xn--…``),
+    the path and query percent-encoded where they must be (httpcore takes ASCII only)."""
+    u = httpx.URL(url)
+    return httpcore.URL(scheme=u.raw_scheme, host=u.raw_host, port=u.port, target=u.raw_path)
+
+
 async def _send_post(
     http: httpcore.AsyncConnectionPool, url: str, headers: dict[str, str], body: bytes
 ) -> tuple[int, str]:
@@ -127,7 +134,11 @@ async def _send_post(
     ``ANSWER_KEPT`` bytes read, however much the receiver sends)."""
     timeouts = {"connect": TIMEOUT, "read": TIMEOUT, "write": TIMEOUT, "pool": TIMEOUT}
     async with http.stream(
-        "POST", url, headers=list(headers.items()), content=body, extensions={"timeout": timeouts}
+        "POST",
+        _wire_url(url),
+        headers=list(headers.items()),
+        content=body,
+        extensions={"timeout": timeouts},
     ) as response:
         kept = b""
         async for chunk in response.aiter_stream():
@@ -341,6 +352,8 @@ class WebhookDelivery:
         except TimeoutError:
             return done(None, f"no answer within {TOTAL_TIMEOUT:.0f} s")
         except HTTP_ERRORS as exc:
+            return done(None, f"{type(exc).__name__}: {exc}"[:500])
+        except Exception as exc:  # one endpoint's odd URL must never stop the whole run
             return done(None, f"{type(exc).__name__}: {exc}"[:500])
         return done(status, None if 200 <= status < 300 else text[:200])
 
