@@ -22,6 +22,8 @@ class DemoData:
     account: Credentials
     sub_account: Credentials
     numbers_created: int
+    #: two numbers in stock, for the banner's reservation example
+    sample: tuple[str, ...] = ()
 
 
 def _numbers(region: str, count: int, rng: random.Random) -> list[str]:
@@ -94,4 +96,5 @@ async def seed(state: Services, *, per_country: int = 150) -> DemoData:
         for n in _numbers("US", per_country, rng)
     ]
     report = await state.inventory.import_rows(CLI, rows)
-    return DemoData(partner, account, sub, report.created)
+    sample = tuple(str(r["e164"]) for r in rows[1:3])
+    return DemoData(partner, account, sub, report.created, sample)

@@ -9,6 +9,7 @@ commands (``didstore numbers …``, ``didstore balance``) start without it
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -290,6 +291,7 @@ def _seed_demo(settings: Settings, host: str, port: int) -> None:
         return
     base = f"http://{host}:{port}"
     a, s, p = data.account, data.sub_account, data.partner
+    numbers = json.dumps(list(data.sample))
     banner = f"""
 Demo data: {data.numbers_created} IN and US numbers in stock.
   partner      {p.account.auth_id}  token {p.auth_token}
@@ -302,6 +304,18 @@ Open the console: {base}/console/ and sign in with an auth ID and its token
 Or the API:
   curl -s -H 'X-Auth-ID: {a.account.auth_id}' -H 'X-Auth-Token: {a.auth_token}' \\
     '{base}/api/v1/Account/{a.account.auth_id}/inventory/numbers?country=IN&per_page=5'
+
+Hold two numbers for 15 minutes (nobody else can buy them; no money moves):
+  curl -s -H 'X-Auth-ID: {a.account.auth_id}' -H 'X-Auth-Token: {a.auth_token}' \\
+    -H 'Content-Type: application/json' -d '{{"numbers": {numbers}}}' \\
+    '{base}/api/v1/Account/{a.account.auth_id}/numbers/reservations'
+
+Preview buying three numbers as one bulk job (drop "dry_run" to run it in the background,
+then GET …/jobs/<id>):
+  curl -s -H 'X-Auth-ID: {a.account.auth_id}' -H 'X-Auth-Token: {a.auth_token}' \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"action": "purchase", "search": {{"country": "IN", "limit": 3}}, "dry_run": true}}' \\
+    '{base}/api/v1/Account/{a.account.auth_id}/jobs'
 """
     err.print(banner, soft_wrap=True, highlight=False, markup=False)
 
