@@ -20,6 +20,7 @@ class Receiver:
         self.status = 200
         self.delay = 0.0
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answered = 0  # POSTs answered (``received`` counts them when they arrive)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,6 +33,7 @@ class Receiver:
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+                receiver.answered += 1
 
             def log_message(self, *args: Any) -> None:
                 pass

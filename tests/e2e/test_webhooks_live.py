@@ -111,3 +111,29 @@ def test_the_worker_delivers_signed_events_and_the_cli_shows_them(
         assert cli("numbers", "unlock", number, "--json").json()["locked"] is False
     finally:
         receiver.close()
+
+
+def test_a_slow_receiver_does_not_hold_up_bulk_jobs(hooks_server: LiveServer, worker: None) -> None:
+    """A probe found one customer's slow webhook receiver stalled every account's bulk jobs
+    (and the other jobs): the worker sent webhooks and then ran the bulk jobs in one loop,
+    so each tick waited for the slowest receiver (up to 30 s an attempt). Deliveries now run
+    beside the other jobs: a bulk job completes while a delivery is still being answered."""
+    live = hooks_server
+    slow_owner = live.create_account(balance=2000)
+    other = live.create_account(balance=2000)
+    receiver = Receiver()
+    receiver.delay = 9.0  # answers just before the delivery's 10 s read timeout
+    try:
+        with Client(slow_owner.auth_id, slow_owner.auth_token, base_url=live.url) as client:
+            client.webhooks.create(slow_owner.auth_id, receiver.url, ["number.purchased"])
+            first, second = live.stock(2)
+            client.phone_numbers.purchase_from_inventory(slow_owner.auth_id, first)
+        _wait_for(lambda: len(receiver.received) >= 1)  # the slow answer is under way
+        with Client(other.auth_id, other.auth_token, base_url=live.url) as client:
+            job = client.bulk_jobs.submit(other.auth_id, "purchase", numbers=[second])
+            _wait_for(lambda: client.bulk_jobs.get(other.auth_id, job.id).status == "completed")
+            assert receiver.answered == 0, "the bulk job waited for the slow receiver"
+            assert client.bulk_jobs.get(other.auth_id, job.id).progress["succeeded"] == 1
+        _wait_for(lambda: receiver.answered == 1)
+    finally:
+        receiver.close()
