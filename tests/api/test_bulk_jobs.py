@@ -155,3 +155,17 @@ def test_a_retried_submit_with_the_same_idempotency_key_makes_one_job(
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
     assert len(client.get(_jobs(acct), headers=acct.headers).json()["jobs"]) == 1
+
+
+def test_a_bad_search_limit_is_named_as_such(state: TestServices, client: TestClient) -> None:
+    """A probe found ``search.limit`` of 0, -1, "5" or 2.5 refused as if it were missing
+    ("search.limit (how many numbers) is required"): the message now says what is wrong."""
+    acct = make_account(state, balance=10_000)
+    r = _post(client, acct, {"action": "purchase", "search": {}})
+    assert r.status_code == 400 and "required" in r.json()["message"]
+    for limit in (0, -1, "5", 2.5, True):
+        r = _post(client, acct, {"action": "purchase", "search": {"limit": limit}})
+        assert r.status_code == 400, (limit, r.text)
+        assert r.json()["message"] == "search.limit must be a whole number, at least 1", limit
+    r = _post(client, acct, {"action": "purchase", "search": {"limit": 3, "search": "99999"}})
+    assert (r.status_code, r.json()["message"]) == (400, "the search matched no numbers")

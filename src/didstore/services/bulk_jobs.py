@@ -387,8 +387,10 @@ class BulkJobs:
         if not isinstance(search, dict):
             raise InvalidInput("search must be an object", field="search")
         limit = search.get("limit")
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        if limit is None:
             raise InvalidInput("search.limit (how many numbers) is required", field="limit")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidInput("search.limit must be a whole number, at least 1", field="limit")
         if limit > self.max_numbers:
             raise _too_large(limit, self.max_numbers)
         pattern = rules.digits(search.get("search"), "search")
