@@ -91,3 +91,15 @@ def test_a_large_release_job_needs_the_dry_runs_token(live: LiveServer, cli: Cli
     assert r.code == 0, r.stderr
     assert r.json()["progress"]["succeeded"] == 11
     assert {x["status"] for x in r.json()["results"]} == {"succeeded"}
+
+
+def test_a_from_file_that_is_not_text_is_a_clear_error(cli: Cli, tmp_path: Path) -> None:
+    """A probe found a binary ``--from-file`` (a spreadsheet given by mistake) ended in a
+    UnicodeDecodeError traceback: it is now one line and exit code 2, nothing sent."""
+    file = tmp_path / "numbers.xlsx"
+    file.write_bytes(b"PK\x03\x04\xa9\xff\x00binary")
+    for args in (("bulk", "submit", "purchase"), ("numbers", "buy"), ("numbers", "release")):
+        r = cli(*args, "--from-file", str(file), "--dry-run")
+        assert r.code == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "UnicodeDecodeError" not in r.stderr
+        assert f"cannot read {file}: not UTF-8 text" in r.stderr.replace("\n", "")

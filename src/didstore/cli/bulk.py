@@ -41,6 +41,9 @@ def read_numbers(args: Iterable[str], from_file: Path | None) -> list[str]:
         except OSError as exc:
             err.print(f"error: cannot read {from_file}: {exc}")
             raise typer.Exit(2) from exc
+        except UnicodeDecodeError as exc:  # a spreadsheet or another binary file
+            err.print(f"error: cannot read {from_file}: not UTF-8 text (one number a line)")
+            raise typer.Exit(2) from exc
         for line in text.splitlines():
             first = line.split(",")[0].strip().strip('"')
             if first and not first.startswith("#") and first.lower() != "e164":
