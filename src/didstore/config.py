@@ -52,6 +52,14 @@ def _env_int(name: str, default: int) -> int:
     return int(_env_number(name, default))
 
 
+def _env_positive_int(name: str, default: int) -> int:
+    """A whole number of at least 1 from ``name`` (a 0 would switch the feature off silently)."""
+    value = _env_int(name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
+
+
 MIB = 1024 * 1024
 
 
@@ -148,7 +156,7 @@ class Settings:
     #: the longest hold a reservation may ask for, seconds (``DIDSTORE_RESERVATION_MAX_TTL``,
     #: ``serve --reservation-max-ttl``; ADR 0022); the default hold is 15 minutes
     reservation_max_ttl: int = field(
-        default_factory=lambda: _env_int("DIDSTORE_RESERVATION_MAX_TTL", 86_400)
+        default_factory=lambda: _env_positive_int("DIDSTORE_RESERVATION_MAX_TTL", 86_400)
     )
 
     # -- bulk jobs (services/bulk_jobs.py, ADR 0023) --------------------------------------

@@ -21,6 +21,9 @@ from tests.live_server import DIDSTORE
         ("DIDSTORE_GRACE_DAYS", "-1", ["worker"], "must not be negative"),
         ("DIDSTORE_BODY_TIMEOUT", "soon", ["jobs", "run", "all"], "must be a number, got 'soon'"),
         ("DIDSTORE_LOW_BALANCE_MINOR", "ten", ["ledger", "verify"], "must be a number, got 'ten'"),
+        # 0 (or 0.5, read as 0) made every hold expire as it was made: 201, then nothing held
+        ("DIDSTORE_RESERVATION_MAX_TTL", "0", ["serve", "--port", "0"], "must be at least 1"),
+        ("DIDSTORE_RESERVATION_MAX_TTL", "0.5", ["serve", "--port", "0"], "must be at least 1"),
     ],
 )
 def test_a_malformed_variable_is_a_one_line_error(

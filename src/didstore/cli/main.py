@@ -146,8 +146,11 @@ def serve(
     statement_timeout: float | None = _limit(
         "Seconds a database statement or wait may take [DIDSTORE_STATEMENT_TIMEOUT]."
     ),
-    reservation_max_ttl: int | None = _limit(
-        "Longest number reservation (hold), seconds [DIDSTORE_RESERVATION_MAX_TTL]."
+    reservation_max_ttl: int | None = typer.Option(
+        None,
+        min=1,
+        show_default=False,
+        help="Longest number reservation (hold), seconds [DIDSTORE_RESERVATION_MAX_TTL].",
     ),
     bulk_job_max_numbers: int | None = typer.Option(
         None,
