@@ -169,3 +169,21 @@ def test_a_bad_search_limit_is_named_as_such(state: TestServices, client: TestCl
         assert r.json()["message"] == "search.limit must be a whole number, at least 1", limit
     r = _post(client, acct, {"action": "purchase", "search": {"limit": 3, "search": "99999"}})
     assert (r.status_code, r.json()["message"]) == (400, "the search matched no numbers")
+
+
+def test_a_purchase_currency_that_is_no_currency_is_refused_at_submit(
+    state: TestServices, client: TestClient
+) -> None:
+    """A probe found ``params.currency`` 5 (a number) or "rupees" accepted: the job was
+    stored and every number then failed. It is now a 400 naming the currency, nothing stored."""
+    acct = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:1])
+    for bad_currency in (5, "rupees", ["INR"], {"code": "INR"}):
+        params = {"currency": bad_currency}
+        r = _post(client, acct, {"action": "purchase", "numbers": IN_NUMBERS[:1], "params": params})
+        assert r.status_code == 400, (bad_currency, r.text)
+        assert "currency" in r.json()["message"]
+    assert client.get(_jobs(acct), headers=acct.headers).json()["jobs"] == []
+    ok = {"action": "purchase", "numbers": IN_NUMBERS[:1], "params": {"currency": "inr"}}
+    r = _post(client, acct, {**ok, "dry_run": True})
+    assert r.status_code == 200 and r.json()["params"] == {"currency": "INR"}

@@ -49,6 +49,7 @@ from didstore.domain.errors import (
     RetryableConflict,
 )
 from didstore.domain.lifecycle import NumberState
+from didstore.domain.money import currency
 from didstore.services import audit, events
 from didstore.services.accounts import AccountService
 from didstore.services.applications import parse_app_id
@@ -212,8 +213,10 @@ def _params(action: str, raw: object, account: Account) -> dict[str, Any]:
     if action == "purchase":
         if account.kind not in ("main", "sub"):
             raise InvalidInput("only main accounts and sub-accounts can buy numbers")
-        cur = _text(raw, "currency")
-        return {"currency": cur.upper()} if cur else {}
+        cur = raw.get("currency")
+        if cur is None or (isinstance(cur, str) and not cur.strip()):
+            return {}
+        return {"currency": currency(cur).code}  # 400 unless an ISO 4217 code
     if action == "release":
         immediate = raw.get("immediate", False)
         if not isinstance(immediate, bool):
