@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
+from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
 from tests.support import TestServices
 
 
@@ -155,3 +155,39 @@ def test_a_retried_submit_with_the_same_idempotency_key_makes_one_job(
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
     assert len(client.get(_jobs(acct), headers=acct.headers).json()["jobs"]) == 1
+
+
+def test_unassign_subaccount_moves_numbers_back_to_the_main_account(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=100_000)
+    sub = make_sub_account(state, acct)
+    owned = IN_NUMBERS[:12]
+    stock(state, owned)
+    account = state.accounts.get(acct.auth_id)
+    for e in owned:
+        state.numbers.purchase(CLI, account, from_body(e))
+    for e in owned[:11]:  # owned[11] stays with the main account
+        state.moves.assign(CLI, account, from_body(e), sub.auth_id)
+    body = {"action": "unassign_subaccount", "numbers": owned}
+    r = _post(client, acct, body)  # 12 numbers: over the threshold, as a move would be
+    assert r.status_code == 428 and r.json()["error"] == "confirmation_required", r.text
+    preview = _post(client, acct, {**body, "dry_run": True}).json()
+    assert (preview["succeed"], preview["fail"]) == (11, 1)
+    assert preview["items"][11]["error"] == "not_found"
+    r = _post(client, acct, {**body, "confirm": preview["confirm_token"]})
+    assert r.status_code == 202 and r.json()["action"] == "unassign_subaccount", r.text
+    state.jobs.run("bulk")
+    done = client.get(_jobs(acct, f"/{r.json()['id']}"), headers=acct.headers).json()
+    assert done["progress"]["succeeded"] == 11 and done["progress"]["failed"] == 1
+    assert done["results"][11] == {
+        "e164": owned[11],
+        "status": "failed",
+        "error": "not_found",
+        "message": "number is not assigned to a sub-account",
+    }
+    listed = client.get(f"/api/v1/Account/{sub.auth_id}/numbers", headers=sub.headers).json()
+    assert listed["items"] == []  # every number is back with the main account
+    # a sub-account cannot move numbers out of itself
+    r = _post(client, sub, {"action": "unassign_subaccount", "numbers": owned[:1]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.cli.conftest import Cli
-from tests.live_server import LiveServer
+from tests.live_server import Account, LiveServer
 
 
 @contextmanager
@@ -91,3 +91,22 @@ def test_a_large_release_job_needs_the_dry_runs_token(live: LiveServer, cli: Cli
     assert r.code == 0, r.stderr
     assert r.json()["progress"]["succeeded"] == 11
     assert {x["status"] for x in r.json()["results"]} == {"succeeded"}
+
+
+def test_move_jobs_to_a_sub_account_and_back(live: LiveServer, cli: Cli, account: Account) -> None:
+    numbers = live.stock(2, setup_fee=1, monthly_fee=1)
+    sub = cli("subaccounts", "create", "--name", "branch").stdout.split()[0]
+    with job_runner(live):
+        assert cli("bulk", "submit", "purchase", *numbers, "--yes").code == 0
+        moved = cli("bulk", "submit", "move", *numbers, "--subaccount", sub, "--yes", "--json")
+        assert moved.code == 0, moved.stderr
+        assert moved.json()["progress"]["succeeded"] == 2
+        r = cli("bulk", "submit", "unassign_subaccount", *numbers)
+        assert r.code == 2 and "--yes" in r.stderr  # it takes numbers away from the sub
+        back = cli("bulk", "submit", "unassign_subaccount", *numbers, "--yes", "--json")
+    assert back.code == 0, back.stderr
+    assert back.json()["action"] == "unassign_subaccount"
+    assert [x["status"] for x in back.json()["results"]] == ["succeeded", "succeeded"]
+    for n in numbers:
+        shown = cli("numbers", "show", n, "--json")
+        assert shown.code == 0 and shown.json()["account_id"] == account.auth_id, shown.stdout

@@ -62,3 +62,28 @@ def test_confirmation_and_cancel(live: LiveServer, client: Client, account: Acco
     with pytest.raises(ConflictError) as again:
         client.bulk_jobs.cancel(account.auth_id, job.id)
     assert again.value.code == "bulk_job_finished"
+
+
+def test_move_to_a_sub_account_and_back_as_jobs(
+    live: LiveServer, client: Client, account: Account
+) -> None:
+    numbers = live.stock(2)
+    bought = client.bulk_jobs.submit(account.auth_id, "purchase", numbers)
+    created = client.sub_accounts.create(account.auth_id, "branch")
+    assert created.auth_credentials is not None
+    sub = created.auth_credentials.auth_id
+    _run_bulk_step(live)
+    assert client.bulk_jobs.wait(account.auth_id, bought.id, timeout=30).progress["succeeded"] == 2
+    moved = client.bulk_jobs.submit(account.auth_id, "move", numbers, params={"subaccount": sub})
+    _run_bulk_step(live)
+    assert client.bulk_jobs.wait(account.auth_id, moved.id, timeout=30).progress["succeeded"] == 2
+    assert client.phone_numbers.get_number(account.auth_id, numbers[0]).account_id == sub
+    preview = client.bulk_jobs.preview(account.auth_id, "unassign_subaccount", numbers)
+    assert preview.succeed == 2 and not preview.confirmation_required
+    back = client.bulk_jobs.submit(account.auth_id, "unassign_subaccount", numbers)
+    assert back.action == "unassign_subaccount" and back.params == {}
+    _run_bulk_step(live)
+    done = client.bulk_jobs.wait(account.auth_id, back.id, timeout=30)
+    assert done.status == "completed" and done.progress["succeeded"] == 2
+    for n in numbers:
+        assert client.phone_numbers.get_number(account.auth_id, n).account_id == account.auth_id

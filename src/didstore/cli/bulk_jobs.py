@@ -25,9 +25,16 @@ bulk_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ACTIONS = ("purchase", "release", "assign_trunk", "attach_application", "move")
+ACTIONS = (
+    "purchase",
+    "release",
+    "assign_trunk",
+    "attach_application",
+    "move",
+    "unassign_subaccount",
+)
 #: actions that cost money or take numbers away: they run only with --yes
-GUARDED = ("purchase", "release", "move")
+GUARDED = ("purchase", "release", "move", "unassign_subaccount")
 JOB_COLUMNS = ["id", "action", "status", "total", "succeeded", "failed", "cancelled"]
 Wait = typer.Option(True, "--wait/--no-wait", help="Poll until the job ends and show results.")
 Interval = typer.Option(1.0, "--interval", min=0.05, help="Seconds between two polls.")

@@ -49,6 +49,7 @@ from didstore.domain.errors import (
     RetryableConflict,
 )
 from didstore.domain.lifecycle import NumberState
+from didstore.domain.routing import cool_off_at
 from didstore.services import audit, events
 from didstore.services.accounts import AccountService
 from didstore.services.applications import parse_app_id
@@ -57,7 +58,7 @@ from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
 from didstore.services.numbers import NumberService
 from didstore.services.routing import RoutingService, routing_family
-from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.subaccount_moves import SubaccountMoves, cool_off_error
 from didstore.services.trunks import parse_trunk_id
 
 log = logging.getLogger("didstore.worker")
@@ -231,6 +232,10 @@ def _params(action: str, raw: object, account: Account) -> dict[str, Any]:
         return {"app_id": app}
     if account.kind != "main":
         raise InvalidInput("numbers move between sub-accounts with the parent account")
+    if action == "unassign_subaccount":
+        # back to the main account's pool, as DELETE …/numbers/{e164}/assign-subaccount;
+        # without its operator-only ``force``: a number in its cool-off fails its item
+        return {}
     sub = _text(raw, "subaccount", "sub_account_id", "auth_id")
     if sub is None:
         raise InvalidInput("params.subaccount (the sub-account's auth_id) is required")
@@ -413,7 +418,12 @@ class BulkJobs:
                     page=page,
                     per_page=_PAGE,
                 )
-            found.extend(from_body(n.e164) for n in result.items)
+            found.extend(
+                from_body(n.e164)
+                for n in result.items
+                # moving numbers back: only those a sub-account holds
+                if action != "unassign_subaccount" or n.owner_auth_id != account.auth_id
+            )
             if len(result.items) < _PAGE:
                 break
             page += 1
@@ -470,8 +480,14 @@ class BulkJobs:
             NumberState.BLOCKED.value,
         ):
             raise InvalidInput(f"number is {m['state']}")
-        if req.action == "move":
+        if req.action in ("move", "unassign_subaccount"):
             check_unlocked(m)
+        if req.action == "unassign_subaccount":
+            if m["owner_account_id"] == account.id:
+                raise NotFound("number is not assigned to a sub-account")
+            cool = cool_off_at(m["last_call_at"], now)
+            if cool is not None:
+                raise cool_off_error(cool)
         return PreviewItem(e164.value, "succeed", 0, None)
 
     # -- read -----------------------------------------------------------------------------
@@ -658,6 +674,10 @@ class BulkJobs:
             app = params.get("app_id")
             return lambda conn, e164: self.routing.attach_application(
                 actor, account, e164, app, within=conn
+            )
+        if action == "unassign_subaccount":
+            return lambda conn, e164: self.moves.unassign(
+                actor, account, e164, force=False, within=conn
             )
         sub = params.get("subaccount")
         return lambda conn, e164: self.moves.assign(actor, account, e164, sub, within=conn)

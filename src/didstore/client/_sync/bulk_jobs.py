@@ -47,8 +47,9 @@ class BulkJobs(Resource):
         params: Mapping[str, Any] | None = None,
         confirm: str | None = None,
     ) -> BulkJob:
-        """Queue ``action`` (purchase, release, assign_trunk, attach_application, move) over
-        ``numbers`` or the first ``search["limit"]`` numbers matching ``search``."""
+        """Queue ``action`` (purchase, release, assign_trunk, attach_application, move,
+        unassign_subaccount) over ``numbers`` or the first ``search["limit"]`` numbers
+        matching ``search``."""
         payload = _job_body(action, numbers, search, params, confirm=confirm)
         return self._c.request(Operation("POST", _path(auth_id), model(BulkJob), json=payload))
 
