@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    make_account,
+    make_sub_account,
+    stock,
+)
 from tests.support import TestServices
 
 
@@ -191,3 +198,45 @@ def test_unassign_subaccount_moves_numbers_back_to_the_main_account(
     # a sub-account cannot move numbers out of itself
     r = _post(client, sub, {"action": "unassign_subaccount", "numbers": owned[:1]})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+def test_the_operator_sees_every_accounts_jobs(state: TestServices, client: TestClient) -> None:
+    one = make_account(state, balance=10_000)
+    two = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:3])
+    a = _post(client, one, {"action": "purchase", "numbers": IN_NUMBERS[:2]}).json()
+    b = _post(client, two, {"action": "purchase", "numbers": IN_NUMBERS[2:3]}).json()
+    c = _post(client, two, {"action": "purchase", "numbers": IN_NUMBERS[:1]}).json()
+    client.post(_jobs(two, f"/{c['id']}/cancel"), headers=two.headers)
+    state.jobs.run("bulk")
+    url = "/api/v1/admin/bulk-jobs"
+    r = client.get(url, headers=admin_headers())
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["meta"] == {"page": 1, "per_page": 20, "total": 3}
+    assert {j["id"] for j in page["objects"]} == {a["id"], b["id"], c["id"]}
+    assert all("results" not in j for j in page["objects"])
+    mine = client.get(url, params={"account": two.auth_id}, headers=admin_headers()).json()
+    assert {j["id"] for j in mine["objects"]} == {b["id"], c["id"]}
+    assert {j["account_id"] for j in mine["objects"]} == {two.auth_id}
+    done = client.get(
+        url, params={"account": two.auth_id, "status": "completed"}, headers=admin_headers()
+    ).json()
+    assert [j["id"] for j in done["objects"]] == [b["id"]] and done["meta"]["total"] == 1
+    paged = client.get(url, params={"per_page": 2, "page": 2}, headers=admin_headers()).json()
+    assert paged["meta"] == {"page": 2, "per_page": 2, "total": 3} and len(paged["objects"]) == 1
+    one_job = client.get(f"{url}/{a['id']}", headers=admin_headers())
+    assert one_job.status_code == 200
+    assert one_job.json()["account_id"] == one.auth_id
+    assert [x["status"] for x in one_job.json()["results"]] == ["succeeded", "succeeded"]
+    # refusals: bad filters, no such job, and an account's credentials
+    r = client.get(url, params={"status": "done"}, headers=admin_headers())
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert client.get(url, params={"page": 0}, headers=admin_headers()).status_code == 400
+    assert client.get(f"{url}/nope", headers=admin_headers()).status_code == 404
+    assert client.get(url, headers=one.headers).status_code == 403
+    assert client.get(f"{url}/{a['id']}", headers=one.headers).status_code == 403
+    assert client.get(url).status_code == 401
+    # the background jobs' route is another one
+    ran = client.post("/api/v1/admin/jobs/bulk/run", headers=admin_headers())
+    assert ran.status_code == 200 and "bulk_items" in ran.json()

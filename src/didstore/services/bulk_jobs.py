@@ -55,7 +55,7 @@ from didstore.services.accounts import AccountService
 from didstore.services.applications import parse_app_id
 from didstore.services.inventory import InventoryService, SearchFilters
 from didstore.services.locks import check_unlocked
-from didstore.services.models import Account, Actor
+from didstore.services.models import Account, Actor, Page
 from didstore.services.numbers import NumberService
 from didstore.services.routing import RoutingService, routing_family
 from didstore.services.subaccount_moves import SubaccountMoves, cool_off_error
@@ -515,6 +515,51 @@ class BulkJobs:
             ids = [r._mapping["id"] for r in rows]
             counts = await _counts(conn, ids)
         return [_job(r._mapping, counts.get(r._mapping["id"], {})) for r in rows]
+
+    async def list_all(
+        self,
+        *,
+        account: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> Page[BulkJob]:
+        """The operator's view: every account's jobs, newest first (no per-number results);
+        ``account`` (an auth_id: that account's own jobs) and ``status`` filter."""
+        if status is not None and status not in rules.JOB_STATES:
+            raise InvalidInput(
+                f"status must be one of {', '.join(rules.JOB_STATES)}", field="status"
+            )
+        if not 1 <= page <= 1_000_000_000 or not 1 <= per_page <= 100:
+            raise InvalidInput("page must be 1 to 1000000000 and per_page 1 to 100", field="page")
+        where = []
+        if account is not None:
+            where.append(accounts.c.auth_id == account)
+        if status is not None:
+            where.append(bulk_jobs.c.status == status)
+        total_query = (
+            select(func.count())
+            .select_from(bulk_jobs.join(accounts, accounts.c.id == bulk_jobs.c.account_id))
+            .where(*where)
+        )
+        async with self.db.read() as conn:
+            total = int((await conn.execute(total_query)).scalar_one())
+            rows = (
+                await conn.execute(
+                    _JOB.where(*where)
+                    .order_by(bulk_jobs.c.created_at.desc(), bulk_jobs.c.id)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                )
+            ).all()
+            counts = await _counts(conn, [r._mapping["id"] for r in rows])
+        items = [_job(r._mapping, counts.get(r._mapping["id"], {})) for r in rows]
+        return Page(items, page, per_page, total)
+
+    async def get_any(self, job_id: str) -> BulkJob:
+        """One job of any account, with its results (the operator's view)."""
+        async with self.db.read() as conn:
+            return await self._load(conn, None, job_id, with_results=True)
 
     async def _load(
         self, conn: Connection, account: Account | None, job_id: str, *, with_results: bool
