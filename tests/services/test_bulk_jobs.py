@@ -528,3 +528,35 @@ def test_unassign_subaccount_job_by_search_token_and_who_may_submit(
     assert all(o == account.id for _, o in _owner_counts(state, owned).values())
     with pytest.raises(InvalidInput):  # numbers move back with the parent account
         _submit(state, sub, {"action": "unassign_subaccount", "numbers": owned[:1]})
+
+
+def test_the_operators_view_lists_every_accounts_jobs(
+    state: TestServices, clock: FixedClock
+) -> None:
+    one = make_account(state, balance=10_000)
+    two = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:3])
+    a = _submit(state, one, {"action": "purchase", "numbers": IN_NUMBERS[:1]})
+    state.jobs.run("bulk")
+    clock.set(clock.now() + timedelta(seconds=1))
+    b = _submit(state, two, {"action": "purchase", "numbers": IN_NUMBERS[1:3]})
+    everything = state.bulk_jobs.list_all()
+    assert [j.id for j in everything.items] == [b.id, a.id] and everything.total == 2
+    assert all(j.results is None for j in everything.items)
+    pending = state.bulk_jobs.list_all(status="pending")
+    assert [j.id for j in pending.items] == [b.id]
+    theirs = state.bulk_jobs.list_all(account=one.auth_id, status="completed")
+    assert [(j.id, j.account_auth_id) for j in theirs.items] == [(a.id, one.auth_id)]
+    second = state.bulk_jobs.list_all(page=2, per_page=1)
+    assert [j.id for j in second.items] == [a.id] and second.total == 2
+    assert state.bulk_jobs.list_all(account="MA_NOBODY00").total == 0
+    got = state.bulk_jobs.get_any(b.id)
+    assert got.account_auth_id == two.auth_id and [r.status for r in got.results or []] == [
+        "pending",
+        "pending",
+    ]
+    for bad in ({"status": "failed"}, {"page": 0}, {"per_page": 101}):
+        with pytest.raises(InvalidInput):
+            state.bulk_jobs.list_all(**bad)
+    with pytest.raises(NotFound):
+        state.bulk_jobs.get_any("nope")
