@@ -388,7 +388,8 @@ class BulkJobs:
 
     async def _search(self, account: Account, action: str, search: object) -> list[E164]:
         """The first ``limit`` numbers matching ``search``: available inventory for a
-        purchase, the account's own numbers for every other action."""
+        purchase, the account's own numbers for every other action (for
+        ``unassign_subaccount``, only those one of its sub-accounts holds)."""
         if not isinstance(search, dict):
             raise InvalidInput("search must be an object", field="search")
         limit = search.get("limit")
