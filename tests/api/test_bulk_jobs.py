@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    make_account,
+    make_sub_account,
+    stock,
+)
 from tests.support import TestServices
 
 
@@ -187,3 +194,81 @@ def test_a_purchase_currency_that_is_no_currency_is_refused_at_submit(
     ok = {"action": "purchase", "numbers": IN_NUMBERS[:1], "params": {"currency": "inr"}}
     r = _post(client, acct, {**ok, "dry_run": True})
     assert r.status_code == 200 and r.json()["params"] == {"currency": "INR"}
+
+
+def test_unassign_subaccount_moves_numbers_back_to_the_main_account(
+    state: TestServices, client: TestClient
+) -> None:
+    acct = make_account(state, balance=100_000)
+    sub = make_sub_account(state, acct)
+    owned = IN_NUMBERS[:12]
+    stock(state, owned)
+    account = state.accounts.get(acct.auth_id)
+    for e in owned:
+        state.numbers.purchase(CLI, account, from_body(e))
+    for e in owned[:11]:  # owned[11] stays with the main account
+        state.moves.assign(CLI, account, from_body(e), sub.auth_id)
+    body = {"action": "unassign_subaccount", "numbers": owned}
+    r = _post(client, acct, body)  # 12 numbers: over the threshold, as a move would be
+    assert r.status_code == 428 and r.json()["error"] == "confirmation_required", r.text
+    preview = _post(client, acct, {**body, "dry_run": True}).json()
+    assert (preview["succeed"], preview["fail"]) == (11, 1)
+    assert preview["items"][11]["error"] == "not_found"
+    r = _post(client, acct, {**body, "confirm": preview["confirm_token"]})
+    assert r.status_code == 202 and r.json()["action"] == "unassign_subaccount", r.text
+    state.jobs.run("bulk")
+    done = client.get(_jobs(acct, f"/{r.json()['id']}"), headers=acct.headers).json()
+    assert done["progress"]["succeeded"] == 11 and done["progress"]["failed"] == 1
+    assert done["results"][11] == {
+        "e164": owned[11],
+        "status": "failed",
+        "error": "not_found",
+        "message": "number is not assigned to a sub-account",
+    }
+    listed = client.get(f"/api/v1/Account/{sub.auth_id}/numbers", headers=sub.headers).json()
+    assert listed["items"] == []  # every number is back with the main account
+    # a sub-account cannot move numbers out of itself
+    r = _post(client, sub, {"action": "unassign_subaccount", "numbers": owned[:1]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+def test_the_operator_sees_every_accounts_jobs(state: TestServices, client: TestClient) -> None:
+    one = make_account(state, balance=10_000)
+    two = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:3])
+    a = _post(client, one, {"action": "purchase", "numbers": IN_NUMBERS[:2]}).json()
+    b = _post(client, two, {"action": "purchase", "numbers": IN_NUMBERS[2:3]}).json()
+    c = _post(client, two, {"action": "purchase", "numbers": IN_NUMBERS[:1]}).json()
+    client.post(_jobs(two, f"/{c['id']}/cancel"), headers=two.headers)
+    state.jobs.run("bulk")
+    url = "/api/v1/admin/bulk-jobs"
+    r = client.get(url, headers=admin_headers())
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["meta"] == {"page": 1, "per_page": 20, "total": 3}
+    assert {j["id"] for j in page["objects"]} == {a["id"], b["id"], c["id"]}
+    assert all("results" not in j for j in page["objects"])
+    mine = client.get(url, params={"account": two.auth_id}, headers=admin_headers()).json()
+    assert {j["id"] for j in mine["objects"]} == {b["id"], c["id"]}
+    assert {j["account_id"] for j in mine["objects"]} == {two.auth_id}
+    done = client.get(
+        url, params={"account": two.auth_id, "status": "completed"}, headers=admin_headers()
+    ).json()
+    assert [j["id"] for j in done["objects"]] == [b["id"]] and done["meta"]["total"] == 1
+    paged = client.get(url, params={"per_page": 2, "page": 2}, headers=admin_headers()).json()
+    assert paged["meta"] == {"page": 2, "per_page": 2, "total": 3} and len(paged["objects"]) == 1
+    one_job = client.get(f"{url}/{a['id']}", headers=admin_headers())
+    assert one_job.status_code == 200
+    assert one_job.json()["account_id"] == one.auth_id
+    assert [x["status"] for x in one_job.json()["results"]] == ["succeeded", "succeeded"]
+    # refusals: bad filters, no such job, and an account's credentials
+    r = client.get(url, params={"status": "done"}, headers=admin_headers())
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert client.get(url, params={"page": 0}, headers=admin_headers()).status_code == 400
+    assert client.get(f"{url}/nope", headers=admin_headers()).status_code == 404
+    assert client.get(url, headers=one.headers).status_code == 403
+    assert client.get(f"{url}/{a['id']}", headers=one.headers).status_code == 403
+    assert client.get(url).status_code == 401
+    # the background jobs' route is another one
+    ran = client.post("/api/v1/admin/jobs/bulk/run", headers=admin_headers())
+    assert ran.status_code == 200 and "bulk_items" in ran.json()

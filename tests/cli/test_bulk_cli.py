@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.cli.conftest import Cli
-from tests.live_server import LiveServer
+from tests.live_server import Account, LiveServer
 
 
 @contextmanager
@@ -103,3 +103,49 @@ def test_a_from_file_that_is_not_text_is_a_clear_error(cli: Cli, tmp_path: Path)
         assert r.code == 2, (args, r.stderr)
         assert "Traceback" not in r.stderr and "UnicodeDecodeError" not in r.stderr
         assert f"cannot read {file}: not UTF-8 text" in r.stderr.replace("\n", "")
+
+
+def test_move_jobs_to_a_sub_account_and_back(live: LiveServer, cli: Cli, account: Account) -> None:
+    numbers = live.stock(2, setup_fee=1, monthly_fee=1)
+    sub = cli("subaccounts", "create", "--name", "branch").stdout.split()[0]
+    with job_runner(live):
+        assert cli("bulk", "submit", "purchase", *numbers, "--yes").code == 0
+        moved = cli("bulk", "submit", "move", *numbers, "--subaccount", sub, "--yes", "--json")
+        assert moved.code == 0, moved.stderr
+        assert moved.json()["progress"]["succeeded"] == 2
+        r = cli("bulk", "submit", "unassign_subaccount", *numbers)
+        assert r.code == 2 and "--yes" in r.stderr  # it takes numbers away from the sub
+        back = cli("bulk", "submit", "unassign_subaccount", *numbers, "--yes", "--json")
+    assert back.code == 0, back.stderr
+    assert back.json()["action"] == "unassign_subaccount"
+    assert [x["status"] for x in back.json()["results"]] == ["succeeded", "succeeded"]
+    for n in numbers:
+        shown = cli("numbers", "show", n, "--json")
+        assert shown.code == 0 and shown.json()["account_id"] == account.auth_id, shown.stdout
+
+
+def test_the_operator_lists_and_shows_every_accounts_jobs(
+    live: LiveServer, cli: Cli, account: Account
+) -> None:
+    numbers = live.stock(2, setup_fee=1, monthly_fee=1)
+    r = cli("bulk", "submit", "purchase", *numbers, "--yes", "--no-wait", "--json")
+    job_id = r.json()["id"]
+    bare = {k: v for k, v in cli.env().items() if not k.startswith("DIDSTORE_")}
+    op = {**bare, "DIDSTORE_URL": live.url, "DIDSTORE_AUTH_TOKEN": "test-operator-token"}
+    listed = cli("bulk", "list", "--operator", "--account", account.auth_id, "--json", env=op)
+    assert listed.code == 0, listed.stderr
+    assert [(j["id"], j["account_id"]) for j in listed.json()] == [(job_id, account.auth_id)]
+    table = cli("bulk", "list", "--operator", "--status", "pending", env=op, real=True)
+    assert table.code == 0 and job_id in table.stdout and account.auth_id in table.stdout
+    done = cli("bulk", "list", "--operator", "--status", "completed", "--account",
+               account.auth_id, "--json", env=op)  # fmt: skip
+    assert done.code == 0 and done.json() == []
+    with job_runner(live):
+        waited = cli("bulk", "wait", job_id, "--operator", "--interval", "0.1", "--json", env=op)
+    assert waited.code == 0, waited.stderr
+    assert waited.json()["progress"]["succeeded"] == 2
+    shown = cli("bulk", "show", job_id, "--operator", "--json", env=op)
+    assert shown.code == 0 and shown.json()["account_id"] == account.auth_id
+    # an account's credentials do not see the operator's view; --status needs --operator
+    assert cli("bulk", "show", job_id, "--operator").code == 1
+    assert cli("bulk", "list", "--status", "pending").code == 2

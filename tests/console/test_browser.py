@@ -280,6 +280,8 @@ def test_every_main_page_fits_a_360px_screen(browser: Browser, live: LiveServer)
             f"/console/operator/accounts/{acct.auth_id}",
             "/console/operator/events",
             "/console/operator/webhooks",
+            "/console/operator/bulk",
+            f"/console/operator/bulk/{job.json()['id']}",
         ],
     }
     for (auth_id, token), paths in pages.items():

@@ -445,3 +445,118 @@ def test_a_job_that_cannot_run_does_not_hold_up_the_others(
     assert report.errors == 1 and report.jobs_completed == 1
     assert _get(state, acct, good.id).status == "completed"
     assert _get(state, acct, "broken").progress.pending == 1  # left for a person to look at
+
+
+def test_unassign_subaccount_job_moves_numbers_back_under_the_use_cases_rules(
+    state: TestServices, clock: FixedClock
+) -> None:
+    acct = make_account(state, balance=10_000)
+    sub = make_sub_account(state, acct)
+    owned = IN_NUMBERS[:5]
+    stock(state, owned)
+    _buy(state, acct, owned)
+    account, sub_account = _account(state, acct), _account(state, sub)
+    for e in owned[:4]:  # the fifth stays in the main account's pool
+        state.moves.assign(_actor(acct), account, from_body(e), sub.auth_id)
+    state.locks.set(_actor(acct), account, from_body(owned[0]), locked=True)
+    with state.db.write() as conn:  # owned[1] took a call an hour ago: its cool-off runs
+        conn.execute(
+            numbers.update()
+            .where(numbers.c.e164 == owned[1])
+            .values(last_call_at=clock.now() - timedelta(hours=1))
+        )
+    body = {"action": "unassign_subaccount", "numbers": owned}
+    expected = [
+        (owned[0], "number_locked"),
+        (owned[1], "did_cool_off_in_effect"),
+        (owned[2], None),
+        (owned[3], None),
+        (owned[4], "not_found"),
+    ]
+    preview = _preview(state, acct, body)
+    assert [(i.e164, i.error_code) for i in preview.items] == expected
+    assert not preview.confirmation_required and preview.costs == {}
+    job = _submit(state, acct, body)
+    assert job.params == {}
+    state.jobs.run("bulk")
+    done = _get(state, acct, job.id)
+    assert done.status == "completed"
+    assert (done.progress.succeeded, done.progress.failed) == (2, 3)
+    assert [(r.e164, r.error_code) for r in done.results or []] == expected
+    owners = {e: owner for e, (_, owner) in _owner_counts(state, owned).items()}
+    assert owners == {
+        owned[0]: sub_account.id,
+        owned[1]: sub_account.id,
+        owned[2]: account.id,
+        owned[3]: account.id,
+        owned[4]: account.id,
+    }
+    with state.db.read() as conn:  # the single-number use case's audit rows and events
+        moved = conn.execute(
+            select(func.count()).select_from(events).where(events.c.type == "number.moved")
+        ).scalar_one()
+    assert moved == 4 + 2  # four moves to the sub-account, two back
+    assert state.jobs.run("bulk").bulk_items == 0  # nothing done twice
+
+
+def test_unassign_subaccount_job_by_search_token_and_who_may_submit(
+    state: TestServices,
+) -> None:
+    acct = make_account(state, balance=100_000)
+    sub = make_sub_account(state, acct)
+    owned = IN_NUMBERS[:13]
+    stock(state, owned)
+    _buy(state, acct, owned)
+    account = _account(state, acct)
+    for e in owned[:12]:
+        state.moves.assign(_actor(acct), account, from_body(e), sub.auth_id)
+    # a search picks only the numbers a sub-account holds (not owned[12])
+    preview = _preview(state, acct, {"action": "unassign_subaccount", "search": {"limit": 50}})
+    assert sorted(i.e164 for i in preview.items) == owned[:12]
+    assert preview.confirmation_required and preview.confirm_token
+    body = {"action": "unassign_subaccount", "numbers": owned[:12]}
+    with pytest.raises(ConfirmationRequired):
+        _submit(state, acct, body)
+    moved_token = _preview(
+        state, acct, {**body, "action": "move", "params": {"subaccount": sub.auth_id}}
+    ).confirm_token
+    with pytest.raises(ConfirmationInvalid):  # a move's token does not confirm a move back
+        _submit(state, acct, {**body, "confirm": moved_token})
+    job = _submit(state, acct, {**body, "confirm": preview.confirm_token})
+    state.jobs.run("bulk")
+    assert _get(state, acct, job.id).progress.succeeded == 12
+    assert all(o == account.id for _, o in _owner_counts(state, owned).values())
+    with pytest.raises(InvalidInput):  # numbers move back with the parent account
+        _submit(state, sub, {"action": "unassign_subaccount", "numbers": owned[:1]})
+
+
+def test_the_operators_view_lists_every_accounts_jobs(
+    state: TestServices, clock: FixedClock
+) -> None:
+    one = make_account(state, balance=10_000)
+    two = make_account(state, balance=10_000)
+    stock(state, IN_NUMBERS[:3])
+    a = _submit(state, one, {"action": "purchase", "numbers": IN_NUMBERS[:1]})
+    state.jobs.run("bulk")
+    clock.set(clock.now() + timedelta(seconds=1))
+    b = _submit(state, two, {"action": "purchase", "numbers": IN_NUMBERS[1:3]})
+    everything = state.bulk_jobs.list_all()
+    assert [j.id for j in everything.items] == [b.id, a.id] and everything.total == 2
+    assert all(j.results is None for j in everything.items)
+    pending = state.bulk_jobs.list_all(status="pending")
+    assert [j.id for j in pending.items] == [b.id]
+    theirs = state.bulk_jobs.list_all(account=one.auth_id, status="completed")
+    assert [(j.id, j.account_auth_id) for j in theirs.items] == [(a.id, one.auth_id)]
+    second = state.bulk_jobs.list_all(page=2, per_page=1)
+    assert [j.id for j in second.items] == [a.id] and second.total == 2
+    assert state.bulk_jobs.list_all(account="MA_NOBODY00").total == 0
+    got = state.bulk_jobs.get_any(b.id)
+    assert got.account_auth_id == two.auth_id and [r.status for r in got.results or []] == [
+        "pending",
+        "pending",
+    ]
+    for bad in ({"status": "failed"}, {"page": 0}, {"per_page": 101}):
+        with pytest.raises(InvalidInput):
+            state.bulk_jobs.list_all(**bad)
+    with pytest.raises(NotFound):
+        state.bulk_jobs.get_any("nope")

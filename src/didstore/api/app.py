@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(webhooks.router)
     app.include_router(locks.router)
     app.include_router(bulk_jobs.router)
+    app.include_router(bulk_jobs.admin_router)
     app.include_router(metrics.router)
     # the Plivo-compatible facade (ADR 0018)
     app.include_router(plivo_numbers.router)

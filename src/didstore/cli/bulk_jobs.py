@@ -4,6 +4,9 @@ submits it, then (unless ``--no-wait``) polls its progress, with a progress bar 
 prints one result per number (exit code 1 when any number failed).
 
 ``numbers buy|release --job`` submit the same jobs (``submit_job`` below).
+
+``--operator`` on ``list``, ``show`` and ``wait`` is the operator's view (operator token):
+every account's jobs (``list`` filters by the global ``--account`` and by ``--status``).
 """
 
 from __future__ import annotations
@@ -25,13 +28,23 @@ bulk_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ACTIONS = ("purchase", "release", "assign_trunk", "attach_application", "move")
+ACTIONS = (
+    "purchase",
+    "release",
+    "assign_trunk",
+    "attach_application",
+    "move",
+    "unassign_subaccount",
+)
 #: actions that cost money or take numbers away: they run only with --yes
-GUARDED = ("purchase", "release", "move")
+GUARDED = ("purchase", "release", "move", "unassign_subaccount")
 JOB_COLUMNS = ["id", "action", "status", "total", "succeeded", "failed", "cancelled"]
 Wait = typer.Option(True, "--wait/--no-wait", help="Poll until the job ends and show results.")
 Interval = typer.Option(1.0, "--interval", min=0.05, help="Seconds between two polls.")
 JobId = typer.Argument(..., help="The job id.")
+Operator = typer.Option(
+    False, "--operator", help="The operator's view: any account's jobs (operator token)."
+)
 
 
 def _job_row(j: BulkJob) -> list[Any]:
@@ -56,8 +69,9 @@ def _show_preview(remote: Remote, preview: BulkJobPreview) -> None:
         )
 
 
-def wait_for(remote: Remote, job: BulkJob, interval: float) -> BulkJob:
-    """Poll until the job has ended, with a progress bar on a TTY."""
+def wait_for(remote: Remote, owner: str | None, job: BulkJob, interval: float) -> BulkJob:
+    """Poll until the job has ended, with a progress bar on a TTY (``owner`` None: the
+    operator's view of any account's job)."""
     show = err.is_terminal and not remote.json
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, disable=not show, transient=True) as progress:
@@ -66,9 +80,7 @@ def wait_for(remote: Remote, job: BulkJob, interval: float) -> BulkJob:
         def seen(j: BulkJob) -> None:
             progress.update(task, completed=j.progress.get("done", 0))
 
-        return remote.client.bulk_jobs.wait(
-            remote.account, job.id, interval=interval, progress=seen
-        )
+        return remote.client.bulk_jobs.wait(owner, job.id, interval=interval, progress=seen)
 
 
 def show_results(remote: Remote, job: BulkJob) -> None:
@@ -116,7 +128,7 @@ def submit_job(
         narrate(f"submitted job {job.id}: didstore bulk show {job.id}")
         return
     narrate(f"submitted job {job.id}; waiting for the job runner")
-    show_results(remote, wait_for(remote, job, interval))
+    show_results(remote, wait_for(remote, remote.account, job, interval))
 
 
 @command(bulk_app, "submit")
@@ -163,27 +175,48 @@ def bulk_submit(
     )  # fmt: skip
 
 
+def _owner(remote: Remote, operator: bool) -> str | None:
+    return None if operator else remote.account
+
+
 @command(bulk_app, "show")
-def bulk_show(remote: Remote, job_id: str = JobId) -> None:
+def bulk_show(remote: Remote, job_id: str = JobId, operator: bool = Operator) -> None:
     """A job's progress and its result per number."""
-    show_results(remote, remote.client.bulk_jobs.get(remote.account, job_id))
+    show_results(remote, remote.client.bulk_jobs.get(_owner(remote, operator), job_id))
 
 
 @command(bulk_app, "wait")
-def bulk_wait(remote: Remote, job_id: str = JobId, interval: float = Interval) -> None:
+def bulk_wait(
+    remote: Remote, job_id: str = JobId, interval: float = Interval, operator: bool = Operator
+) -> None:
     """Follow a job until it ends, then show its results."""
-    job = remote.client.bulk_jobs.get(remote.account, job_id)
-    show_results(remote, wait_for(remote, job, interval))
+    owner = _owner(remote, operator)
+    job = remote.client.bulk_jobs.get(owner, job_id)
+    show_results(remote, wait_for(remote, owner, job, interval))
 
 
 @command(bulk_app, "list")
 def bulk_list(
     remote: Remote,
     limit: int = typer.Option(20, "--limit", "-L", min=1, max=100, help="At most this many."),
+    operator: bool = Operator,
+    status: str | None = typer.Option(
+        None, "--status", help="With --operator: pending, running, completed or cancelled."
+    ),
 ) -> None:
-    """The account's jobs, newest first."""
-    jobs = remote.client.bulk_jobs.list(remote.account, limit=limit)
-    emit(remote, [j.to_dict() for j in jobs], [_job_row(j) for j in jobs], JOB_COLUMNS)
+    """The account's jobs, newest first; --operator: every account's (or --account's)."""
+    if not operator:
+        if status is not None:
+            err.print("error: --status works with --operator")
+            raise typer.Exit(2)
+        jobs = remote.client.bulk_jobs.list(remote.account, limit=limit)
+        emit(remote, [j.to_dict() for j in jobs], [_job_row(j) for j in jobs], JOB_COLUMNS)
+        return
+    pager = remote.client.bulk_jobs.list_all(remote.account_option, status, per_page=limit)
+    page = pager.first_page()
+    rows = [[j.account_id, *_job_row(j)] for j in page.items]
+    emit(remote, [j.to_dict() for j in page.items], rows, ["account", *JOB_COLUMNS])
+    narrate(f"{len(page.items)} of {page.total} job(s)")
 
 
 @command(bulk_app, "cancel")

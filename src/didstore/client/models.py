@@ -479,6 +479,7 @@ class ReservationPurchase(Reservation):
     }
 
 
+@dataclass(kw_only=True)
 class BulkJobResult(Model):
     """One number of a bulk job: ``pending``, ``succeeded``, ``failed`` (with ``error``, the
     refusal's code, and ``message``) or ``cancelled``."""

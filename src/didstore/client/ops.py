@@ -96,6 +96,20 @@ def paged(
     return parse
 
 
+def meta_paged(cls: type[M]) -> Callable[[Any, ResponseInfo], Page[M]]:
+    """The operator's page-numbered lists: ``{meta: {page, per_page, total}, objects}``."""
+
+    def parse(body: Any, http: ResponseInfo) -> Page[M]:
+        data = body if isinstance(body, dict) else {}
+        found = data.get("meta")
+        meta: dict[str, Any] = found if isinstance(found, dict) else {}
+        page = paged(cls, "objects")({**meta, "objects": data.get("objects")}, http)
+        page.raw = data
+        return page
+
+    return parse
+
+
 def offset_paged(cls: type[M], total_key: str) -> Callable[[Any, ResponseInfo], Page[M]]:
     """limit/offset lists: ``{meta: {limit, offset, <total_key>}, objects: [...]}``."""
 

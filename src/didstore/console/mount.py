@@ -15,6 +15,7 @@ from didstore.console import (
     money_pages,
     operator,
     operator_accounts,
+    operator_bulk,
     operator_jobs,
     partner,
     reservations,
@@ -46,6 +47,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         reservations,
         bulk_jobs,
         exports,
+        operator_bulk,
     ):
         app.include_router(module.router)
     app.mount(docs.STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")

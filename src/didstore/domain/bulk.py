@@ -20,9 +20,16 @@ import orjson
 
 from didstore.domain.errors import ConfirmationInvalid, ConfirmationRequired, InvalidInput
 
-ACTIONS = ("purchase", "release", "assign_trunk", "attach_application", "move")
+ACTIONS = (
+    "purchase",
+    "release",
+    "assign_trunk",
+    "attach_application",
+    "move",
+    "unassign_subaccount",
+)
 #: actions that take numbers away from their holder: over the threshold they need a token
-DESTRUCTIVE = frozenset({"release", "move"})
+DESTRUCTIVE = frozenset({"release", "move", "unassign_subaccount"})
 JOB_STATES = ("pending", "running", "completed", "cancelled")
 ITEM_STATES = ("pending", "succeeded", "failed", "cancelled")
 

@@ -50,15 +50,16 @@ from didstore.domain.errors import (
 )
 from didstore.domain.lifecycle import NumberState
 from didstore.domain.money import currency
+from didstore.domain.routing import cool_off_at
 from didstore.services import audit, events
 from didstore.services.accounts import AccountService
 from didstore.services.applications import parse_app_id
 from didstore.services.inventory import InventoryService, SearchFilters
 from didstore.services.locks import check_unlocked
-from didstore.services.models import Account, Actor
+from didstore.services.models import Account, Actor, Page
 from didstore.services.numbers import NumberService
 from didstore.services.routing import RoutingService, routing_family
-from didstore.services.subaccount_moves import SubaccountMoves
+from didstore.services.subaccount_moves import SubaccountMoves, cool_off_error
 from didstore.services.trunks import parse_trunk_id
 
 log = logging.getLogger("didstore.worker")
@@ -234,6 +235,10 @@ def _params(action: str, raw: object, account: Account) -> dict[str, Any]:
         return {"app_id": app}
     if account.kind != "main":
         raise InvalidInput("numbers move between sub-accounts with the parent account")
+    if action == "unassign_subaccount":
+        # back to the main account's pool, as DELETE …/numbers/{e164}/assign-subaccount;
+        # without its operator-only ``force``: a number in its cool-off fails its item
+        return {}
     sub = _text(raw, "subaccount", "sub_account_id", "auth_id")
     if sub is None:
         raise InvalidInput("params.subaccount (the sub-account's auth_id) is required")
@@ -386,7 +391,8 @@ class BulkJobs:
 
     async def _search(self, account: Account, action: str, search: object) -> list[E164]:
         """The first ``limit`` numbers matching ``search``: available inventory for a
-        purchase, the account's own numbers for every other action."""
+        purchase, the account's own numbers for every other action (for
+        ``unassign_subaccount``, only those one of its sub-accounts holds)."""
         if not isinstance(search, dict):
             raise InvalidInput("search must be an object", field="search")
         limit = search.get("limit")
@@ -418,7 +424,12 @@ class BulkJobs:
                     page=page,
                     per_page=_PAGE,
                 )
-            found.extend(from_body(n.e164) for n in result.items)
+            found.extend(
+                from_body(n.e164)
+                for n in result.items
+                # moving numbers back: only those a sub-account holds
+                if action != "unassign_subaccount" or n.owner_auth_id != account.auth_id
+            )
             if len(result.items) < _PAGE:
                 break
             page += 1
@@ -475,8 +486,14 @@ class BulkJobs:
             NumberState.BLOCKED.value,
         ):
             raise InvalidInput(f"number is {m['state']}")
-        if req.action == "move":
+        if req.action in ("move", "unassign_subaccount"):
             check_unlocked(m)
+        if req.action == "unassign_subaccount":
+            if m["owner_account_id"] == account.id:
+                raise NotFound("number is not assigned to a sub-account")
+            cool = cool_off_at(m["last_call_at"], now)
+            if cool is not None:
+                raise cool_off_error(cool)
         return PreviewItem(e164.value, "succeed", 0, None)
 
     # -- read -----------------------------------------------------------------------------
@@ -504,6 +521,51 @@ class BulkJobs:
             ids = [r._mapping["id"] for r in rows]
             counts = await _counts(conn, ids)
         return [_job(r._mapping, counts.get(r._mapping["id"], {})) for r in rows]
+
+    async def list_all(
+        self,
+        *,
+        account: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> Page[BulkJob]:
+        """The operator's view: every account's jobs, newest first (no per-number results);
+        ``account`` (an auth_id: that account's own jobs) and ``status`` filter."""
+        if status is not None and status not in rules.JOB_STATES:
+            raise InvalidInput(
+                f"status must be one of {', '.join(rules.JOB_STATES)}", field="status"
+            )
+        if not 1 <= page <= 1_000_000_000 or not 1 <= per_page <= 100:
+            raise InvalidInput("page must be 1 to 1000000000 and per_page 1 to 100", field="page")
+        where = []
+        if account is not None:
+            where.append(accounts.c.auth_id == account)
+        if status is not None:
+            where.append(bulk_jobs.c.status == status)
+        total_query = (
+            select(func.count())
+            .select_from(bulk_jobs.join(accounts, accounts.c.id == bulk_jobs.c.account_id))
+            .where(*where)
+        )
+        async with self.db.read() as conn:
+            total = int((await conn.execute(total_query)).scalar_one())
+            rows = (
+                await conn.execute(
+                    _JOB.where(*where)
+                    .order_by(bulk_jobs.c.created_at.desc(), bulk_jobs.c.id)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                )
+            ).all()
+            counts = await _counts(conn, [r._mapping["id"] for r in rows])
+        items = [_job(r._mapping, counts.get(r._mapping["id"], {})) for r in rows]
+        return Page(items, page, per_page, total)
+
+    async def get_any(self, job_id: str) -> BulkJob:
+        """One job of any account, with its results (the operator's view)."""
+        async with self.db.read() as conn:
+            return await self._load(conn, None, job_id, with_results=True)
 
     async def _load(
         self, conn: Connection, account: Account | None, job_id: str, *, with_results: bool
@@ -663,6 +725,10 @@ class BulkJobs:
             app = params.get("app_id")
             return lambda conn, e164: self.routing.attach_application(
                 actor, account, e164, app, within=conn
+            )
+        if action == "unassign_subaccount":
+            return lambda conn, e164: self.moves.unassign(
+                actor, account, e164, force=False, within=conn
             )
         sub = params.get("subaccount")
         return lambda conn, e164: self.moves.assign(actor, account, e164, sub, within=conn)

@@ -48,6 +48,15 @@ def _require_parent(account: Account) -> None:
         raise Forbidden("numbers move between sub-accounts with the parent account's credentials")
 
 
+def cool_off_error(cool: CoolOff) -> CoolOffInEffect:
+    """The refusal of a move out of a sub-account while the DID's cool-off runs."""
+    return CoolOffInEffect(
+        "the DID took a call within the last 15 days",
+        cool_off_until=rfc3339(cool.until),
+        cool_off_remaining_seconds=cool.remaining_seconds,
+    )
+
+
 class SubaccountMoves:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -129,13 +138,6 @@ class SubaccountMoves:
             raise RetryableConflict("the number changed while it was being moved; retry")
         return values
 
-    def _cool_off_error(self, cool: CoolOff) -> CoolOffInEffect:
-        return CoolOffInEffect(
-            "the DID took a call within the last 15 days",
-            cool_off_until=rfc3339(cool.until),
-            cool_off_remaining_seconds=cool.remaining_seconds,
-        )
-
     async def assign(
         self,
         actor: Actor,
@@ -155,7 +157,7 @@ class SubaccountMoves:
             if m["owner_account_id"] != parent.id:
                 cool = cool_off_at(m["last_call_at"], now)
                 if cool is not None:
-                    raise self._cool_off_error(cool)
+                    raise cool_off_error(cool)
             detached = await self._move(conn, m, sub, now)
             from_auth = await _auth_id(conn, m["owner_account_id"])
             await audit.record(
@@ -174,18 +176,26 @@ class SubaccountMoves:
                 conn, "number.moved", [m["id"]], now, extra={m["id"]: {"moved_from": from_auth}}
             )
 
-    async def unassign(self, actor: Actor, parent: Account, e164: E164, *, force: bool) -> None:
+    async def unassign(
+        self,
+        actor: Actor,
+        parent: Account,
+        e164: E164,
+        *,
+        force: bool,
+        within: Connection | None = None,  # the caller's transaction (a bulk job, ADR 0023)
+    ) -> None:
         if force and not actor.is_operator:
             raise Forbidden("force=true is reserved for the platform operator")
         _require_parent(parent)
         now = self.clock.now()
-        async with self.db.write() as conn:
+        async with write_in(self.db, within) as conn:
             m = await self._number(conn, parent, e164, now)
             if m["owner_account_id"] == parent.id:
                 raise NotFound("number is not assigned to a sub-account")
             cool = cool_off_at(m["last_call_at"], now)
             if cool is not None and not force:
-                raise self._cool_off_error(cool)
+                raise cool_off_error(cool)
             parent_row = (
                 await conn.execute(select(accounts).where(accounts.c.id == parent.id))
             ).one()

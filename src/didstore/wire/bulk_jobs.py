@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from didstore.services.bulk_jobs import BulkJob, Item, Preview, PreviewItem, Progress
+from didstore.services.models import Page
 from didstore.wire.format import fee, ts
 
 
@@ -48,6 +49,14 @@ def job(j: BulkJob) -> dict[str, Any]:
 
 def job_list(jobs: list[BulkJob]) -> dict[str, Any]:
     return {"jobs": [job(j) for j in jobs]}
+
+
+def job_page(p: Page[BulkJob]) -> dict[str, Any]:
+    """The operator's list: ``{meta: {page, per_page, total}, objects}``, as the audit log."""
+    return {
+        "meta": {"page": p.page, "per_page": p.per_page, "total": p.total},
+        "objects": [job(j) for j in p.items],
+    }
 
 
 def preview_item(i: PreviewItem) -> dict[str, Any]:

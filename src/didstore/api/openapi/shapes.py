@@ -413,6 +413,11 @@ COMPONENTS.update(
             _BULK_JOB + " results:@", progress=_PROGRESS, results=array(_BULK_RESULT)
         ),
         "BulkJobList": shape("jobs:@", jobs=array(ref("BulkJob"))),
+        "BulkJobPage": shape(
+            "meta:@ objects:@",
+            meta=shape("page:i per_page:i total:i"),
+            objects=array(ref("BulkJob")),
+        ),
         "BulkJobPreview": shape(
             "dry_run:b account_id:s action:s params:o count:i succeed:i fail:i"
             " total_cost_minor:i? currency:s? costs:@ confirmation_required:b confirm_token:s?"

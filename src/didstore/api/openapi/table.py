@@ -349,4 +349,6 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", ACCOUNT + "/jobs/{job_id}"): Op(200, "BulkJobWithResults", "account"),
     ("POST", ACCOUNT + "/jobs/{job_id}/cancel"): Op(200, "BulkJob", "account"),
+    ("GET", ADMIN + "/bulk-jobs"): Op(200, "BulkJobPage", "operator"),
+    ("GET", ADMIN + "/bulk-jobs/{job_id}"): Op(200, "BulkJobWithResults", "operator", (404,)),
 }
