@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -90,8 +90,8 @@ class Services:
     overview: OverviewService
     #: whole lists in batches (CSV exports, ADR 0024) and the operator's inventory list
     exports: ExportService
-    #: bulk jobs (ADR 0023): built from the services above, after them
-    bulk_jobs: BulkJobs = field(init=False)
+    #: bulk jobs (ADR 0023): they run the use cases of numbers, routing and moves
+    bulk_jobs: BulkJobs
 
     async def open(self) -> None:
         await self.db.open()
@@ -117,21 +117,38 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     idempotency = IdempotencyService(db, clock)
     feed = EventFeed(db, clock, retention=timedelta(days=settings.event_retention_days))
     delivery = WebhookDelivery(db, clock, feed, allow_private_urls=private)
-    services = Services(
+    numbers = NumberService(db, clock)
+    inventory = InventoryService(db, clock)
+    routing = RoutingService(db, clock, applications)
+    moves = SubaccountMoves(db, clock)
+    bulk_jobs = BulkJobs(
+        db,
+        clock,
+        accounts=accounts,
+        numbers=numbers,
+        inventory=inventory,
+        routing=routing,
+        moves=moves,
+        max_numbers=settings.bulk_job_max_numbers,
+        confirm_threshold=settings.bulk_confirm_threshold,
+        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
+        secret=settings.console_secret,
+    )
+    return Services(
         settings=settings,
         clock=clock,
         db=db,
         accounts=accounts,
         operator=OperatorTokens(db, clock, settings.admin_token),
         wallet=WalletService(db, clock),
-        inventory=InventoryService(db, clock),
-        numbers=NumberService(db, clock),
+        inventory=inventory,
+        numbers=numbers,
         partner=PartnerService(db, clock, accounts),
         reports=reports,
         trunks=TrunkService(db, clock, allow_private_urls=private),
         applications=applications,
-        routing=RoutingService(db, clock, applications),
-        moves=SubaccountMoves(db, clock),
+        routing=routing,
+        moves=moves,
         calls=CallActivity(db, clock),
         idempotency=idempotency,
         audit=AuditQueries(db, clock),
@@ -143,6 +160,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             idempotency=idempotency,
             events=feed,
             webhooks=delivery,
+            bulk=bulk_jobs,
             observe=metrics.observe_job,
         ),
         events=feed,
@@ -160,22 +178,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         plivo=PlivoService(db, clock),
         overview=OverviewService(db, clock),
         exports=ExportService(db, clock),
+        bulk_jobs=bulk_jobs,
     )
-    services.bulk_jobs = BulkJobs(
-        db,
-        clock,
-        accounts=accounts,
-        numbers=services.numbers,
-        inventory=services.inventory,
-        routing=services.routing,
-        moves=services.moves,
-        max_numbers=settings.bulk_job_max_numbers,
-        confirm_threshold=settings.bulk_confirm_threshold,
-        confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
-        secret=settings.console_secret,
-    )
-    services.jobs.bulk = services.bulk_jobs  # the runner's ``bulk`` step
-    return services
 
 
 def run(

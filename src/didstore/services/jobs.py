@@ -104,8 +104,8 @@ class Jobs:
         idempotency: IdempotencyService,
         events: EventFeed,
         webhooks: WebhookDelivery,
+        bulk: BulkJobs,
         observe: JobObserver | None = None,
-        bulk: BulkJobs | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -162,7 +162,7 @@ class Jobs:
         if name == "webhooks" or (name == "all" and not skip_webhooks):
             sent = await self.webhooks.run()
             report.webhooks_delivered, report.webhooks_failed = sent.delivered, sent.failed
-        if name in ("bulk", "all") and self.bulk is not None:
+        if name in ("bulk", "all"):
             done = await self.bulk.run()
             report.bulk_items, report.bulk_jobs_completed = done.processed, done.jobs_completed
         return report
