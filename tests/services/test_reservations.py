@@ -122,6 +122,31 @@ def test_buying_a_reservation_buys_every_held_number_or_none(state: TestServices
     assert again.value.extra["status"] == "purchased"
 
 
+def test_a_reservation_whose_numbers_were_all_bought_one_by_one_is_over(
+    state: TestServices,
+) -> None:
+    """A probe found a reservation whose every number its holder had bought the ordinary way
+    stayed ``active``, and buying it then answered 200 with nothing bought."""
+    holder = make_account(state, balance=100_000)
+    stock(state, [A, B])
+    r = state.reservations.create(CLI, _acct(state, holder), [A, B])
+    state.numbers.purchase(CLI, _acct(state, holder), from_body(A))
+    assert state.reservations.get(_acct(state, holder), r.id).status == "active"  # B is held
+    state.numbers.purchase(CLI, _acct(state, holder), from_body(B))
+    over = state.reservations.get(_acct(state, holder), r.id)
+    assert over.status == "purchased"
+    assert [n.status for n in over.numbers] == ["purchased", "purchased"]
+    for refused in (
+        lambda: state.reservations.purchase(CLI, _acct(state, holder), r.id),
+        lambda: state.reservations.extend(CLI, _acct(state, holder), r.id, 600),
+        lambda: state.reservations.cancel(CLI, _acct(state, holder), r.id),
+    ):
+        with pytest.raises(ReservationNotActive) as e:
+            refused()
+        assert e.value.extra["status"] == "purchased"
+    assert _event_types(state) == ["reservation.created", "reservation.purchased"]
+
+
 def test_extend_cancel_and_ttl_limits(state: TestServices, clock: FixedClock) -> None:
     holder = make_account(state)
     stock(state, [A])

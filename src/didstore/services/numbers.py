@@ -431,7 +431,11 @@ async def purchase_in(
         return await _not_claimed(conn, buyer, e164, requested, now)
     m = row._mapping
     if m["reserved_until"] is not None:  # it was held (by the buyer, or expired)
-        await conn.execute(_CLOSE_HOLD, {"bought_id": m["id"], "owner": buyer.id})
+        closed = await conn.execute(_CLOSE_HOLD, {"bought_id": m["id"], "owner": buyer.id})
+        from didstore.services.reservations import end_if_bought  # it imports this module
+
+        for (reservation_id,) in closed:
+            await end_if_bought(conn, str(reservation_id), now)
         m = (
             (
                 await conn.execute(
@@ -500,6 +504,7 @@ _CLOSE_HOLD = (
             else_="expired",
         )
     )
+    .returning(reservation_numbers.c.reservation_id)
 )
 
 

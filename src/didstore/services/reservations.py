@@ -182,6 +182,38 @@ async def _record(conn: Connection, type_: str, r: Reservation, m: Any, now: dat
     )
 
 
+async def end_if_bought(conn: Connection, rid: str, now: datetime) -> None:
+    """A reservation whose holder bought its last held number with the ordinary purchase is
+    over: ``purchased`` (once, with its event), so it can no longer be bought, extended or
+    cancelled as if it still held something."""
+    done = (
+        await conn.execute(
+            update(reservations)
+            .where(
+                reservations.c.id == rid,
+                reservations.c.status == "active",
+                ~select(reservation_numbers.c.number_id)
+                .where(
+                    reservation_numbers.c.reservation_id == rid,
+                    reservation_numbers.c.status == "held",
+                )
+                .exists(),
+                select(reservation_numbers.c.number_id)
+                .where(
+                    reservation_numbers.c.reservation_id == rid,
+                    reservation_numbers.c.status == "purchased",
+                )
+                .exists(),
+            )
+            .values(status="purchased", updated_at=now)
+            .returning(reservations.c.id)
+        )
+    ).first()
+    if done is not None:
+        r, m = await _load(conn, rid, now)
+        await _record(conn, "reservation.purchased", r, m, now)
+
+
 class ReservationService:
     def __init__(self, db: Database, clock: Clock, *, max_ttl: timedelta = DEFAULT_MAX_TTL) -> None:
         self.db = db
