@@ -3,9 +3,12 @@ chosen by DIDSTORE_TEST_DB), emptied before each test; services and an HTTP clie
 
 from __future__ import annotations
 
+import base64
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +21,20 @@ from sqlalchemy import create_engine, func, select, text
 from didstore.api.app import create_app
 from didstore.clock import FixedClock
 from didstore.config import Settings
+from didstore.db import database
 from didstore.db.engine import make_engine, normalize_url
 from didstore.db.migrate import upgrade
-from didstore.db.tables import ledger_entries, metadata, numbers, renewal_charges, wallets
+from didstore.db.tables import (
+    billing_schedule,
+    ledger_entries,
+    metadata,
+    numbers,
+    renewal_charges,
+    wallets,
+)
 from didstore.domain.billing import add_months
 from didstore.domain.e164 import from_body
-from didstore.services.models import CLI
+from didstore.services.models import CLI, Account
 from tests.support import LoopThread, SyncDatabase, TestServices, open_services
 from tests.webhook_receiver import Receiver
 
@@ -197,17 +208,31 @@ def make_sub_account(state: TestServices, parent: AccountHandle) -> AccountHandl
     return AccountHandle(creds.account.auth_id, creds.auth_token)
 
 
+def make_partner(state: TestServices, balance: int = 0) -> AccountHandle:
+    creds = state.accounts.create_partner(CLI, name="Reseller", currency_code="INR")
+    if balance:
+        state.wallet.credit(CLI, creds.account, amount=balance, currency_code="INR")
+    return AccountHandle(creds.account.auth_id, creds.auth_token)
+
+
+def account_of(state: TestServices, handle: AccountHandle) -> Account:
+    return state.accounts.get(handle.auth_id)
+
+
 # Valid numbers (per phonenumbers) to stock in tests.
 IN_NUMBERS = [f"+9180{n:08d}" for n in range(41000000, 41000060)]
 US_NUMBERS = [f"+1415555{n:04d}" for n in range(100, 160)]
+# What ``stock`` charges by default, in whole rupees; a purchase costs PRICE_MINOR paise.
+SETUP_FEE, MONTHLY_FEE = 100, 300
+PRICE_MINOR = (SETUP_FEE + MONTHLY_FEE) * 100
 
 
 def stock(
     state: TestServices,
     numbers: list[str],
     *,
-    setup_fee: int = 100,
-    monthly_fee: int = 300,
+    setup_fee: int = SETUP_FEE,
+    monthly_fee: int = MONTHLY_FEE,
     currency: str = "INR",
     **extra: Any,
 ) -> None:
@@ -292,6 +317,16 @@ def buy(state: TestServices, acct: AccountHandle, e164: str) -> None:
     state.numbers.purchase(CLI, state.accounts.get(acct.auth_id), from_body(e164))
 
 
+def buy_over_http(client: TestClient, acct: AccountHandle, e164: str) -> None:
+    """The same purchase through the API, as the account itself."""
+    r = client.post(
+        f"/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory",
+        json={"e164": e164},
+        headers=acct.headers,
+    )
+    assert r.status_code == 200, r.text
+
+
 def balance(state: TestServices, acct: AccountHandle, currency: str = "INR") -> int:
     account = state.accounts.get(acct.auth_id)
     with state.db.read() as conn:
@@ -321,6 +356,23 @@ def charge_count(state: TestServices) -> int:
         return int(conn.execute(select(func.count()).select_from(renewal_charges)).scalar_one())
 
 
+def assert_queue_matches(state: TestServices) -> dict[str, object]:
+    """The renewal queue equals ``numbers.next_billing_date`` (ADR 0012); returns the queue."""
+    with state.db.read() as conn:
+        dated = dict(
+            conn.execute(
+                select(numbers.c.id, numbers.c.next_billing_date).where(
+                    numbers.c.next_billing_date.is_not(None)
+                )
+            ).all()
+        )
+        queued = dict(
+            conn.execute(select(billing_schedule.c.number_id, billing_schedule.c.due_at)).all()
+        )
+    assert queued == dated
+    return queued
+
+
 def at(clock: FixedClock, when: datetime) -> FixedClock:
     clock.set(when)
     return clock
@@ -333,6 +385,72 @@ def numbers_due_in_a_month(state: TestServices, clock: FixedClock) -> str:
     buy(state, acct, IN_NUMBERS[0])
     buy(state, acct, IN_NUMBERS[1])
     return add_months(clock.now(), 1).isoformat()
+
+
+# -- the Plivo-compatible facade (ADR 0018) over HTTP Basic ---------------------------------
+class Plivo:
+    """One account's facade credentials: its alias and its usual token, over HTTP Basic."""
+
+    def __init__(self, state: TestServices, handle: AccountHandle) -> None:
+        self.handle = handle
+        self.alias = state.accounts.get(handle.auth_id).plivo_auth_id
+        raw = base64.b64encode(f"{self.alias}:{handle.token}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {raw}"}
+
+    def url(self, path: str = "") -> str:
+        return f"/v1/Account/{self.alias}/{path}"
+
+
+def plivo_account(state: TestServices, balance: int = 10_000) -> Plivo:
+    return Plivo(state, make_account(state, balance=balance))
+
+
+def plivo_buy(client: TestClient, p: Plivo, numbers: list[str]) -> None:
+    for n in numbers:
+        r = client.post(p.url(f"PhoneNumber/{n[1:]}/"), headers=p.headers)
+        assert r.status_code == 201, r.text
+
+
+def plivo_error(r: Any, status: int) -> str:
+    """The facade's error envelope (``api_id`` and ``error``, no ``message``); its text."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) >= {"api_id", "error"} and "message" not in body, body
+    return str(body["error"])
+
+
+# -- an unusable database -------------------------------------------------------------------
+@contextmanager
+def database_unusable(state: TestServices, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """SQLite: another process holds the write lock (and gives up waiting quickly); PostgreSQL:
+    every connection of the test database is cut, as when the server restarts."""
+    if state.db.dialect == "sqlite":
+        monkeypatch.setattr(database, "SQLITE_LOCK_WAIT", 0.2)
+        holder = sqlite3.connect(state.db.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    name = state.db.engine.url.database
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": name},
+        )
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -173,3 +173,29 @@ def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
             yield LiveServer(url, database_url)
     finally:
         drop_database(database_url)
+
+
+# -- a partner and its customer, made through the operator API of a live server --------------
+def partner_with_customer(live: LiveServer) -> tuple[Account, Account]:
+    """A partner with 1000 INR and one customer with 5000 INR (through the operator API)."""
+    with httpx.Client(
+        base_url=live.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as http:
+        p = http.post("/api/v1/admin/partners", json={"name": "reseller", "currency": "INR"})
+        assert p.status_code == 201, p.text
+        partner = p.json()
+        c = http.post(
+            "/api/v1/admin/accounts",
+            json={"name": "customer", "currency": "INR", "partner_id": partner["auth_id"]},
+        )
+        assert c.status_code == 201, c.text
+        customer = c.json()
+        for who, amount in ((customer["auth_id"], 5000), (partner["auth_id"], 1000)):
+            r = http.post(
+                f"/api/v1/admin/accounts/{who}/credit", json={"amount": amount, "currency": "INR"}
+            )
+            assert r.status_code == 201, r.text
+    return (
+        Account(partner["auth_id"], partner["auth_token"], "INR"),
+        Account(customer["auth_id"], customer["auth_token"], "INR"),
+    )

@@ -244,3 +244,98 @@ def test_services_are_created_only_in_bootstrap() -> None:
                 if name in classes and (name in reachable or isinstance(func, ast.Attribute)):
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {name}(…)")
     assert offenders == []
+
+
+# -- what tests may import ----------------------------------------------------------------------
+def _test_module_imports(tree: ast.Module, package: str) -> list[str]:
+    """The ``test_*`` modules a test file imports (``package``: its own, for relative imports).
+    Shared helpers live in tests/support.py, tests/conftest.py (and a folder's conftest.py or
+    plain helper module), never in another test module: importing one runs its tests' module
+    code, ties two test files together and hides the helper from whoever looks for it."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if _is_test_module(a.name)]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            if _is_test_module(base):
+                found.append(base)
+            found += [f"{base}.{a.name}" for a in node.names if a.name.startswith("test_")]
+    return found
+
+
+def _is_test_module(dotted: str) -> bool:
+    return any(part.startswith("test_") for part in dotted.split("."))
+
+
+def _private_didstore_names(tree: ast.Module) -> list[str]:
+    """Names starting with ``_`` that a file imports from didstore (``from didstore.x import
+    _y``): a test of a private name breaks on every refactor and proves nothing a user sees."""
+    return [
+        f"{node.module}.{a.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("didstore")
+        for a in node.names
+        if a.name.startswith("_") and not a.name.startswith("__")
+    ]
+
+
+def _test_files() -> list[Path]:
+    return [p for p in TESTS.rglob("*.py") if "__pycache__" not in p.parts]
+
+
+def _package(path: Path) -> str:
+    return ".".join(path.parent.relative_to(TESTS.parent).parts)
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    offenders = {
+        str(p.relative_to(TESTS.parent)): found
+        for p in _test_files()
+        if (found := _test_module_imports(ast.parse(p.read_text()), _package(p)))
+    }
+    assert offenders == {}, "move the shared helper to tests/support.py or tests/conftest.py"
+
+
+def test_the_test_import_rule_catches_every_spelling() -> None:
+    """The checker itself: each way of importing a test module is found, helpers are not."""
+    caught = [
+        "from tests.api.test_partner import buy",
+        "from tests.e2e import test_wire_contract",
+        "import tests.services.test_races",
+        "from .test_partner import buy",
+        "from . import test_partner",
+        "def f():\n    from tests.api.test_outages import database_unusable",
+    ]
+    for source in caught:
+        assert _test_module_imports(ast.parse(source), "tests.api"), source
+    allowed = [
+        "from tests.conftest import make_account",
+        "from tests.support import TestServices",
+        "from tests.e2e.vobiz_contract import PAGE",
+        "from .conftest import Cli",
+        "import pytest",
+    ]
+    for source in allowed:
+        assert _test_module_imports(ast.parse(source), "tests.api") == [], source
+
+
+def test_no_test_imports_a_private_name_of_didstore() -> None:
+    offenders = {
+        str(p.relative_to(TESTS.parent)): found
+        for p in _test_files()
+        if (found := _private_didstore_names(ast.parse(p.read_text())))
+    }
+    assert offenders == {}, "test the public behaviour (see CONTRIBUTING.md, 'Tests')"
+
+
+def test_the_private_name_rule_catches_a_private_import() -> None:
+    assert _private_didstore_names(ast.parse("from didstore.api.wire import _ts")) == [
+        "didstore.api.wire._ts"
+    ]
+    assert _private_didstore_names(ast.parse("from didstore.db import database")) == []
+    assert _private_didstore_names(ast.parse("from didstore import __version__")) == []
+    assert _private_didstore_names(ast.parse("from other import _x")) == []

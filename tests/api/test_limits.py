@@ -23,8 +23,14 @@ from didstore.config import Settings
 from didstore.db import errors as db_errors
 from didstore.db.database import open_database
 from didstore.services.rate_limits import MemoryCounters, PgCounters
-from tests.api.test_outages import database_unusable
-from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    database_unusable,
+    make_account,
+    stock,
+)
 from tests.support import SyncDatabase, TestServices
 
 MakeClient = Callable[..., TestClient]

@@ -208,10 +208,10 @@ def _nullable(schema: dict[str, Any]) -> bool:
 
 
 def test_wire_schemas_match_the_contract_copied_from_the_specs() -> None:
-    """The key sets of ``shapes.py`` equal those ``tests/e2e/test_wire_contract.py`` copied from
-    the Vobiz specs, and no key the spec requires non-null is documented as nullable."""
+    """The key sets of ``shapes.py`` equal those ``tests/e2e/vobiz_contract.py`` copied from the
+    Vobiz specs, and no key the spec requires non-null is documented as nullable."""
     from didstore.api.openapi.shapes import COMPONENTS
-    from tests.e2e import test_wire_contract as contract
+    from tests.e2e import vobiz_contract as contract
 
     pairs = {
         "InventoryNumber": contract.INVENTORY_ITEM,

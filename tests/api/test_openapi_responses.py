@@ -13,8 +13,14 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from didstore.api.app import canonical_path
-from tests.api.test_outages import database_unusable
-from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    database_unusable,
+    make_account,
+    stock,
+)
 from tests.support import TestServices
 
 ACCOUNT = "/api/v1/Account/{auth_id}"

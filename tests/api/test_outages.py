@@ -4,54 +4,23 @@ seconds, so a retry runs for real; and no token is kept in the idempotency store
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from didstore.clock import FixedClock
-from didstore.db import database
 from didstore.db.tables import idempotency_keys
 from didstore.services.idempotency import IN_FLIGHT_LOCK
-from tests.conftest import IN_NUMBERS, _pg_admin_url, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    admin_headers,
+    database_unusable,
+    make_account,
+    stock,
+)
 from tests.support import TestServices
-
-
-@contextmanager
-def database_unusable(state: TestServices, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """SQLite: another process holds the write lock (and gives up waiting quickly); PostgreSQL:
-    every connection of the test database is cut, as when the server restarts."""
-    if state.db.dialect == "sqlite":
-        monkeypatch.setattr(database, "SQLITE_LOCK_WAIT", 0.2)
-        holder = sqlite3.connect(state.db.engine.url.database, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-        return
-    name = state.db.engine.url.database
-    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = :db AND pid <> pg_backend_pid()"
-            ),
-            {"db": name},
-        )
-    try:
-        yield
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
-        admin.dispose()
 
 
 def test_a_purchase_during_an_outage_is_503_and_its_key_frees_itself(

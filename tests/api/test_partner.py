@@ -6,12 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from didstore.services.models import CLI
 from tests.conftest import (
     IN_NUMBERS,
     AccountHandle,
     admin_headers,
+    buy_over_http,
     make_account,
+    make_partner,
     make_sub_account,
     stock,
 )
@@ -56,22 +57,6 @@ PARTNER_TX_KEYS = {
 }
 
 
-def make_partner(state: TestServices, balance: int = 0) -> AccountHandle:
-    creds = state.accounts.create_partner(CLI, name="Reseller", currency_code="INR")
-    if balance:
-        state.wallet.credit(CLI, creds.account, amount=balance, currency_code="INR")
-    return AccountHandle(creds.account.auth_id, creds.auth_token)
-
-
-def buy(client: TestClient, acct: AccountHandle, e164: str) -> None:
-    r = client.post(
-        f"/api/v1/Account/{acct.auth_id}/numbers/purchase-from-inventory",
-        json={"e164": e164},
-        headers=acct.headers,
-    )
-    assert r.status_code == 200, r.text
-
-
 @pytest.fixture
 def world(client: TestClient, state: TestServices) -> dict[str, AccountHandle]:
     pa = make_partner(state, balance=5000)
@@ -81,10 +66,10 @@ def world(client: TestClient, state: TestServices) -> dict[str, AccountHandle]:
     b1 = make_account(state, balance=10_000, partner_id=pb.auth_id)
     sub = make_sub_account(state, a1)
     stock(state, IN_NUMBERS[:10])
-    buy(client, a1, IN_NUMBERS[0])
-    buy(client, sub, IN_NUMBERS[1])
-    buy(client, a2, IN_NUMBERS[2])
-    buy(client, b1, IN_NUMBERS[3])
+    buy_over_http(client, a1, IN_NUMBERS[0])
+    buy_over_http(client, sub, IN_NUMBERS[1])
+    buy_over_http(client, a2, IN_NUMBERS[2])
+    buy_over_http(client, b1, IN_NUMBERS[3])
     return {"pa": pa, "pb": pb, "a1": a1, "a2": a2, "b1": b1, "sub": sub}
 
 
@@ -267,8 +252,8 @@ def test_aadhaar_kyc_sets_the_flag_on_the_accounts_numbers(
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id)
     sub = make_sub_account(state, acct)
     stock(state, IN_NUMBERS[:2], aadhaar_verification_required=True)
-    buy(client, acct, IN_NUMBERS[0])
-    buy(client, sub, IN_NUMBERS[1])
+    buy_over_http(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, sub, IN_NUMBERS[1])
     kyc = client.get("/api/v1/partner/reports/kyc", headers=pa.headers).json()
     assert kyc["total"] == 2
     r = client.post(

@@ -11,8 +11,7 @@ from didstore.clock import FixedClock
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.reports import renewals_due
-from tests.api.test_partner import buy, make_partner
-from tests.conftest import IN_NUMBERS, T0, make_account, stock
+from tests.conftest import IN_NUMBERS, T0, buy_over_http, make_account, make_partner, stock
 from tests.support import TestServices
 
 
@@ -33,9 +32,9 @@ def test_renewal_report_flags_accounts_that_cannot_cover_the_window(
     rich = make_account(state, balance=100_000, partner_id=pa.auth_id)
     stock(state, IN_NUMBERS[:4], setup_fee=100, monthly_fee=300)
     for n in IN_NUMBERS[:2]:
-        buy(client, poor, n)  # 1200 - 800 = 400 left; 600 due next month
+        buy_over_http(client, poor, n)  # 1200 - 800 = 400 left; 600 due next month
     for n in IN_NUMBERS[2:4]:
-        buy(client, rich, n)
+        buy_over_http(client, rich, n)
     url = "/api/v1/partner/reports/renewals"
     assert client.get(url, headers=pa.headers).json()["accounts"] == []  # renewals are 28 days out
     clock.set(clock.now() + timedelta(days=20))
@@ -56,8 +55,8 @@ def test_routing_report_lists_active_numbers_with_nowhere_to_route(
     pa = make_partner(state)
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id)
     stock(state, IN_NUMBERS[:2])
-    buy(client, acct, IN_NUMBERS[0])
-    buy(client, acct, IN_NUMBERS[1])
+    buy_over_http(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[1])
     with state.db.write() as conn:  # route one of them (routing endpoints set this column)
         from sqlalchemy import update
 
@@ -79,7 +78,7 @@ def test_costs_report_equals_the_ledger(
     acct = make_account(state, balance=10_000, partner_id=pa.auth_id, release_fee=50)
     stock(state, IN_NUMBERS[:3], setup_fee=100, monthly_fee=300)
     for n in IN_NUMBERS[:3]:
-        buy(client, acct, n)
+        buy_over_http(client, acct, n)
     client.delete(f"/api/v1/Account/{acct.auth_id}/numbers/{IN_NUMBERS[0]}", headers=acct.headers)
     client.delete(f"/api/v1/Account/{acct.auth_id}/numbers/{IN_NUMBERS[1]}", headers=acct.headers)
     client.post(

@@ -10,28 +10,14 @@ from tests.conftest import (
     IN_NUMBERS,
     US_NUMBERS,
     AccountHandle,
+    Plivo,
     admin_headers,
-    make_account,
+    plivo_account,
+    plivo_buy,
+    plivo_error,
     stock,
 )
 from tests.support import TestServices
-
-
-class Plivo:
-    """One account's facade credentials: its alias and its usual token, over HTTP Basic."""
-
-    def __init__(self, state: TestServices, handle: AccountHandle) -> None:
-        self.handle = handle
-        self.alias = state.accounts.get(handle.auth_id).plivo_auth_id
-        raw = base64.b64encode(f"{self.alias}:{handle.token}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {raw}"}
-
-    def url(self, path: str = "") -> str:
-        return f"/v1/Account/{self.alias}/{path}"
-
-
-def _plivo(state: TestServices, balance: int = 10_000) -> Plivo:
-    return Plivo(state, make_account(state, balance=balance))
 
 
 def _sub(client: TestClient, main: Plivo, state: TestServices) -> Plivo:
@@ -42,13 +28,6 @@ def _sub(client: TestClient, main: Plivo, state: TestServices) -> Plivo:
     ).json()
     creds = made["auth_credentials"]
     return Plivo(state, AccountHandle(creds["auth_id"], creds["auth_token"]))
-
-
-def _error(r: Any, status: int) -> str:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) >= {"api_id", "error"} and "message" not in body, body
-    return str(body["error"])
 
 
 def _balance(client: TestClient, p: Plivo) -> float:
@@ -62,36 +41,36 @@ def _balance(client: TestClient, p: Plivo) -> float:
 def test_only_the_alias_with_the_accounts_token_is_accepted(
     client: TestClient, state: TestServices
 ) -> None:
-    p = _plivo(state)
+    p = plivo_account(state)
     assert client.get(p.url("Number/"), headers=p.headers).status_code == 200
-    _error(client.get(p.url("Number/")), 401)
+    plivo_error(client.get(p.url("Number/")), 401)
     wrong = base64.b64encode(f"{p.alias}:nope".encode()).decode()
-    _error(client.get(p.url("Number/"), headers={"Authorization": f"Basic {wrong}"}), 401)
+    plivo_error(client.get(p.url("Number/"), headers={"Authorization": f"Basic {wrong}"}), 401)
     didstore_id = base64.b64encode(f"{p.handle.auth_id}:{p.handle.token}".encode()).decode()
-    _error(
+    plivo_error(
         client.get(
             f"/v1/Account/{p.handle.auth_id}/Number/",
             headers={"Authorization": f"Basic {didstore_id}"},
         ),
         401,
     )
-    _error(client.get(p.url("Number/"), headers=p.handle.headers), 401)  # X-Auth: not Plivo
-    other = _plivo(state)
-    _error(client.get(other.url("Number/"), headers=p.headers), 403)
-    _error(client.get(p.url("Nothing/"), headers=p.headers), 404)  # unknown route, Plivo form
-    _error(client.put(p.url("Number/"), headers=p.headers), 405)
+    plivo_error(client.get(p.url("Number/"), headers=p.handle.headers), 401)  # X-Auth: not Plivo
+    other = plivo_account(state)
+    plivo_error(client.get(other.url("Number/"), headers=p.headers), 403)
+    plivo_error(client.get(p.url("Nothing/"), headers=p.headers), 404)  # unknown route, Plivo form
+    plivo_error(client.put(p.url("Number/"), headers=p.headers), 405)
     bad_key = {**p.headers, "Idempotency-Key": " "}
-    _error(client.post(p.url("Number/1/"), headers=bad_key), 400)  # the middleware's own 400
+    plivo_error(client.post(p.url("Number/1/"), headers=bad_key), 400)  # the middleware's own 400
 
 
 def test_account_get_shows_the_alias(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state)
+    p = plivo_account(state)
     body = client.get(p.url(), headers=p.headers).json()
     assert body["auth_id"] == p.alias and body["didstore_auth_id"] == p.handle.auth_id
 
 
 def test_search_filters_and_shape(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state)
+    p = plivo_account(state)
     stock(state, US_NUMBERS[:3], currency="USD", setup_fee=1, monthly_fee=2)
     stock(state, ["+18005550100", "+18005550101"], currency="USD", capabilities="voice,sms")
     stock(state, IN_NUMBERS[:2])
@@ -125,7 +104,7 @@ def test_search_filters_and_shape(client: TestClient, state: TestServices) -> No
         p.url("PhoneNumber/"), params={"country_iso": "US", "limit": 2}, headers=p.headers
     ).json()
     assert paged["meta"]["next"].endswith("offset=2") and "country_iso=US" in paged["meta"]["next"]
-    _error(client.get(p.url("PhoneNumber/"), headers=p.headers), 400)  # country_iso missing
+    plivo_error(client.get(p.url("PhoneNumber/"), headers=p.headers), 400)  # country_iso missing
     for bad in (
         {"limit": 21},
         {"limit": 0},
@@ -134,7 +113,7 @@ def test_search_filters_and_shape(client: TestClient, state: TestServices) -> No
         {"services": "fax"},
         {"lata": "123"},  # a filter didstore has no data for: refused, never ignored
     ):
-        _error(
+        plivo_error(
             client.get(
                 p.url("PhoneNumber/"), params={"country_iso": "US", **bad}, headers=p.headers
             ),
@@ -143,7 +122,7 @@ def test_search_filters_and_shape(client: TestClient, state: TestServices) -> No
 
 
 def test_buy_is_the_vobiz_purchase(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state, balance=1000)
+    p = plivo_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2], setup_fee=100, monthly_fee=300)
     digits = IN_NUMBERS[0][1:]
     r = client.post(p.url(f"PhoneNumber/{digits}/"), json={}, headers=p.headers)
@@ -154,17 +133,19 @@ def test_buy_is_the_vobiz_purchase(client: TestClient, state: TestServices) -> N
     assert _balance(client, p) == 600
     again = client.post(p.url(f"PhoneNumber/{digits}/"), headers=p.headers)
     assert again.status_code == 201 and _balance(client, p) == 600  # a retry charges nothing
-    other = _plivo(state, balance=1000)
-    _error(client.post(other.url(f"PhoneNumber/{digits}/"), headers=other.headers), 404)
-    poor = _plivo(state, balance=0)
-    _error(client.post(poor.url(f"PhoneNumber/{IN_NUMBERS[1][1:]}/"), headers=poor.headers), 402)
+    other = plivo_account(state, balance=1000)
+    plivo_error(client.post(other.url(f"PhoneNumber/{digits}/"), headers=other.headers), 404)
+    poor = plivo_account(state, balance=0)
+    plivo_error(
+        client.post(poor.url(f"PhoneNumber/{IN_NUMBERS[1][1:]}/"), headers=poor.headers), 402
+    )
     assert state.wallet.verify() == []
 
 
 def test_buy_with_app_id_attaches_it_in_the_same_transaction(
     client: TestClient, state: TestServices
 ) -> None:
-    p = _plivo(state, balance=1000)
+    p = plivo_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2])
     app = client.post(
         p.url("Application/"),
@@ -180,13 +161,13 @@ def test_buy_with_app_id_attaches_it_in_the_same_transaction(
     assert got["application"] == p.url(f"Application/{app_id}/")
     # another account's application: nothing is bought, nothing is charged
     before = _balance(client, p)
-    other = _plivo(state)
+    other = plivo_account(state)
     foreign = client.post(
         other.url("Application/"),
         json={"app_name": "x", "answer_url": "https://example.com/a"},
         headers=other.headers,
     ).json()["app_id"]
-    _error(
+    plivo_error(
         client.post(
             p.url(f"PhoneNumber/{IN_NUMBERS[1][1:]}/"), json={"app_id": foreign}, headers=p.headers
         ),
@@ -196,17 +177,11 @@ def test_buy_with_app_id_attaches_it_in_the_same_transaction(
     assert client.get(p.url(f"Number/{IN_NUMBERS[1][1:]}/"), headers=p.headers).status_code == 404
 
 
-def _buy(client: TestClient, p: Plivo, numbers: list[str]) -> None:
-    for n in numbers:
-        r = client.post(p.url(f"PhoneNumber/{n[1:]}/"), headers=p.headers)
-        assert r.status_code == 201, r.text
-
-
 def test_list_meta_links_and_filters(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state, balance=100_000)
+    p = plivo_account(state, balance=100_000)
     stock(state, IN_NUMBERS[:25])
     stock(state, ["+18005550100"], currency="INR")
-    _buy(client, p, [*IN_NUMBERS[:25], "+18005550100"])
+    plivo_buy(client, p, [*IN_NUMBERS[:25], "+18005550100"])
     first = client.get(p.url("Number/"), headers=p.headers).json()
     assert first["meta"] == {
         "limit": 20,
@@ -243,14 +218,18 @@ def test_list_meta_links_and_filters(client: TestClient, state: TestServices) ->
         p.url("Number/"), params={"number_startswith": "9180", "limit": 5}, headers=p.headers
     ).json()["meta"]["next"]
     assert "number_startswith=9180" in linked and "offset=5" in linked
-    _error(client.get(p.url("Number/"), params={"renewal_date": "soon"}, headers=p.headers), 400)
-    _error(client.get(p.url("Number/"), params={"cnam_lookup": "enabled"}, headers=p.headers), 400)
+    plivo_error(
+        client.get(p.url("Number/"), params={"renewal_date": "soon"}, headers=p.headers), 400
+    )
+    plivo_error(
+        client.get(p.url("Number/"), params={"cnam_lookup": "enabled"}, headers=p.headers), 400
+    )
 
 
 def test_update_alias_app_and_delete(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state, balance=10_000)
+    p = plivo_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:1])
-    _buy(client, p, IN_NUMBERS[:1])
+    plivo_buy(client, p, IN_NUMBERS[:1])
     digits = IN_NUMBERS[0][1:]
     app_id = client.post(
         p.url("Application/"),
@@ -279,19 +258,21 @@ def test_update_alias_app_and_delete(client: TestClient, state: TestServices) ->
     client.post(p.url(f"Number/{digits}/"), json={"app_id": "", "alias": ""}, headers=p.headers)
     got = client.get(p.url(f"Number/{digits}/"), headers=p.headers).json()
     assert got["alias"] is None and got["application"] is None
-    _error(client.post(p.url(f"Number/{digits}/"), json={"alias": 5}, headers=p.headers), 400)
+    plivo_error(client.post(p.url(f"Number/{digits}/"), json={"alias": 5}, headers=p.headers), 400)
     for unsupported in ({"verification_info": {"a": 1}}, {"cnam_lookup": "enabled"}):
-        _error(client.post(p.url(f"Number/{digits}/"), json=unsupported, headers=p.headers), 400)
+        plivo_error(
+            client.post(p.url(f"Number/{digits}/"), json=unsupported, headers=p.headers), 400
+        )
     ok = client.post(
         p.url(f"Number/{digits}/"), json={"cnam_lookup": "disabled"}, headers=p.headers
     )
     assert ok.status_code == 202
-    _error(client.post(p.url("Number/918099999999/"), json={}, headers=p.headers), 404)
+    plivo_error(client.post(p.url("Number/918099999999/"), json={}, headers=p.headers), 404)
     # delete: the Vobiz release, pending for 24 h; gone from the Plivo view at once
     d = client.delete(p.url(f"Number/{digits}/"), headers=p.headers)
     assert d.status_code == 204 and d.content == b""
-    _error(client.get(p.url(f"Number/{digits}/"), headers=p.headers), 404)
-    _error(client.delete(p.url(f"Number/{digits}/"), headers=p.headers), 404)
+    plivo_error(client.get(p.url(f"Number/{digits}/"), headers=p.headers), 404)
+    plivo_error(client.delete(p.url(f"Number/{digits}/"), headers=p.headers), 404)
     vobiz = client.get(
         f"/api/v1/Account/{p.handle.auth_id}/numbers/{IN_NUMBERS[0]}", headers=p.handle.headers
     ).json()
@@ -305,10 +286,10 @@ def test_update_alias_app_and_delete(client: TestClient, state: TestServices) ->
 
 
 def test_subaccount_moves_with_the_cool_off(client: TestClient, state: TestServices) -> None:
-    main = _plivo(state, balance=10_000)
+    main = plivo_account(state, balance=10_000)
     sub = _sub(client, main, state)
     stock(state, IN_NUMBERS[:1])
-    _buy(client, main, IN_NUMBERS[:1])
+    plivo_buy(client, main, IN_NUMBERS[:1])
     digits = IN_NUMBERS[0][1:]
     moved = client.post(
         main.url(f"Number/{digits}/"), json={"subaccount": sub.alias}, headers=main.headers
@@ -329,9 +310,9 @@ def test_subaccount_moves_with_the_cool_off(client: TestClient, state: TestServi
     )
     assert call.status_code == 201, call.text
     back = client.post(main.url(f"Number/{digits}/"), json={"subaccount": ""}, headers=main.headers)
-    _error(back, 409)
+    plivo_error(back, 409)
     assert "cool_off_until" in back.json()
-    _error(
+    plivo_error(
         client.post(
             main.url(f"Number/{digits}/"),
             json={"subaccount": "SA" + "X" * 18},
@@ -340,14 +321,14 @@ def test_subaccount_moves_with_the_cool_off(client: TestClient, state: TestServi
         404,
     )
     # a sub-account cannot move numbers
-    _error(
+    plivo_error(
         client.post(sub.url(f"Number/{digits}/"), json={"subaccount": ""}, headers=sub.headers),
         403,
     )
 
 
 def test_applications_are_the_vobiz_applications(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state)
+    p = plivo_account(state)
     made = client.post(
         p.url("Application/"),
         json={"app_name": "ivr", "answer_url": "https://example.com/answer"},
@@ -375,11 +356,13 @@ def test_applications_are_the_vobiz_applications(client: TestClient, state: Test
             json={"app_name": f"a{i}", "answer_url": "https://example.com/a"},
             headers=p.headers,
         )
-    _error(client.get(p.url("Application/"), params={"app_name": "ivr"}, headers=p.headers), 400)
+    plivo_error(
+        client.get(p.url("Application/"), params={"app_name": "ivr"}, headers=p.headers), 400
+    )
     page = client.get(p.url("Application/"), params={"limit": 3}, headers=p.headers).json()
     assert page["meta"]["total_count"] == 4 and page["meta"]["next"].endswith("offset=3")
-    _error(client.post(p.url("Application/"), json={"app_name": "x"}, headers=p.headers), 400)
-    _error(
+    plivo_error(client.post(p.url("Application/"), json={"app_name": "x"}, headers=p.headers), 400)
+    plivo_error(
         client.post(
             p.url("Application/"),
             json={"app_name": "x", "answer_url": "https://e.com/", "subaccount": "SA" + "Z" * 18},
@@ -388,12 +371,12 @@ def test_applications_are_the_vobiz_applications(client: TestClient, state: Test
         404,
     )
     assert client.delete(p.url(f"Application/{app_id}/"), headers=p.headers).status_code == 204
-    _error(client.get(p.url(f"Application/{app_id}/"), headers=p.headers), 404)
-    _error(client.delete(p.url(f"Application/{app_id}/"), headers=p.headers), 404)
+    plivo_error(client.get(p.url(f"Application/{app_id}/"), headers=p.headers), 404)
+    plivo_error(client.delete(p.url(f"Application/{app_id}/"), headers=p.headers), 404)
 
 
 def test_an_application_in_use_cannot_be_deleted(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state, balance=10_000)
+    p = plivo_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:1])
     app_id = client.post(
         p.url("Application/"),
@@ -404,13 +387,13 @@ def test_an_application_in_use_cannot_be_deleted(client: TestClient, state: Test
         p.url(f"PhoneNumber/{IN_NUMBERS[0][1:]}/"), json={"app_id": app_id}, headers=p.headers
     )
     assert r.status_code == 201
-    _error(client.delete(p.url(f"Application/{app_id}/"), headers=p.headers), 409)
+    plivo_error(client.delete(p.url(f"Application/{app_id}/"), headers=p.headers), 409)
 
 
 def test_malformed_bodies_are_400_in_plivo_form(client: TestClient, state: TestServices) -> None:
-    p = _plivo(state)
+    p = plivo_account(state)
     for body in (b"[1]", b"{not json"):
-        _error(
+        plivo_error(
             client.post(
                 p.url("Application/"),
                 content=body,
@@ -444,10 +427,10 @@ def test_the_next_owner_never_sees_the_previous_alias(
 
     from didstore.services.lifecycle_job import run_lifecycle
 
-    first, second = _plivo(state), _plivo(state)
+    first, second = plivo_account(state), plivo_account(state)
     stock(state, IN_NUMBERS[:1])
     digits = IN_NUMBERS[0][1:]
-    _buy(client, first, IN_NUMBERS[:1])
+    plivo_buy(client, first, IN_NUMBERS[:1])
     client.post(first.url(f"Number/{digits}/"), json={"alias": "secret"}, headers=first.headers)
     released = client.delete(
         f"/api/v1/Account/{first.handle.auth_id}/numbers/{IN_NUMBERS[0]}",
@@ -457,6 +440,6 @@ def test_the_next_owner_never_sees_the_previous_alias(
     assert released.status_code == 200, released.text
     clock.set(clock.now() + timedelta(days=45))
     assert state.call(run_lifecycle, state.adb, clock).returned_to_inventory == 1
-    _buy(client, second, IN_NUMBERS[:1])
+    plivo_buy(client, second, IN_NUMBERS[:1])
     got = client.get(second.url(f"Number/{digits}/"), headers=second.headers).json()
     assert got["alias"] is None

@@ -4,13 +4,20 @@ routes, named by their Plivo alias (ADR 0018)."""
 from fastapi.testclient import TestClient
 
 from didstore.domain.ids import plivo_auth_id
-from tests.api.test_plivo_numbers import Plivo, _buy, _error, _plivo
-from tests.conftest import IN_NUMBERS, AccountHandle, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    Plivo,
+    plivo_account,
+    plivo_buy,
+    plivo_error,
+    stock,
+)
 from tests.support import TestServices
 
 
 def test_create_read_update_delete(client: TestClient, state: TestServices) -> None:
-    main = _plivo(state)
+    main = plivo_account(state)
     made = client.post(
         main.url("Subaccount/"), json={"name": "team", "enabled": True}, headers=main.headers
     )
@@ -39,13 +46,13 @@ def test_create_read_update_delete(client: TestClient, state: TestServices) -> N
     assert upd.status_code == 202, upd.text
     got = client.get(main.url(f"Subaccount/{alias}/"), headers=main.headers).json()
     assert got["name"] == "renamed" and got["enabled"] is False
-    _error(client.get(sub.url("Number/"), headers=sub.headers), 401)  # disabled
+    plivo_error(client.get(sub.url("Number/"), headers=sub.headers), 401)  # disabled
     assert client.delete(main.url(f"Subaccount/{alias}/"), headers=main.headers).status_code == 204
-    _error(client.get(main.url(f"Subaccount/{alias}/"), headers=main.headers), 404)
+    plivo_error(client.get(main.url(f"Subaccount/{alias}/"), headers=main.headers), 404)
 
 
 def test_list_pages_and_defaults(client: TestClient, state: TestServices) -> None:
-    main = _plivo(state)
+    main = plivo_account(state)
     for i in range(3):
         client.post(main.url("Subaccount/"), json={"name": f"s{i}"}, headers=main.headers)
     page = client.get(main.url("Subaccount/"), params={"limit": 2}, headers=main.headers).json()
@@ -53,37 +60,37 @@ def test_list_pages_and_defaults(client: TestClient, state: TestServices) -> Non
     assert [s["enabled"] for s in page["objects"]] == [False, False]  # Plivo's default
     second = client.get(page["meta"]["next"], headers=main.headers).json()
     assert [s["name"] for s in second["objects"]] == ["s2"]
-    _error(
+    plivo_error(
         client.get(main.url("Subaccount/"), params={"limit": 2, "offset": 1}, headers=main.headers),
         400,
     )
 
 
 def test_refusals(client: TestClient, state: TestServices) -> None:
-    main = _plivo(state, balance=10_000)
-    _error(client.post(main.url("Subaccount/"), json={}, headers=main.headers), 400)
-    _error(
+    main = plivo_account(state, balance=10_000)
+    plivo_error(client.post(main.url("Subaccount/"), json={}, headers=main.headers), 400)
+    plivo_error(
         client.post(
             main.url("Subaccount/"), json={"name": "x", "enabled": "yes"}, headers=main.headers
         ),
         400,
     )
-    _error(client.get(main.url("Subaccount/SA" + "Q" * 18 + "/"), headers=main.headers), 404)
+    plivo_error(client.get(main.url("Subaccount/SA" + "Q" * 18 + "/"), headers=main.headers), 404)
     alias = client.post(
         main.url("Subaccount/"), json={"name": "holder", "enabled": True}, headers=main.headers
     ).json()["auth_id"]
     stock(state, IN_NUMBERS[:1])
-    _buy(client, main, IN_NUMBERS[:1])
+    plivo_buy(client, main, IN_NUMBERS[:1])
     moved = client.post(
         main.url(f"Number/{IN_NUMBERS[0][1:]}/"), json={"subaccount": alias}, headers=main.headers
     )
     assert moved.status_code == 202
-    _error(client.delete(main.url(f"Subaccount/{alias}/"), headers=main.headers), 409)
-    _error(
+    plivo_error(client.delete(main.url(f"Subaccount/{alias}/"), headers=main.headers), 409)
+    plivo_error(
         client.request(
             "DELETE", main.url(f"Subaccount/{alias}/"), json={"cascade": True}, headers=main.headers
         ),
         400,
     )
-    other = _plivo(state)
-    _error(client.get(other.url(f"Subaccount/{alias}/"), headers=other.headers), 404)
+    other = plivo_account(state)
+    plivo_error(client.get(other.url(f"Subaccount/{alias}/"), headers=other.headers), 404)

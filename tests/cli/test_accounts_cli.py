@@ -7,8 +7,7 @@ import httpx
 
 from tests.cli.conftest import Cli
 from tests.conftest import ADMIN_TOKEN
-from tests.live_server import Account, LiveServer
-from tests.sdk.test_partner import partner_with_customer
+from tests.live_server import Account, LiveServer, partner_with_customer
 
 
 def test_subaccount_commands(live: LiveServer, cli: Cli) -> None:

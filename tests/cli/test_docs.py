@@ -13,8 +13,7 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN
 from tests.doc_examples import blocks, matches
-from tests.live_server import DIDSTORE, Account, LiveServer, run_server
-from tests.sdk.test_partner import partner_with_customer
+from tests.live_server import DIDSTORE, Account, LiveServer, partner_with_customer, run_server
 
 MARK = "@@@ example "
 
@@ -54,6 +53,7 @@ def test_cli_guide_examples_run_and_print_what_the_guide_shows(
         DIDSTORE_URL=live.url,
         DIDSTORE_AUTH_ID=account.auth_id,
         DIDSTORE_AUTH_TOKEN=account.auth_token,
+        DIDSTORE_DATABASE_URL=live.database_url,  # for the operator's in-process commands
         OPERATOR_TOKEN=ADMIN_TOKEN,
         PARTNER_ID=partner.auth_id,
         PARTNER_TOKEN=partner.auth_token,

@@ -37,6 +37,8 @@ def test_cli_jobs_run_with_now_and_json(
     assert again["charged"] == 0 and charge_count(state) == 2
     text = runner.invoke(cli, ["jobs", "run", "all", "--now", due, "--database-url", database_url])
     assert text.exit_code == 0 and "charged 0" in text.stdout
+    for counter in ("reservations expired 0", "bulk items 0", "bulk jobs completed 0"):
+        assert counter in text.stdout
 
 
 def test_cli_rejects_unknown_jobs_and_future_now(database_url: str) -> None:

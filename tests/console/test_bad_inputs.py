@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_partner import make_partner
-from tests.conftest import make_account
+from tests.conftest import make_account, make_partner
 from tests.console.pages import csrf, sign_in, sign_in_operator
 from tests.support import TestServices
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from didstore.clock import FixedClock
 from didstore.services.lifecycle_job import run_lifecycle
 from didstore.services.models import CLI
-from tests.api.test_partner import buy
 from tests.conftest import (
     IN_NUMBERS,
     US_NUMBERS,
     admin_headers,
+    buy_over_http,
     make_account,
     make_sub_account,
     stock,
@@ -320,14 +320,14 @@ def test_history_shows_only_the_current_holding(
     second = make_account(state, balance=100)
     stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=3)
     number = IN_NUMBERS[0]
-    buy(client, first, number)
+    buy_over_http(client, first, number)
     r = client.delete(
         f"/api/v1/Account/{first.auth_id}/numbers/{number}?immediate=true", headers=first.headers
     )
     assert r.status_code == 200, r.text
     clock.set(clock.now() + timedelta(days=46))
     assert state.call(run_lifecycle, state.adb, clock).returned_to_inventory == 1
-    buy(client, second, number)
+    buy_over_http(client, second, number)
     sign_in(client, second.auth_id, second.token)
     page = client.get(f"/console/numbers/{number}")
     assert marked(page, "history-row", "data-kind") == ["money", "ownership"]
@@ -340,7 +340,7 @@ def test_number_page_shows_call_health(
     acct = make_account(state, balance=100)
     stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=1)
     number = IN_NUMBERS[0]
-    buy(client, acct, number)
+    buy_over_http(client, acct, number)
     stamp = clock.now().isoformat().replace("+00:00", "Z")
     for answered in (True, True, False):
         r = client.post(

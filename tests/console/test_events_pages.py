@@ -21,8 +21,7 @@ from didstore.config import Settings
 from didstore.console.web import PER_PAGE
 from didstore.db.tables import webhook_endpoints
 from didstore.services import events
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, buy_over_http, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -76,8 +75,8 @@ def test_the_feed_pages_by_cursor_and_filters_by_type(
     acct = make_account(state, balance=5000)
     other = make_account(state, balance=5000)
     stock(state, IN_NUMBERS[:2])
-    buy(client, acct, IN_NUMBERS[0])
-    buy(client, other, IN_NUMBERS[1])
+    buy_over_http(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, other, IN_NUMBERS[1])
 
     async def more() -> None:  # enough events for a second page
         async with state.adb.write() as conn:
@@ -137,7 +136,7 @@ def test_a_webhook_from_the_console_to_a_real_receiver(
     assert marked(listed, "webhook-row", "data-id") == [hook]
     assert secret not in listed.text  # shown once
 
-    buy(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[0])
     assert state.jobs.run("webhooks").webhooks_delivered == 1
     [(headers, body)] = receiver.received
     Webhook(secret).verify(body, headers)  # raises if the signature is wrong
@@ -148,7 +147,7 @@ def test_a_webhook_from_the_console_to_a_real_receiver(
 
     # the receiver fails a delivery, which is redelivered from the page once it is back
     receiver.status = 500
-    buy(client, acct, IN_NUMBERS[1])
+    buy_over_http(client, acct, IN_NUMBERS[1])
     state.jobs.run("webhooks")
     detail = client.get(f"/console/webhooks/{hook}")
     assert marked(detail, "delivery-row", "data-codes") == ["500", "200"]

@@ -7,8 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, admin_headers, buy_over_http, make_account, stock
 from tests.console.pages import sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -23,7 +22,7 @@ def test_customer_downloads_equal_the_api_csv(client: TestClient, state: TestSer
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:3])
     for e164 in IN_NUMBERS[:3]:
-        buy(client, acct, e164)
+        buy_over_http(client, acct, e164)
     api = {**acct.headers, "Accept": "text/csv"}
     numbers_api = client.get(f"/api/v1/Account/{acct.auth_id}/numbers", headers=api)
     ledger_api = client.get(f"/api/v1/Account/{acct.auth_id}/transactions", headers=api)
@@ -46,7 +45,7 @@ def test_customer_downloads_equal_the_api_csv(client: TestClient, state: TestSer
 def test_operator_downloads_equal_the_api_csv(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=10_000)
     stock(state, IN_NUMBERS[:3])
-    buy(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[0])
     api = {**admin_headers(), "Accept": "text/csv"}
     inventory_api = client.get("/api/v1/admin/inventory", headers=api)
     audit_api = client.get("/api/v1/admin/audit", params={"e164": IN_NUMBERS[0]}, headers=api)

@@ -9,8 +9,14 @@ import io
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_partner import buy, make_partner
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    buy_over_http,
+    make_account,
+    make_partner,
+    stock,
+)
 from tests.console.pages import csrf, marked, sign_in
 from tests.support import TestServices
 
@@ -27,7 +33,7 @@ def test_transactions_list_filters_pages_and_downloads(
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:26], setup_fee=1, monthly_fee=2)
     for n in IN_NUMBERS[:26]:
-        buy(client, acct, n)
+        buy_over_http(client, acct, n)
     sign_in(client, acct.auth_id, acct.token)
     first = client.get("/console/transactions")
     assert first.status_code == 200

@@ -9,8 +9,7 @@ import re
 from fastapi.testclient import TestClient
 
 from didstore.services.inventory import SearchFilters
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, buy_over_http, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -35,8 +34,8 @@ def test_audit_log_filters_by_number_and_account(client: TestClient, state: Test
     a = make_account(state, balance=1000)
     b = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2])
-    buy(client, a, IN_NUMBERS[0])
-    buy(client, b, IN_NUMBERS[1])
+    buy_over_http(client, a, IN_NUMBERS[0])
+    buy_over_http(client, b, IN_NUMBERS[1])
     sign_in_operator(client)
     everything = client.get("/console/operator/audit")
     assert marked(everything, "audit-row", "data-action").count("number.purchase") == 2
@@ -58,7 +57,7 @@ def test_audit_log_filters_by_number_and_account(client: TestClient, state: Test
 def test_csv_import_is_checked_then_imported(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=1000)
     stock(state, [TAKEN])
-    buy(client, acct, TAKEN)
+    buy_over_http(client, acct, TAKEN)
     sign_in_operator(client)
     page = client.get("/console/operator/inventory")
     body = _csv(

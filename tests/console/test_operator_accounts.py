@@ -8,8 +8,15 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_partner import buy, make_partner
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    buy_over_http,
+    make_account,
+    make_partner,
+    make_sub_account,
+    stock,
+)
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -76,7 +83,7 @@ def test_kyc_toggle(client: TestClient, state: TestServices) -> None:
 def test_route_lookup(client: TestClient, state: TestServices) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2])
-    buy(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[0])
     sign_in_operator(client)
     held = client.get("/console/operator/route", params={"e164": IN_NUMBERS[0]})
     assert marked(held, "route", "data-routable") == ["false"]  # no trunk, no application
@@ -92,7 +99,7 @@ def test_operator_blocks_and_unblocks_a_number_from_the_route_box(
 ) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1])
-    buy(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[0])
     sign_in_operator(client)
     page = client.get("/console/operator/route", params={"e164": IN_NUMBERS[0]})
     assert 'data-testid="block"' in page.text

@@ -8,8 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, US_NUMBERS, make_account, stock
+from tests.conftest import IN_NUMBERS, US_NUMBERS, buy_over_http, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -18,7 +17,7 @@ def test_stock_levels_by_country_and_prefix(client: TestClient, state: TestServi
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:5])
     stock(state, US_NUMBERS[:2], currency="USD")
-    buy(client, acct, IN_NUMBERS[0])  # sold: no longer in stock
+    buy_over_http(client, acct, IN_NUMBERS[0])  # sold: no longer in stock
     sign_in_operator(client)
     page = client.get("/console/operator/stock")
     assert page.status_code == 200
@@ -50,7 +49,7 @@ def test_a_job_runs_after_confirmation_and_is_audited(
 ) -> None:
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=2)
-    buy(client, acct, IN_NUMBERS[0])
+    buy_over_http(client, acct, IN_NUMBERS[0])
     clock.set(clock.now() + timedelta(days=29))  # the first renewal (28 Feb) is due
     sign_in_operator(client)
     listing = client.get("/console/operator/jobs")

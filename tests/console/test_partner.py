@@ -10,8 +10,14 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from tests.api.test_partner import buy, make_partner
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    buy_over_http,
+    make_account,
+    make_partner,
+    stock,
+)
 from tests.console.pages import marked, sign_in, sign_in_operator
 from tests.support import TestServices
 
@@ -23,9 +29,9 @@ def _world(
     poor = make_account(state, balance=1200, partner_id=pa.auth_id)
     rich = make_account(state, balance=100_000, partner_id=pa.auth_id)
     stock(state, IN_NUMBERS[:3], setup_fee=100, monthly_fee=300)
-    buy(client, poor, IN_NUMBERS[0])
-    buy(client, poor, IN_NUMBERS[1])  # 1200 - 800 = 400 left; 600 due at the next renewal
-    buy(client, rich, IN_NUMBERS[2])
+    buy_over_http(client, poor, IN_NUMBERS[0])
+    buy_over_http(client, poor, IN_NUMBERS[1])  # 1200 - 800 = 400 left; 600 due at the next renewal
+    buy_over_http(client, rich, IN_NUMBERS[2])
     return pa, poor, rich
 
 
@@ -112,7 +118,7 @@ def test_every_number_across_customers_pages_and_filters(
     pa, _poor, rich = _world(client, state)
     outsider = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[10:11])
-    buy(client, outsider, IN_NUMBERS[10])  # no partner: never shown
+    buy_over_http(client, outsider, IN_NUMBERS[10])  # no partner: never shown
     sign_in(client, pa.auth_id, pa.token)
     page = client.get("/console/partner/numbers")
     assert marked(page, "number-row", "data-e164") == IN_NUMBERS[:3]

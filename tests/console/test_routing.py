@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, admin_headers, make_account, stock
+from tests.conftest import IN_NUMBERS, admin_headers, buy_over_http, make_account, stock
 from tests.console.pages import csrf, marked, sign_in
 from tests.support import TestServices
 
@@ -25,7 +24,7 @@ def test_trunk_and_application_routing(client: TestClient, state: TestServices) 
     acct = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:1])
     number = IN_NUMBERS[0]
-    buy(client, acct, number)
+    buy_over_http(client, acct, number)
     sign_in(client, acct.auth_id, acct.token)
     page = client.get("/console/trunks")
     r = client.post(
@@ -74,8 +73,8 @@ def test_routing_refuses_bad_input_forgery_and_other_accounts(
     owner = make_account(state, balance=1000)
     other = make_account(state, balance=1000)
     stock(state, IN_NUMBERS[:2])
-    buy(client, owner, IN_NUMBERS[0])
-    buy(client, other, IN_NUMBERS[1])
+    buy_over_http(client, owner, IN_NUMBERS[0])
+    buy_over_http(client, other, IN_NUMBERS[1])
     sign_in(client, other.auth_id, other.token)
     page = client.get("/console/trunks")
     r = client.post("/console/trunks", data={"csrf": csrf(page), "name": "Theirs"})

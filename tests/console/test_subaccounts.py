@@ -13,8 +13,14 @@ from sqlalchemy import update
 from didstore.clock import FixedClock
 from didstore.db.tables import numbers
 from didstore.domain.e164 import E164, from_body
-from tests.api.test_partner import buy
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    buy_over_http,
+    make_account,
+    make_sub_account,
+    stock,
+)
 from tests.console.pages import csrf, marked, sign_in
 from tests.support import TestServices
 
@@ -48,7 +54,7 @@ def test_move_to_a_sub_account_and_back_with_the_cool_off(
     sub = make_sub_account(state, parent)
     stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=1)
     number = IN_NUMBERS[0]
-    buy(client, parent, number)
+    buy_over_http(client, parent, number)
     sign_in(client, parent.auth_id, parent.token)
     confirm = client.get(f"/console/numbers/{number}/move", params={"to": sub.auth_id})
     assert confirm.status_code == 200 and 'data-testid="confirm"' in confirm.text
@@ -87,7 +93,7 @@ def test_moves_are_refused_for_strangers_and_forged_forms(
     their_sub = make_sub_account(state, other)
     stock(state, IN_NUMBERS[:1], setup_fee=1, monthly_fee=1)
     number = IN_NUMBERS[0]
-    buy(client, parent, number)
+    buy_over_http(client, parent, number)
     sign_in(client, parent.auth_id, parent.token)
     token = csrf(client.get("/console/home"))
     url = f"/console/numbers/{number}/move"

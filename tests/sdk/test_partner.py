@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from didstore.client import Client, NotFoundError
-from tests.conftest import ADMIN_TOKEN
-from tests.live_server import Account, LiveServer
+from tests.live_server import Account, LiveServer, partner_with_customer
 from tests.sdk.flavours import Flavour
-
-
-def partner_with_customer(live: LiveServer) -> tuple[Account, Account]:
-    """A partner with 1000 INR and one customer with 5000 INR (through the operator API)."""
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=live.url, headers=headers) as http:
-        p = http.post("/api/v1/admin/partners", json={"name": "reseller", "currency": "INR"})
-        assert p.status_code == 201, p.text
-        partner = p.json()
-        c = http.post(
-            "/api/v1/admin/accounts",
-            json={"name": "customer", "currency": "INR", "partner_id": partner["auth_id"]},
-        )
-        assert c.status_code == 201, c.text
-        customer = c.json()
-        for who, amount in ((customer["auth_id"], 5000), (partner["auth_id"], 1000)):
-            r = http.post(
-                f"/api/v1/admin/accounts/{who}/credit", json={"amount": amount, "currency": "INR"}
-            )
-            assert r.status_code == 201, r.text
-    return (
-        Account(partner["auth_id"], partner["auth_token"], "INR"),
-        Account(customer["auth_id"], customer["auth_token"], "INR"),
-    )
 
 
 @pytest.fixture

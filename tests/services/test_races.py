@@ -26,24 +26,29 @@ from didstore.domain.errors import (
     NotFound,
     NotPendingRelease,
 )
-from didstore.services.models import CLI, Account
-from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
+from didstore.services.models import CLI
+from tests.conftest import (
+    IN_NUMBERS,
+    MONTHLY_FEE,
+    PRICE_MINOR,
+    SETUP_FEE,
+    AccountHandle,
+    account_of,
+    balance,
+    make_account,
+    make_sub_account,
+    number_row,
+    stock,
+)
 from tests.support import TestServices, run_together, unexpected
-
-SETUP, MONTHLY = 100, 300  # whole rupees, as stocked
-PRICE_MINOR = (SETUP + MONTHLY) * 100
 
 
 def _purchase(buyer: AccountHandle, e164: str, s: TestServices) -> Any:
-    return s.numbers.purchase(CLI, account(s, buyer), E164(e164))
+    return s.numbers.purchase(CLI, account_of(s, buyer), E164(e164))
 
 
 def _import(rows: list[dict[str, Any]], s: TestServices) -> Any:
     return s.inventory.import_rows(CLI, rows)
-
-
-def balance_minor(state: TestServices, handle: AccountHandle, currency: str = "INR") -> int:
-    return state.wallet.balance(state.accounts.get(handle.auth_id), currency).balance_minor
 
 
 def ledger_count(state: TestServices, **where: Any) -> int:
@@ -56,23 +61,14 @@ def ledger_count(state: TestServices, **where: Any) -> int:
         )
 
 
-def number_row(state: TestServices, e164: str) -> Any:
-    with state.db.read() as conn:
-        return conn.execute(select(numbers).where(numbers.c.e164 == e164)).one()._mapping
-
-
-def account(state: TestServices, handle: AccountHandle) -> Account:
-    return state.accounts.get(handle.auth_id)
-
-
 # -- one number, many buyers ------------------------------------------------------------------
 def test_32_buyers_of_one_number_exactly_one_sale(
     state: TestServices, racers: list[TestServices]
 ) -> None:
     target = IN_NUMBERS[0]
-    stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
+    stock(state, [target], setup_fee=SETUP_FEE, monthly_fee=MONTHLY_FEE)
     buyers = [make_account(state, balance=1000) for _ in range(32)]
-    start = balance_minor(state, buyers[0])
+    start = balance(state, buyers[0])
 
     out = run_together(
         racers,
@@ -85,12 +81,12 @@ def test_32_buyers_of_one_number_exactly_one_sale(
     sale = out.results[0]
     assert sale.charged_minor == PRICE_MINOR and not sale.replayed
     winner = next(b for b in buyers if b.auth_id == sale.number.owner_auth_id)
-    assert number_row(state, target)["state"] == "active"
+    assert number_row(state, target).state == "active"
     assert ledger_count(state, reference_type="did_purchase") == 1
     assert ledger_count(state, reference_type="did_purchase", number_id=sale.number.id) == 1
     for b in buyers:
         expected = start - PRICE_MINOR if b is winner else start
-        assert balance_minor(state, b) == expected
+        assert balance(state, b) == expected
     assert state.wallet.verify() == []
 
 
@@ -99,19 +95,19 @@ def test_same_account_retrying_one_purchase_is_charged_once(
 ) -> None:
     """A retry storm from one buyer (the newer SDK retries by itself): one charge."""
     target = IN_NUMBERS[1]
-    stock(state, [target], setup_fee=SETUP, monthly_fee=MONTHLY)
+    stock(state, [target], setup_fee=SETUP_FEE, monthly_fee=MONTHLY_FEE)
     buyer = make_account(state, balance=10_000)
-    start = balance_minor(state, buyer)
+    start = balance(state, buyer)
 
     out = run_together(
-        racers, [lambda s: s.numbers.purchase(CLI, account(s, buyer), E164(target))] * 16
+        racers, [lambda s: s.numbers.purchase(CLI, account_of(s, buyer), E164(target))] * 16
     )
 
     assert unexpected(out, NotFound) == []
     charged = [r for r in out.results if not r.replayed]
     assert len(charged) == 1
     assert all(r.number.owner_auth_id == buyer.auth_id for r in out.results)
-    assert balance_minor(state, buyer) == start - PRICE_MINOR
+    assert balance(state, buyer) == start - PRICE_MINOR
     assert ledger_count(state, reference_type="did_purchase") == 1
     assert state.wallet.verify() == []
 
@@ -123,12 +119,12 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
 ) -> None:
     k = 8
     targets = IN_NUMBERS[: 4 * k]
-    stock(state, targets, setup_fee=SETUP, monthly_fee=MONTHLY)
-    payer = make_account(state, balance=k * (SETUP + MONTHLY))
+    stock(state, targets, setup_fee=SETUP_FEE, monthly_fee=MONTHLY_FEE)
+    payer = make_account(state, balance=k * (SETUP_FEE + MONTHLY_FEE))
     buyers = [payer]
     if with_sub_accounts:  # sub-accounts are charged to the parent's wallet
         buyers += [make_sub_account(state, payer) for _ in range(3)]
-    assert balance_minor(state, payer) == k * PRICE_MINOR
+    assert balance(state, payer) == k * PRICE_MINOR
 
     stop = threading.Event()
     seen: list[int] = []
@@ -152,22 +148,22 @@ def test_wallet_for_k_numbers_and_4k_concurrent_purchases(
     assert unexpected(out, InsufficientBalance) == []
     assert len(out.results) == k, out.kinds()
     assert len(out.errors) == 3 * k
-    assert balance_minor(state, payer) == 0
+    assert balance(state, payer) == 0
     assert seen and min(seen) >= 0
     bought = {r.number.e164 for r in out.results}
     for n in targets:
         row = number_row(state, n)
-        assert row["state"] == ("active" if n in bought else "available"), n
-        assert (row["billing_account_id"] is not None) == (n in bought)
+        assert row.state == ("active" if n in bought else "available"), n
+        assert (row.billing_account_id is not None) == (n in bought)
     assert ledger_count(state, reference_type="did_purchase") == k
     assert state.wallet.verify() == []
 
 
 # -- release against cancel-release ------------------------------------------------------------
 def _owned_number(state: TestServices, e164: str, *, release_fee: int) -> AccountHandle:
-    stock(state, [e164], setup_fee=SETUP, monthly_fee=MONTHLY)
+    stock(state, [e164], setup_fee=SETUP_FEE, monthly_fee=MONTHLY_FEE)
     owner = make_account(state, balance=100_000, release_fee=release_fee)
-    state.numbers.purchase(CLI, account(state, owner), E164(e164))
+    state.numbers.purchase(CLI, account_of(state, owner), E164(e164))
     return owner
 
 
@@ -178,14 +174,14 @@ def test_concurrent_release_and_cancel_release_stay_consistent(
     exactly one ledger row, and the final state agrees with the money."""
     target, fee = IN_NUMBERS[2], 50
     owner = _owned_number(state, target, release_fee=fee)
-    start = balance_minor(state, owner)
+    start = balance(state, owner)
     rounds = 6
 
     def releaser(s: TestServices) -> tuple[str, int]:
         ok = 0
         for _ in range(rounds):
             try:
-                s.numbers.release(CLI, account(s, owner), E164(target), immediate=False)
+                s.numbers.release(CLI, account_of(s, owner), E164(target), immediate=False)
                 ok += 1
             except (AlreadyPendingRelease, Conflict):
                 pass
@@ -195,7 +191,7 @@ def test_concurrent_release_and_cancel_release_stay_consistent(
         ok = 0
         for _ in range(rounds):
             try:
-                s.numbers.cancel_release(CLI, account(s, owner), E164(target))
+                s.numbers.cancel_release(CLI, account_of(s, owner), E164(target))
                 ok += 1
             except NotPendingRelease:
                 pass
@@ -210,11 +206,11 @@ def test_concurrent_release_and_cancel_release_stay_consistent(
     assert released - cancelled in (0, 1)
     row = number_row(state, target)
     pending = released - cancelled == 1
-    assert row["state"] == ("pending_release" if pending else "active")
-    assert row["release_fee_minor"] == (fee * 100 if pending else None)
+    assert row.state == ("pending_release" if pending else "active")
+    assert row.release_fee_minor == (fee * 100 if pending else None)
     assert ledger_count(state, reference_type="did_release") == released
     assert ledger_count(state, reference_type="refund") == cancelled
-    assert balance_minor(state, owner) == start - (released - cancelled) * fee * 100
+    assert balance(state, owner) == start - (released - cancelled) * fee * 100
     assert state.wallet.verify() == []
 
 
@@ -225,16 +221,16 @@ def test_immediate_release_racing_cancel(state: TestServices, racers: list[TestS
     fee = 70
     for i, target in enumerate(IN_NUMBERS[10:18]):
         owner = _owned_number(state, target, release_fee=fee)
-        before = balance_minor(state, owner)
-        state.numbers.release(CLI, account(state, owner), E164(target), immediate=False)
-        number_id = number_row(state, target)["id"]
+        before = balance(state, owner)
+        state.numbers.release(CLI, account_of(state, owner), E164(target), immediate=False)
+        number_id = number_row(state, target).id
 
         def cancel(s: TestServices, o: AccountHandle = owner, t: str = target) -> str:
-            s.numbers.cancel_release(CLI, account(s, o), E164(t))
+            s.numbers.cancel_release(CLI, account_of(s, o), E164(t))
             return "cancel"
 
         def finalise(s: TestServices, o: AccountHandle = owner, t: str = target) -> str:
-            s.numbers.release(CLI, account(s, o), E164(t), immediate=True)
+            s.numbers.release(CLI, account_of(s, o), E164(t), immediate=True)
             return "release"
 
         out = run_together(racers, [cancel, finalise] if i % 2 else [finalise, cancel])
@@ -244,15 +240,15 @@ def test_immediate_release_racing_cancel(state: TestServices, racers: list[TestS
         assert done, out.kinds()
         row = number_row(state, target)
         if "release" in done:
-            assert row["state"] == "quarantined" and row["owner_account_id"] is None
+            assert row.state == "quarantined" and row.owner_account_id is None
         else:
-            assert row["state"] == "active" and row["owner_account_id"] is not None
+            assert row.state == "active" and row.owner_account_id is not None
         debits = ledger_count(state, reference_type="did_release", number_id=number_id)
         refunds = ledger_count(state, reference_type="refund", number_id=number_id)
         # one fee for the first release, one more if the cancellation came first
         assert debits == (2 if done == {"cancel", "release"} else 1)
         assert refunds == (1 if "cancel" in done else 0)
-        assert balance_minor(state, owner) == before - (debits - refunds) * fee * 100
+        assert balance(state, owner) == before - (debits - refunds) * fee * 100
     assert state.wallet.verify() == []
 
 
@@ -266,7 +262,10 @@ def test_concurrent_duplicate_imports_stock_each_number_once(
     # (so they meet each other's rows in different orders).
     batches = [distinct[i * 11 :] + distinct[: i * 11] for i in range(8)]
     rows = [
-        [{"e164": n, "setup_fee": SETUP, "monthly_fee": MONTHLY, "currency": "INR"} for n in batch]
+        [
+            {"e164": n, "setup_fee": SETUP_FEE, "monthly_fee": MONTHLY_FEE, "currency": "INR"}
+            for n in batch
+        ]
         for batch in batches
     ]
 
@@ -288,7 +287,7 @@ def test_concurrent_first_credits_in_a_new_currency(
     """The first top-ups of a currency the account has no wallet for yet, all at once: every
     one is applied to one wallet (no unique-key failure, no lost update)."""
     handle = make_account(state)  # an INR account; no USD wallet yet
-    acct = account(state, handle)
+    acct = account_of(state, handle)
 
     out = run_together(
         racers,
@@ -296,7 +295,7 @@ def test_concurrent_first_credits_in_a_new_currency(
     )
 
     assert out.errors == []
-    assert balance_minor(state, handle, "USD") == 16 * 500
+    assert balance(state, handle, "USD") == 16 * 500
     with state.db.read() as conn:
         usd = conn.execute(
             select(func.count())
@@ -320,8 +319,8 @@ def test_two_lifecycle_sweeps_at_once_move_and_audit_each_number_once(
     owner = make_account(state, balance=100_000)
     stock(state, targets)
     for n in targets:
-        state.numbers.purchase(CLI, account(state, owner), E164(n))
-        state.numbers.release(CLI, account(state, owner), E164(n), immediate=False)
+        state.numbers.purchase(CLI, account_of(state, owner), E164(n))
+        state.numbers.release(CLI, account_of(state, owner), E164(n), immediate=False)
     clock.set(clock.now() + timedelta(hours=25))
 
     out = run_together(racers, [lambda s: s.call(run_lifecycle, s.adb, clock).released] * 4)

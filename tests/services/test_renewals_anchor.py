@@ -13,8 +13,16 @@ from didstore.clock import FixedClock
 from didstore.db.tables import billing_schedule, numbers
 from didstore.domain.billing import add_months
 from didstore.services.renewals import RenewalReport, run_renewals
-from tests.conftest import IN_NUMBERS, balance, buy, make_account, number_row, rental_rows, stock
-from tests.services.test_schedule import assert_queue_matches
+from tests.conftest import (
+    IN_NUMBERS,
+    assert_queue_matches,
+    balance,
+    buy,
+    make_account,
+    number_row,
+    rental_rows,
+    stock,
+)
 from tests.support import TestServices
 
 

@@ -11,8 +11,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from didstore.clock import FixedClock
-from tests.api.test_partner import buy, make_partner
-from tests.conftest import IN_NUMBERS, AccountHandle, admin_headers, make_account, stock
+from tests.conftest import (
+    IN_NUMBERS,
+    AccountHandle,
+    admin_headers,
+    buy_over_http,
+    make_account,
+    make_partner,
+    stock,
+)
 from tests.support import TestServices
 
 RISK = "report.renewal_risk"
@@ -24,8 +31,8 @@ def _world(client: TestClient, state: TestServices, clock: FixedClock) -> dict[s
     rich = make_account(state, balance=100_000, partner_id=pa.auth_id)
     stock(state, IN_NUMBERS[:3], setup_fee=100, monthly_fee=300)
     for n in IN_NUMBERS[:2]:
-        buy(client, poor, n)  # 1200 - 800 = 400 left; 600 due at the next renewal
-    buy(client, rich, IN_NUMBERS[2])
+        buy_over_http(client, poor, n)  # 1200 - 800 = 400 left; 600 due at the next renewal
+    buy_over_http(client, rich, IN_NUMBERS[2])
     clock.set(clock.now() + timedelta(days=20))  # the renewals are now 8 days out
     return {"partner": pa, "poor": poor, "rich": rich}
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from didstore.clock import FixedClock
-from didstore.db.tables import billing_schedule, numbers
+from didstore.db.tables import billing_schedule
 from didstore.domain.billing import add_months
 from didstore.domain.e164 import from_body
 from didstore.services.models import CLI
 from didstore.services.renewals import run_renewals
 from tests.conftest import (
     IN_NUMBERS,
+    assert_queue_matches,
     buy,
     charge_count,
     make_account,
@@ -24,22 +25,6 @@ from tests.conftest import (
     stock,
 )
 from tests.support import TestServices
-
-
-def assert_queue_matches(state: TestServices) -> dict[str, object]:
-    with state.db.read() as conn:
-        dated = dict(
-            conn.execute(
-                select(numbers.c.id, numbers.c.next_billing_date).where(
-                    numbers.c.next_billing_date.is_not(None)
-                )
-            ).all()
-        )
-        queued = dict(
-            conn.execute(select(billing_schedule.c.number_id, billing_schedule.c.due_at)).all()
-        )
-    assert queued == dated
-    return queued
 
 
 def test_queue_follows_the_billing_date_through_a_numbers_life(

@@ -49,13 +49,16 @@ def _parse_now(value: str | None, allow_future: bool) -> datetime | None:
 
 
 def _print(report: dict[str, Any]) -> None:
+    """One line: every counter of the report, in its order, ``failed`` last (``returned to
+    inventory 2``); the amounts charged per currency are in ``--json``."""
+    counters = [
+        f"{key.replace('_', ' ')} {value}"
+        for key, value in report.items()
+        if key not in ("job", "now", "failed", "charged_minor")
+    ]
     out.print(
-        f"{report['job']} at {report['now']}: charged {report['charged']}, "
-        f"suspended {report['suspended']}, reactivated {report['reactivated']}, "
-        f"released {report['released']}, returned to inventory "
-        f"{report['returned_to_inventory']}, idempotency keys expired "
-        f"{report['idempotency_keys_expired']}, events expired {report.get('events_expired', 0)}, "
-        f"failed {report['failed']}"
+        f"{report['job']} at {report['now']}: {', '.join(counters)}, failed {report['failed']}",
+        soft_wrap=True,
     )
 
 
