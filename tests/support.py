@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
+import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from didstore.bootstrap import Services, build
 from didstore.clock import Clock
@@ -186,3 +189,99 @@ def run_together(
 
 def unexpected(out: Outcomes, *allowed: type[BaseException]) -> list[BaseException]:
     return [e for e in out.errors if not isinstance(e, allowed)]
+
+
+# -- a process killed inside its transaction -----------------------------------------------------
+_STALL = "didstore_test_stall"
+
+
+@contextmanager
+def stalled_inserts(db: SyncDatabase, table: str, when: str) -> Iterator[None]:
+    """While open, a transaction that inserts into ``table`` while the SQL condition ``when``
+    holds (read inside that transaction, its own rows included) stalls right there, its rows
+    written and not committed: a trigger sleeps (PostgreSQL ``pg_sleep``) or counts an endless
+    join (SQLite). ``kill_when_stalled`` then kills the process for real. Nothing of didstore
+    is patched: the process runs the production code on the production driver."""
+    with db.write() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(
+                text(
+                    f"CREATE FUNCTION {_STALL}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    f" IF ({when}) THEN PERFORM pg_sleep(3600); END IF; RETURN NULL; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {_STALL} AFTER INSERT ON {table}"
+                    f" FOR EACH STATEMENT EXECUTE FUNCTION {_STALL}()"
+                )
+            )
+        else:
+            conn.execute(text(f"CREATE TABLE {_STALL} (x INTEGER)"))
+            conn.execute(
+                text(
+                    f"INSERT INTO {_STALL} WITH RECURSIVE n(x) AS"
+                    " (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) SELECT x FROM n"
+                )
+            )
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {_STALL} AFTER INSERT ON {table} WHEN {when} BEGIN"
+                    f" SELECT count(*) FROM {_STALL} a, {_STALL} b, {_STALL} c; END"
+                )
+            )
+    try:
+        yield
+    finally:
+        with db.write() as conn:
+            if db.dialect == "postgresql":
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {_STALL} ON {table}"))
+                conn.execute(text(f"DROP FUNCTION IF EXISTS {_STALL}()"))
+            else:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {_STALL}"))
+                conn.execute(text(f"DROP TABLE IF EXISTS {_STALL}"))
+
+
+def kill_when_stalled(db: SyncDatabase, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Wait until ``proc`` stalls in a ``stalled_inserts`` trigger, then SIGKILL it (on
+    PostgreSQL also end its server backend, as the server does once it notices the client
+    is gone). PostgreSQL shows the stalled backend (``wait_event = 'PgSleep'``); SQLite only
+    that some process holds the write lock, so there the process is killed once it has held
+    the lock for a whole second (its transactions take milliseconds, the trigger forever)."""
+    deadline = time.monotonic() + timeout
+    held_since: float | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"exited {proc.returncode} before stalling: {out}{err}")
+        if db.dialect == "postgresql":
+            with db.read() as conn:
+                pid = conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event = 'PgSleep'"
+                    )
+                ).scalar()
+            if pid is not None:
+                proc.kill()
+                proc.wait(timeout)
+                with db.write() as conn:
+                    conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                return
+        else:
+            probe = sqlite3.connect(str(db.engine.url.database), timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                held_since = None
+            except sqlite3.OperationalError:  # "database is locked": a writer is inside
+                held_since = held_since or time.monotonic()
+                if time.monotonic() - held_since >= 1.0:
+                    proc.kill()
+                    proc.wait(timeout)
+                    return
+            finally:
+                probe.close()
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the process never stalled")

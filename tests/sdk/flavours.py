@@ -91,6 +91,7 @@ class Flavour:
     name: str
     runner: asyncio.Runner = field(default_factory=asyncio.Runner)
     made: list[Any] = field(default_factory=list)
+    pools: list[httpx.Client | httpx.AsyncClient] = field(default_factory=list)
 
     @property
     def is_async(self) -> bool:
@@ -102,20 +103,20 @@ class Flavour:
         auth_token: str | None = None,
         *,
         transport: Any = None,
-        fast_retries: bool = True,
         **options: Any,
     ) -> Client:
         """A client of this flavour (typed as ``Client``: the calls are the same). With a
-        ``transport``, the client's ``httpx`` pool sends through it."""
+        ``transport``, the client's ``httpx`` pool (made here, closed by :meth:`close`) sends
+        through it. Retries wait the SDK's own backoff."""
         real: Client | AsyncClient
         if self.is_async:
             http_a = httpx.AsyncClient(transport=transport) if transport is not None else None
             real = AsyncClient(auth_id, auth_token, http_client=http_a, **options)
+            self.pools += [http_a] if http_a is not None else []
         else:
             http_s = httpx.Client(transport=transport) if transport is not None else None
             real = Client(auth_id, auth_token, http_client=http_s, **options)
-        if fast_retries:
-            real._settings.backoff_base = 0.01
+            self.pools += [http_s] if http_s is not None else []
         self.made.append(real)
         return cast(Client, Blocking(real, self.runner) if isinstance(real, AsyncClient) else real)
 
@@ -125,13 +126,13 @@ class Flavour:
 
     def close(self) -> None:
         for real in self.made:
-            http = real._http
             if isinstance(real, AsyncClient):
                 self.runner.run(real.close())
-                if isinstance(http, httpx.AsyncClient) and not http.is_closed:
-                    self.runner.run(http.aclose())
             else:
                 real.close()
-                if isinstance(http, httpx.Client) and not http.is_closed:
-                    http.close()
+        for pool in self.pools:  # a client never closes a pool it was given
+            if isinstance(pool, httpx.AsyncClient):
+                self.runner.run(pool.aclose())
+            else:
+                pool.close()
         self.runner.close()

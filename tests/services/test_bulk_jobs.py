@@ -29,7 +29,7 @@ from didstore.domain.errors import (
 from didstore.services.bulk_jobs import BulkJob, Preview
 from didstore.services.models import CLI, Account, Actor
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
-from tests.support import TestServices
+from tests.support import TestServices, kill_when_stalled, stalled_inserts
 
 FEE = (100 + 300) * 100  # setup fee + first month of a stocked number, in paise
 P = 100  # paise per rupee: accounts are funded, and fees set, in rupees
@@ -260,14 +260,19 @@ def test_a_runner_killed_half_way_is_resumed_without_a_double_charge(
     stock(state, wanted)
     job = _submit(state, acct, {"action": "purchase", "numbers": wanted})
     script = Path(__file__).with_name("_bulk_worker_killed.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), database_url, clock.now().isoformat()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).parents[2],
+    third_purchase = (
+        "(SELECT count(*) FROM ledger_entries WHERE reference_type = 'did_purchase') >= 3"
     )
-    assert proc.returncode == -9, proc.stdout + proc.stderr  # really killed
+    with stalled_inserts(state.db, "ledger_entries", third_purchase):
+        proc = subprocess.Popen(
+            [sys.executable, str(script), database_url, clock.now().isoformat()],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[2],
+        )
+        kill_when_stalled(state.db, proc)
+    assert proc.returncode == -9  # really killed
     half = _get(state, acct, job.id)
     # the third item's transaction (claim, purchase, debit) died uncommitted: two are done
     assert half.status == "running" and half.progress.succeeded == 2

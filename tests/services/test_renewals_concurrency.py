@@ -16,7 +16,7 @@ from didstore.db.database import open_database
 from didstore.domain.billing import add_months
 from didstore.services.renewals import RenewalReport, run_renewals
 from tests.conftest import IN_NUMBERS, balance, buy, charge_count, make_account, rental_rows, stock
-from tests.support import TestServices
+from tests.support import TestServices, kill_when_stalled, stalled_inserts
 
 N = 24
 
@@ -121,14 +121,25 @@ def test_worker_killed_midway_then_rerun_charges_once(
 ) -> None:
     acct, before = _owned(state, clock, balance_units=10_000)
     script = Path(__file__).with_name("_worker_killed.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), database_url, clock.now().isoformat(), mode],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).parents[2],
-    )
-    assert proc.returncode == -9, proc.stdout + proc.stderr  # really killed
+    args = [sys.executable, str(script), database_url, clock.now().isoformat(), mode]
+    if mode == "between":  # it kills itself once the first chunk committed
+        proc = subprocess.run(
+            args, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2]
+        )
+        assert proc.returncode == -9, proc.stdout + proc.stderr  # really killed
+    else:  # killed inside the second chunk, its charge and ledger rows written
+        with stalled_inserts(
+            state.db, "ledger_entries", "(SELECT count(*) FROM renewal_charges) > 4"
+        ):
+            running = subprocess.Popen(
+                args,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=Path(__file__).parents[2],
+            )
+            kill_when_stalled(state.db, running)
+        assert running.returncode == -9
     done = charge_count(state)
     assert done == 4  # the first chunk committed; the killed one left nothing
     assert len(rental_rows(state)) == 4
