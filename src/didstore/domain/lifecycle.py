@@ -47,6 +47,12 @@ OWNED_STATES = (
     NumberState.BLOCKED,
 )
 
+#: Owned and not on the way out: the states in which the owner can change a number (route
+#: it, move it between sub-accounts, label it). A pending release must be cancelled first.
+HELD_STATES = (NumberState.ACTIVE, NumberState.SUSPENDED, NumberState.BLOCKED)
+#: The same, as the values stored in ``numbers.state`` (for queries).
+HELD_STATE_VALUES = tuple(s.value for s in HELD_STATES)
+
 _WIRE_STATUS = {
     NumberState.AVAILABLE: "active",
     NumberState.ACTIVE: "active",

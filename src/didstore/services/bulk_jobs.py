@@ -48,7 +48,7 @@ from didstore.domain.errors import (
     NotFound,
     RetryableConflict,
 )
-from didstore.domain.lifecycle import NumberState
+from didstore.domain.lifecycle import HELD_STATE_VALUES, NumberState
 from didstore.domain.money import currency
 from didstore.domain.routing import cool_off_at
 from didstore.services import audit, events
@@ -480,11 +480,7 @@ class BulkJobs:
         if row is None or not account.may_manage(row._mapping):
             raise NotFound("number not found")
         m = row._mapping
-        if m["state"] not in (
-            NumberState.ACTIVE.value,
-            NumberState.SUSPENDED.value,
-            NumberState.BLOCKED.value,
-        ):
+        if m["state"] not in HELD_STATE_VALUES:
             raise InvalidInput(f"number is {m['state']}")
         if req.action in ("move", "unassign_subaccount"):
             check_unlocked(m)

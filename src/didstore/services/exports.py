@@ -17,11 +17,11 @@ unique, never-changing key: E.164, the ledger's ``seq``, the audit row's ``id``)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam
 
 from didstore.clock import Clock
 from didstore.db.database import Database
@@ -41,6 +41,7 @@ BATCH = 2000
 #: The most rows one page of the operator's inventory list (JSON) holds.
 INVENTORY_PAGE_MAX = 1000
 STATES = tuple(s.value for s in NumberState)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,47 +90,52 @@ class ExportService:
             batch=batch,
         )
 
-    async def transactions(
+    def transactions(
         self, account: Account, filters: TransactionFilters, *, batch: int = BATCH
     ) -> AsyncIterator[list[LedgerEntry]]:
         """The ledger listing (``WalletService.transactions``' filters), newest first, whole."""
-        where = transaction_where(account, filters)
-        before: int | None = None
-        while True:
-            stmt = ledger.entries().where(where)
-            if before is not None:
-                stmt = stmt.where(ledger_entries.c.seq < before)
-            stmt = stmt.order_by(ledger_entries.c.seq.desc()).limit(batch)
-            async with self.db.read() as conn:
-                rows = (await conn.execute(stmt)).all()
-            if not rows:
-                return
-            items = [LedgerEntry.from_row(r._mapping) for r in rows]
-            yield items
-            if len(items) < batch:
-                return
-            before = items[-1].seq
+        return self._newest_first(
+            ledger.entries().where(transaction_where(account, filters)),
+            ledger_entries.c.seq,
+            LedgerEntry.from_row,
+            lambda entry: entry.seq,
+            batch,
+        )
 
-    async def audit(
+    def audit(
         self, filters: AuditFilters, *, batch: int = BATCH
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """The audit log (``AuditQueries.list``' filters), newest first, whole."""
-        conds = audit_conditions(filters)
+        return self._newest_first(
+            audit_log.select().where(*audit_conditions(filters)),
+            audit_log.c.id,
+            audit_entry,
+            lambda entry: int(entry["id"]),
+            batch,
+        )
+
+    async def _newest_first(
+        self,
+        query: Select[Any],
+        key: ColumnElement[int],
+        convert: Callable[[RowMapping], T],
+        key_of: Callable[[T], int],
+        batch: int,
+    ) -> AsyncIterator[list[T]]:
+        """``query``'s rows in batches, newest first by ``key`` (unique and growing): each
+        batch is the ``batch`` rows below the previous batch's last key."""
         before: int | None = None
         while True:
-            stmt = audit_log.select().where(*conds)
-            if before is not None:
-                stmt = stmt.where(audit_log.c.id < before)
-            stmt = stmt.order_by(audit_log.c.id.desc()).limit(batch)
+            stmt = query if before is None else query.where(key < before)
             async with self.db.read() as conn:
-                rows = (await conn.execute(stmt)).all()
+                rows = (await conn.execute(stmt.order_by(key.desc()).limit(batch))).all()
             if not rows:
                 return
-            items = [audit_entry(r._mapping) for r in rows]
+            items = [convert(r._mapping) for r in rows]
             yield items
             if len(items) < batch:
                 return
-            before = int(items[-1]["id"])
+            before = key_of(items[-1])
 
     async def inventory_page(self, filters: StockFilters, after: str, limit: int) -> list[Number]:
         """Up to ``limit`` numbers after the E.164 ``after`` (``""``: from the start), in

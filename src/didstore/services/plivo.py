@@ -20,7 +20,7 @@ from didstore.db.queries import NUMBER_ROW_BY_E164
 from didstore.db.tables import accounts, numbers
 from didstore.domain.e164 import E164
 from didstore.domain.errors import InvalidInput, NotFound, RetryableConflict
-from didstore.domain.lifecycle import NumberState
+from didstore.domain.lifecycle import HELD_STATE_VALUES, NumberState
 from didstore.services import audit
 from didstore.services.accounts import require_live
 from didstore.services.models import Account, Actor, Page
@@ -224,11 +224,7 @@ class PlivoService:
             if row is None or not account.may_manage(row._mapping):
                 raise NotFound("number not found")
             m = row._mapping
-            if m["state"] not in (
-                NumberState.ACTIVE.value,
-                NumberState.SUSPENDED.value,
-                NumberState.BLOCKED.value,
-            ):
+            if m["state"] not in HELD_STATE_VALUES:
                 raise NotFound("number not found")
             await require_live(conn, account)
             if m["alias"] == value:

@@ -27,7 +27,7 @@ from didstore.db.queries import NUMBER_ROW_BY_E164, ROUTE
 from didstore.db.tables import accounts, applications, numbers, trunks
 from didstore.domain.e164 import E164
 from didstore.domain.errors import InvalidInput, NotFound
-from didstore.domain.lifecycle import NumberState
+from didstore.domain.lifecycle import HELD_STATE_VALUES, NumberState
 from didstore.domain.routing import RouteReason, route_reason
 from didstore.services import audit, events
 from didstore.services.accounts import require_live
@@ -35,8 +35,6 @@ from didstore.services.applications import ApplicationService, AppRecord, parse_
 from didstore.services.models import Account, Actor
 from didstore.services.trunks import parse_trunk_id
 from didstore.services.tx import write_in
-
-_HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
 NUMBER_NOT_FOUND = (
     "The phone number could not be found. Ensure it is in your inventory and URL-encoded correctly."
@@ -80,7 +78,7 @@ async def held_number(
         if m["cooldown_ends_at"] is not None and m["cooldown_ends_at"] <= now:
             raise NotFound(NUMBER_NOT_FOUND)
         raise InvalidInput("number is pending release; cancel the release first")
-    if m["state"] not in _HELD:
+    if m["state"] not in HELD_STATE_VALUES:
         raise NotFound(NUMBER_NOT_FOUND)
     if live:
         await require_live(conn, account)
@@ -143,7 +141,7 @@ class RoutingService:
                     .where(
                         numbers.c.id == m["id"],
                         numbers.c.trunk_id.is_(None),
-                        numbers.c.state.in_(_HELD),
+                        numbers.c.state.in_(HELD_STATE_VALUES),
                     )
                     .values(trunk_id=trunk_id, updated_at=now)
                     .returning(numbers.c.id)

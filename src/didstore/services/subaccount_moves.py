@@ -33,14 +33,12 @@ from didstore.domain.errors import (
     NotFound,
     RetryableConflict,
 )
-from didstore.domain.lifecycle import NumberState
+from didstore.domain.lifecycle import HELD_STATE_VALUES, NumberState
 from didstore.domain.routing import CoolOff, cool_off_at, rfc3339
 from didstore.services import audit, events
 from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor
 from didstore.services.tx import write_in
-
-_HELD = (NumberState.ACTIVE.value, NumberState.SUSPENDED.value, NumberState.BLOCKED.value)
 
 
 def _require_parent(account: Account) -> None:
@@ -88,7 +86,7 @@ class SubaccountMoves:
             if m["cooldown_ends_at"] is not None and m["cooldown_ends_at"] <= now:
                 raise NotFound("number not found")
             raise InvalidInput("number is pending release; cancel the release first")
-        if m["state"] not in _HELD:
+        if m["state"] not in HELD_STATE_VALUES:
             raise NotFound("number not found")
         check_unlocked(m)
         return m

@@ -1,6 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
 from didstore.domain.lifecycle import (
+    HELD_STATE_VALUES,
+    HELD_STATES,
+    OWNED_STATES,
     NumberState,
     cool_off_until,
     is_release_cancellable,
@@ -28,3 +31,9 @@ def test_release_is_cancellable_only_inside_the_24h_window() -> None:
 def test_cool_off_runs_15_days_from_the_last_call() -> None:
     assert cool_off_until(None) is None
     assert cool_off_until(NOW) == NOW + timedelta(days=15)
+
+
+def test_held_states_are_the_owned_ones_but_a_pending_release() -> None:
+    """What the owner may still change (route, move, label): owned, not on the way out."""
+    assert set(HELD_STATES) == set(OWNED_STATES) - {NumberState.PENDING_RELEASE}
+    assert HELD_STATE_VALUES == ("active", "suspended", "blocked")
