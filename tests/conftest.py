@@ -459,3 +459,10 @@ def receivers() -> Iterator[list[Receiver]]:
     yield made
     for r in made:
         r.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made = Receiver()
+    yield made
+    made.close()

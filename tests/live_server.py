@@ -178,9 +178,7 @@ def run_server(tmp: Path, label: str) -> Iterator[LiveServer]:
 # -- a partner and its customer, made through the operator API of a live server --------------
 def partner_with_customer(live: LiveServer) -> tuple[Account, Account]:
     """A partner with 1000 INR and one customer with 5000 INR (through the operator API)."""
-    with httpx.Client(
-        base_url=live.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    ) as http:
+    with live.admin() as http:
         p = http.post("/api/v1/admin/partners", json={"name": "reseller", "currency": "INR"})
         assert p.status_code == 201, p.text
         partner = p.json()

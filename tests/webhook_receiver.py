@@ -5,6 +5,7 @@ allow it: mark the test (or module) ``pytest.mark.private_webhooks``."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,9 +15,10 @@ from fastapi.testclient import TestClient
 
 
 class Receiver:
-    """A real HTTP server on loopback that records each POST and answers ``status``."""
+    """A real HTTP server on loopback that records each POST and answers ``status``; with
+    ``tls``, an HTTPS server (``port`` is its port, ``url`` its plain-HTTP address)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.status = 200
         self.delay = 0.0
         self.received: list[tuple[dict[str, str], bytes]] = []
@@ -39,9 +41,11 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()

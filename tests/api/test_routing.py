@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 from didstore.domain.e164 import E164
 from didstore.domain.errors import DomainError
 from didstore.services.models import CLI
 from tests.conftest import World, admin_headers
-from tests.support import TestServices
+from tests.support import TestServices, run_together
 
 
 def _assign(world: World, n: str, tid: str, who=None):
@@ -138,28 +138,14 @@ def test_two_concurrent_trunk_assignments_exactly_one_wins(
     world.buy(world.main, n)
     account = state.accounts.get(world.main.auth_id)
     trunks = [world.trunk(world.main, f"t{i}") for i in range(8)]
-    barrier = threading.Barrier(len(trunks))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def attempt(tid: str, racer: TestServices) -> None:
-        barrier.wait()
-        try:
-            racer.routing.assign_trunk(CLI, account, E164(n), tid)
-            result = "won:" + tid
-        except DomainError as exc:
-            result = exc.code
-        with lock:
-            outcomes.append(result)
+    def attempt(tid: str, racer: TestServices) -> str:
+        racer.routing.assign_trunk(CLI, account, E164(n), tid)
+        return "won:" + tid
 
-    threads = [
-        threading.Thread(target=attempt, args=(t, racers[i % len(racers)]))
-        for i, t in enumerate(trunks)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    out = run_together(racers, [partial(attempt, t) for t in trunks])
+    assert all(isinstance(e, DomainError) for e in out.errors), out.errors
+    outcomes = out.results + [e.code for e in out.errors if isinstance(e, DomainError)]
     winners = [o for o in outcomes if o.startswith("won:")]
     assert len(winners) == 1, outcomes
     assert sorted(set(outcomes) - set(winners)) == ["invalid_request"]

@@ -6,10 +6,7 @@ operator's own feed and endpoints; nothing of another account's reachable."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,43 +21,12 @@ from didstore.services import events
 from tests.conftest import IN_NUMBERS, buy_over_http, make_account, stock
 from tests.console.pages import csrf, marked, sign_in, sign_in_operator
 from tests.support import TestServices
+from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, allow_private_webhooks=True)  # the receiver is on loopback
-
-
-class Receiver:
-    """A real HTTP server on loopback recording each POST and answering ``status``."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                receiver.received.append((dict(self.headers.items()), body))
-                self.send_response(receiver.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.server.shutdown()
-    made.server.server_close()
 
 
 def _secret(page: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from didstore.domain.errors import (
 from didstore.services.bulk_jobs import BulkJob, Preview
 from didstore.services.models import CLI, Account, Actor
 from tests.conftest import IN_NUMBERS, AccountHandle, make_account, make_sub_account, stock
-from tests.support import TestServices, kill_when_stalled, stalled_inserts
+from tests.support import TestServices, kill_when_stalled, run_together, stalled_inserts
 
 FEE = (100 + 300) * 100  # setup fee + first month of a stocked number, in paise
 P = 100  # paise per rupee: accounts are funded, and fees set, in rupees
@@ -294,21 +293,9 @@ def test_two_runners_at_once_do_each_item_once(
     wanted = IN_NUMBERS[:20]
     stock(state, wanted)
     job = _submit(state, acct, {"action": "purchase", "numbers": wanted})
-    reports: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(stack: TestServices) -> None:
-        try:
-            reports.append(stack.bulk_jobs.run())
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(s,)) for s in racers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    out = run_together(racers, [lambda stack: stack.bulk_jobs.run()] * len(racers))
+    assert not out.errors, out.errors
+    reports = out.results
     assert sum(r.processed for r in reports) == 20  # every item done by exactly one runner
     assert sum(r.jobs_completed for r in reports) == 1  # and completed once
     done = _get(state, acct, job.id)

@@ -10,10 +10,8 @@ import asyncio
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from didstore.services.models import CLI
 from didstore.services.outbound import AddressRefused, PinnedBackend
 from tests.conftest import make_account
 from tests.support import TestServices
+from tests.webhook_receiver import Receiver
 
 PUBLIC = "192.0.0.9"  # a globally reachable address (RFC 7723) nothing here listens on
 REBINDING = "rebind.didstore-test.example"
@@ -36,36 +35,6 @@ REBINDING = "rebind.didstore-test.example"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, allow_private_webhooks=True)  # to subscribe `localhost`
-
-
-class Receiver:
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        self.received: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                receiver.received.append(dict(self.headers.items()))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.server.shutdown()
-    made.server.server_close()
 
 
 def _subscribe_and_record(state: TestServices, clock: FixedClock, url: str) -> str:
@@ -111,9 +80,9 @@ def test_a_name_resolving_to_loopback_is_refused_at_connect_time(
     delivery.allow_private = True  # allowed: the same name reaches the receiver, by name
     clock.set(clock.now() + webhook_delivery.MAX_DELAY)
     assert state.jobs.run("webhooks").webhooks_delivered == 1
-    [headers] = receiver.received
+    [(headers, _body)] = receiver.received
     assert headers["Host"] == f"localhost:{receiver.port}"
-    assert _log(state, hook)[0][:2] == ("delivered", 204)
+    assert _log(state, hook)[0][:2] == ("delivered", 200)
 
 
 def test_a_rebinding_name_never_reaches_the_private_address(
@@ -188,8 +157,7 @@ def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Re
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     made = Receiver(server_side)
     yield made
-    made.server.shutdown()
-    made.server.server_close()
+    made.close()
 
 
 def test_tls_checks_the_name_while_connecting_to_the_checked_address(
@@ -200,7 +168,7 @@ def test_tls_checks_the_name_while_connecting_to_the_checked_address(
     by_name = _subscribe_and_record(state, clock, f"https://localhost:{tls_receiver.port}/hook")
     by_address = _subscribe_and_record(state, clock, f"https://127.0.0.1:{tls_receiver.port}/hook")
     state.jobs.run("webhooks")
-    assert _log(state, by_name)[0][:2] == ("delivered", 204)
+    assert _log(state, by_name)[0][:2] == ("delivered", 200)
     [(status, code, error)] = [r for r in _log(state, by_address)]
     assert (status, code) == ("pending", None) and "CERTIFICATE_VERIFY_FAILED" in error
     assert len(tls_receiver.received) == 1  # the name's delivery only

@@ -4,7 +4,6 @@ once per account and week however often the job runs and however many runners ra
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from tests.conftest import (
     make_partner,
     stock,
 )
-from tests.support import TestServices
+from tests.support import TestServices, run_together
 
 RISK = "report.renewal_risk"
 
@@ -89,23 +88,10 @@ def test_racing_runners_record_it_once(
     client: TestClient, state: TestServices, clock: FixedClock, racers: list[TestServices]
 ) -> None:
     w = _world(client, state, clock)
-    stored: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(racers))
-
-    def run(stack: TestServices) -> None:
-        try:
-            start.wait()
-            stored.append(stack.reports.store_weekly_renewals(clock.now()))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(s,)) for s in racers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert sorted(stored) == [0] * (len(racers) - 1) + [1]
+    out = run_together(
+        racers, [lambda stack: stack.reports.store_weekly_renewals(clock.now())] * len(racers)
+    )
+    assert out.errors == []
+    assert sorted(out.results) == [0] * (len(racers) - 1) + [1]
     assert [e["account_id"] for e in _feed(client)] == [w["poor"].auth_id]
     assert len(_feed(client, w["poor"])) == 1

@@ -4,8 +4,6 @@ by the clock, race-proof on both databases."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +24,7 @@ from didstore.domain.errors import (
 from didstore.services.inventory import SearchFilters
 from didstore.services.models import CLI
 from tests.conftest import IN_NUMBERS, T0, AccountHandle, make_account, make_sub_account, stock
-from tests.support import TestServices
+from tests.support import TestServices, run_together
 
 A, B, C = IN_NUMBERS[0], IN_NUMBERS[1], IN_NUMBERS[2]
 
@@ -218,38 +216,6 @@ def test_a_main_account_sees_and_buys_its_sub_accounts_reservation(state: TestSe
 
 
 # -- races ---------------------------------------------------------------------------------------
-def _together(
-    racers: list[TestServices], calls: list[Callable[[TestServices], Any]]
-) -> tuple[list[Any], list[BaseException]]:
-    """One thread per call on its own service stack, released at once by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker(call: Callable[[TestServices], Any], stack: TestServices) -> None:
-        barrier.wait()
-        try:
-            value = call(stack)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(value)
-
-    threads = [
-        threading.Thread(target=worker, args=(c, racers[i % len(racers)]))
-        for i, c in enumerate(calls)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-        assert not t.is_alive(), "a racing thread hung"
-    return results, errors
-
-
 def test_two_accounts_holding_one_number_exactly_one_wins(
     state: TestServices, racers: list[TestServices]
 ) -> None:
@@ -261,10 +227,11 @@ def test_two_accounts_holding_one_number_exactly_one_wins(
         def hold(s: TestServices, h: AccountHandle, n: str = number) -> str:
             return str(s.reservations.create(CLI, s.accounts.get(h.auth_id), [n]).id)
 
-        results, errors = _together(
+        out = run_together(
             racers,
             [lambda s, h=h: hold(s, h) for h in handles],  # type: ignore[misc]
         )
+        results, errors = out.results, out.errors
         assert len(results) == 1, (results, errors)
         assert len(errors) == 1 and errors[0].__class__.__name__ in (
             "NumbersUnavailable",
@@ -292,7 +259,8 @@ def test_a_hold_racing_a_purchase_exactly_one_wins(
             s.numbers.purchase(CLI, s.accounts.get(b.auth_id), from_body(n))
             return "bought"
 
-        results, errors = _together(racers, [hold, buy])
+        out = run_together(racers, [hold, buy])
+        results, errors = out.results, out.errors
         assert len(results) == 1, (results, errors)
         with state.db.read() as conn:
             row = conn.execute(
@@ -347,7 +315,8 @@ def test_two_runners_expire_a_reservation_once(
     def run(s: TestServices) -> int:
         return int(s.call(expire_reservations, s.adb, later))
 
-    results, errors = _together(racers, [run, run])
+    out = run_together(racers, [run, run])
+    results, errors = out.results, out.errors
     assert not errors, errors
     assert sum(results) == 3  # each reservation expired by exactly one runner
     assert _event_types(state).count("reservation.expired") == 3
