@@ -12,7 +12,7 @@ from didstore.clock import FixedClock
 from didstore.db.tables import idempotency_keys, ledger_entries
 from didstore.services.idempotency import fingerprint, should_store
 from tests.conftest import IN_NUMBERS, admin_headers, balance, make_account, stock
-from tests.support import TestServices
+from tests.support import TestServices, run_together, unexpected
 
 E = IN_NUMBERS[0]
 
@@ -197,25 +197,13 @@ def test_bad_keys_and_unauthenticated_requests(state: TestServices, client: Test
 
 
 def test_two_requests_racing_on_one_key_run_once(racers: list[TestServices]) -> None:
-    import threading
-
     from didstore.domain.errors import Conflict
 
-    outcomes: list[str] = []
-    barrier = threading.Barrier(4)
-
-    def claim(racer: TestServices) -> None:
+    def claim(racer: TestServices) -> str:
         service = racer.idempotency
-        barrier.wait()
-        try:
-            result = service.begin("MA_RACE", "race", method="POST", path="/x", fingerprint="f")
-            outcomes.append("run" if result is None else "replay")
-        except Conflict:
-            outcomes.append("409")
+        result = service.begin("MA_RACE", "race", method="POST", path="/x", fingerprint="f")
+        return "run" if result is None else "replay"
 
-    threads = [threading.Thread(target=claim, args=(r,)) for r in racers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert sorted(outcomes) == ["409", "409", "409", "run"]
+    out = run_together(racers, [claim] * 4)
+    assert unexpected(out, Conflict) == []
+    assert sorted(out.results + ["409"] * len(out.errors)) == ["409", "409", "409", "run"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -31,7 +30,7 @@ from tests.conftest import (
     make_account,
     stock,
 )
-from tests.support import SyncDatabase, TestServices
+from tests.support import SyncDatabase, TestServices, run_together
 
 MakeClient = Callable[..., TestClient]
 
@@ -284,24 +283,18 @@ def test_concurrent_hits_are_all_counted(racers: list[TestServices]) -> None:
 
         assert sorted(asyncio.run(burst())) == list(range(1, 101))
         return
-    seen: list[int] = []
-    lock = threading.Lock()
 
-    def run(stack: TestServices) -> None:
+    def run(stack: TestServices) -> list[int]:
         async def burst() -> list[int]:
             counters = PgCounters(stack.services.db, sync=0)
             hits = [await counters.hit("r:c:MA_RACE", ("", ""), now) for _ in range(per_stack)]
             return [h.hits for h in hits]
 
-        got = stack.run(burst())
-        with lock:
-            seen.extend(got)
+        return stack.run(burst())
 
-    threads = [threading.Thread(target=run, args=(stack,)) for stack in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    out = run_together(racers, [run] * len(racers))
+    assert out.errors == []
+    seen = [hits for got in out.results for hits in got]
     # every hit got its own count: none lost, none seen twice
     assert sorted(seen) == list(range(1, 4 * per_stack + 1))
 
@@ -328,11 +321,7 @@ def test_concurrent_hits_with_a_sync_interval_are_all_sent(racers: list[TestServ
 
         stack.run(burst())
 
-    threads = [threading.Thread(target=run, args=(stack,)) for stack in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_together(racers, [run] * len(racers)).errors == []
     with racers[0].db.read() as conn:
         query = text("SELECT hits FROM rate_limits WHERE key = 'r:c:MA_SYNC'")
         assert conn.execute(query).scalar() == 4 * 26
