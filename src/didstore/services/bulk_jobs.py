@@ -614,6 +614,8 @@ class BulkJobs:
                 .values(status="cancelled", finished_at=now)
             )
             job = await self._load(conn, account, job_id, with_results=False)
+            from didstore.wire.bulk_jobs import progress  # wire imports services' models
+
             await audit.record(
                 conn,
                 actor,
@@ -622,7 +624,7 @@ class BulkJobs:
                 entity_type="bulk_job",
                 entity_id=job_id,
                 account_id=account.auth_id,
-                after=_counts_json(job.progress),
+                after=progress(job.progress),  # the job's progress as the API shows it
             )
             await self._event(conn, "job.cancelled", job, now)
         return job
@@ -871,13 +873,3 @@ def _job(m: Any, counts: dict[str, int], results: list[Item] | None = None) -> B
         finished_at=m["finished_at"],
         results=results,
     )
-
-
-def _counts_json(p: Progress) -> dict[str, int]:
-    return {
-        "total": p.total,
-        "done": p.done,
-        "succeeded": p.succeeded,
-        "failed": p.failed,
-        "cancelled": p.cancelled,
-    }
