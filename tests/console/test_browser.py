@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ADMIN_TOKEN
-from tests.live_server import Account, LiveServer, run_server
+from tests.live_server import Account, LiveServer, partner_with_customer, run_server
 
 pytestmark = pytest.mark.e2e
 
@@ -158,32 +158,18 @@ def test_wrong_token_cross_tenant_and_operator(browser: Browser, live: LiveServe
 
 
 def test_partner_report_download(browser: Browser, live: LiveServer) -> None:
-    with live.admin() as http:
-        r = http.post("/api/v1/admin/partners", json={"name": "Reseller", "currency": "INR"})
-        assert r.status_code == 201, r.text
-        partner = r.json()
-        r = http.post(
-            "/api/v1/admin/accounts",
-            json={"name": "Customer", "currency": "INR", "partner_id": partner["auth_id"]},
-        )
-        assert r.status_code == 201, r.text
-        customer = r.json()
-        r = http.post(
-            f"/api/v1/admin/accounts/{customer['auth_id']}/credit",
-            json={"amount": 20, "currency": "INR"},
-        )
-        assert r.status_code == 201, r.text
+    partner, customer = partner_with_customer(live)
     [number] = live.stock(1, setup_fee=1, monthly_fee=3)
     r = httpx.post(
-        f"{live.url}/api/v1/Account/{customer['auth_id']}/numbers/purchase-from-inventory",
+        f"{live.url}/api/v1/Account/{customer.auth_id}/numbers/purchase-from-inventory",
         json={"e164": number},
-        headers={"X-Auth-ID": customer["auth_id"], "X-Auth-Token": customer["auth_token"]},
+        headers={"X-Auth-ID": customer.auth_id, "X-Auth-Token": customer.auth_token},
     )
     assert r.status_code == 200, r.text
     page = _page(browser, live, DESKTOP)
-    _sign_in(page, partner["auth_id"], partner["auth_token"])
+    _sign_in(page, partner.auth_id, partner.auth_token)
     expect(page).to_have_url(f"{live.url}/console/partner")
-    row = page.locator(f'[data-testid="customer-row"][data-auth-id="{customer["auth_id"]}"]')
+    row = page.locator(f'[data-testid="customer-row"][data-auth-id="{customer.auth_id}"]')
     expect(row).to_be_visible()
     _shot(page, "partner-customers")
     page.get_by_role("link", name="Reports").click()
@@ -194,7 +180,7 @@ def test_partner_report_download(browser: Browser, live: LiveServer) -> None:
     header = saved.read_text().splitlines()[0]
     lines = saved.read_text().splitlines()
     assert header == "account_id,name,currency,purchases,rentals,release_fees,refunds,net"
-    assert lines[1].startswith(f"{customer['auth_id']},Customer,INR,4,")
+    assert lines[1].startswith(f"{customer.auth_id},customer,INR,4,")
     _shot(page, "partner-reports")
     page.context.close()
 
