@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
 import httpx
@@ -167,11 +167,7 @@ class BaseClient(Generic[HttpT]):
         }
         merged.update(changes)
         merged["headers"] = {**s.headers, **(changes.get("headers") or {})}
-        clone = type(self)(**merged, http_client=self._http)
-        clone._settings = replace(
-            clone._settings, backoff_base=s.backoff_base, backoff_max=s.backoff_max
-        )
-        return clone
+        return type(self)(**merged, http_client=self._http)
 
     def _prepare(self, op: Operation[Any]) -> Prepared:
         headers = dict(self._headers)
