@@ -242,12 +242,16 @@ def stalled_inserts(db: SyncDatabase, table: str, when: str) -> Iterator[None]:
                 conn.execute(text(f"DROP TABLE IF EXISTS {_STALL}"))
 
 
-def kill_when_stalled(db: SyncDatabase, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+def kill_when_stalled(
+    db: SyncDatabase, proc: subprocess.Popen[str], ready: str, timeout: float = 120
+) -> None:
     """Wait until ``proc`` stalls in a ``stalled_inserts`` trigger, then SIGKILL it (on
     PostgreSQL also end its server backend, as the server does once it notices the client
-    is gone). PostgreSQL shows the stalled backend (``wait_event = 'PgSleep'``); SQLite only
-    that some process holds the write lock, so there the process is killed once it has held
-    the lock for a whole second (its transactions take milliseconds, the trigger forever)."""
+    is gone). PostgreSQL shows the stalled backend (``wait_event = 'PgSleep'``). SQLite only
+    shows that some process holds the write lock: there the process is killed once the SQL
+    condition ``ready`` holds on the committed rows (what the transactions before the
+    stalled one have done) and the lock has then been held for a whole second (a
+    transaction takes milliseconds; the stalled one never commits)."""
     deadline = time.monotonic() + timeout
     held_since: float | None = None
     while time.monotonic() < deadline:
@@ -269,19 +273,31 @@ def kill_when_stalled(db: SyncDatabase, proc: subprocess.Popen[str], timeout: fl
                     conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
                 return
         else:
-            probe = sqlite3.connect(str(db.engine.url.database), timeout=0, isolation_level=None)
-            try:
-                probe.execute("BEGIN IMMEDIATE")
-                probe.execute("ROLLBACK")
-                held_since = None
-            except sqlite3.OperationalError:  # "database is locked": a writer is inside
+            if _writer_inside(db, ready):
                 held_since = held_since or time.monotonic()
                 if time.monotonic() - held_since >= 1.0:
                     proc.kill()
                     proc.wait(timeout)
                     return
-            finally:
-                probe.close()
+            else:
+                held_since = None
         time.sleep(0.05)
     proc.kill()
     raise AssertionError("the process never stalled")
+
+
+def _writer_inside(db: SyncDatabase, ready: str) -> bool:
+    """SQLite: ``ready`` holds on the committed rows and some process holds the write lock."""
+    probe = sqlite3.connect(str(db.engine.url.database), timeout=1, isolation_level=None)
+    try:
+        if not probe.execute(f"SELECT {ready}").fetchone()[0]:
+            return False
+        probe.execute("PRAGMA busy_timeout = 0")
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked": a writer is inside
+            return True
+        probe.execute("ROLLBACK")
+        return False
+    finally:
+        probe.close()

@@ -270,7 +270,8 @@ def test_a_runner_killed_half_way_is_resumed_without_a_double_charge(
             text=True,
             cwd=Path(__file__).parents[2],
         )
-        kill_when_stalled(state.db, proc)
+        two_done = "(SELECT count(*) FROM ledger_entries WHERE reference_type = 'did_purchase') = 2"
+        kill_when_stalled(state.db, proc, ready=two_done)
     assert proc.returncode == -9  # really killed
     half = _get(state, acct, job.id)
     # the third item's transaction (claim, purchase, debit) died uncommitted: two are done

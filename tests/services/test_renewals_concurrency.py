@@ -138,7 +138,7 @@ def test_worker_killed_midway_then_rerun_charges_once(
                 text=True,
                 cwd=Path(__file__).parents[2],
             )
-            kill_when_stalled(state.db, running)
+            kill_when_stalled(state.db, running, ready="(SELECT count(*) FROM renewal_charges) = 4")
         assert running.returncode == -9
     done = charge_count(state)
     assert done == 4  # the first chunk committed; the killed one left nothing
