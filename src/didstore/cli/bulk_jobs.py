@@ -22,20 +22,13 @@ from didstore.cli import bulk
 from didstore.cli.remote import Remote, command, emit, err, narrate, require_yes
 from didstore.client import APIError
 from didstore.client.models import BulkJob, BulkJobPreview
+from didstore.domain.bulk import ACTIONS
 
 bulk_app = typer.Typer(
     help="Bulk jobs: buy, release, route or move many numbers as one background job.",
     no_args_is_help=True,
 )
 
-ACTIONS = (
-    "purchase",
-    "release",
-    "assign_trunk",
-    "attach_application",
-    "move",
-    "unassign_subaccount",
-)
 #: actions that cost money or take numbers away: they run only with --yes
 GUARDED = ("purchase", "release", "move", "unassign_subaccount")
 JOB_COLUMNS = ["id", "action", "status", "total", "succeeded", "failed", "cancelled"]
