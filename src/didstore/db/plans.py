@@ -213,12 +213,19 @@ class Plans:
         # The first execution of a statement object is compiled as a constant (its literal
         # values stay compiled in); later objects of the same shape reuse that compiled form
         # with their own values, unless the SQL depends on them (an expanding IN list).
-        lookup = (key.key, shape)
+        # An ``IN`` list written with its values makes SQL that depends on them: its plan is
+        # found by those values too. It is never memoised by the statement object: a plan
+        # holds its statement, so a statement built per call would be kept for good.
+        lists = tuple(
+            tuple(bp.value) for bp in key.bindparams if bp.expanding and bp.value is not None
+        )
+        lookup = (key.key, shape, lists) if lists else (key.key, shape)
         plan = self._by_key.get(lookup)
         if plan is None:
             plan = self._compile(stmt, column_keys, cache_key=key)
-            self._by_statement.setdefault(stmt, {})[shape] = plan
-            if not plan.expanding and not plan.expanded:  # SQL independent of the values
+            if not plan.expanded:
+                self._by_statement.setdefault(stmt, {})[shape] = plan
+            if not plan.expanding:  # SQL fixed by the shape (and the written-in lists)
                 self._by_key[lookup] = plan
                 if len(self._by_key) > PLAN_CACHE_SIZE:
                     self._by_key.popitem(last=False)

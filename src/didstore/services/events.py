@@ -119,10 +119,16 @@ async def record_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         await conn.insert_rows(events, rows)
 
 
-def _ids(conn: Connection, ids: Sequence[str]) -> Any:
-    if conn.dialect == "postgresql":  # one array parameter, however many numbers
-        return numbers.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
-    return numbers.c.id.in_(list(ids))
+#: The numbers of one id list, as one statement per database built once: PostgreSQL takes
+#: the list as one array parameter, SQLite as an ``IN`` list expanded per call. A statement
+#: built per call with its list written in would be compiled on every execution (a few
+#: milliseconds, and its plan kept: db/plans.py), once per purchase.
+_BY_IDS = {
+    "postgresql": numbers.c.id == any_(bindparam("ids", type_=ARRAY(String))),
+    "sqlite": numbers.c.id.in_(bindparam("ids", expanding=True)),
+}
+_OWNERS_OF = {dialect: _OWNERS.where(cond) for dialect, cond in _BY_IDS.items()}
+_EVENT_ROWS = {dialect: _NUMBER_EVENT_VIEW.where(cond) for dialect, cond in _BY_IDS.items()}
 
 
 async def owners_of(conn: Connection, ids: Iterable[str]) -> dict[str, Owner]:
@@ -130,7 +136,7 @@ async def owners_of(conn: Connection, ids: Iterable[str]) -> dict[str, Owner]:
     wanted = list(ids)
     if not wanted:
         return {}
-    rows = await conn.execute(_OWNERS.where(_ids(conn, wanted)))
+    rows = await conn.execute(_OWNERS_OF[conn.dialect], {"ids": wanted})
     return {str(r[0]): (r[1], r[2]) for r in rows}
 
 
@@ -157,7 +163,7 @@ async def record_numbers(
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return 0
-    rows = (await conn.execute(_NUMBER_EVENT_VIEW.where(_ids(conn, wanted)))).all()
+    rows = (await conn.execute(_EVENT_ROWS[conn.dialect], {"ids": wanted})).all()
     out = []
     order = {number_id: i for i, number_id in enumerate(wanted)}
     for row in sorted(rows, key=lambda r: order[r[0]]):
