@@ -32,6 +32,7 @@ from didstore.services.applications import ApplicationService
 from didstore.services.audit_query import AuditQueries
 from didstore.services.blocks import NumberBlocks
 from didstore.services.bulk_jobs import BulkJobs
+from didstore.services.bulk_runner import BulkJobRunner
 from didstore.services.calls import CallActivity
 from didstore.services.event_feed import EventFeed
 from didstore.services.exports import ExportService
@@ -92,6 +93,8 @@ class Services:
     exports: ExportService
     #: bulk jobs (ADR 0023): they run the use cases of numbers, routing and moves
     bulk_jobs: BulkJobs
+    #: the job runner's ``bulk`` step (ADR 0023)
+    bulk_runner: BulkJobRunner
 
     async def open(self) -> None:
         await self.db.open()
@@ -124,15 +127,15 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     bulk_jobs = BulkJobs(
         db,
         clock,
-        accounts=accounts,
         numbers=numbers,
         inventory=inventory,
-        routing=routing,
-        moves=moves,
         max_numbers=settings.bulk_job_max_numbers,
         confirm_threshold=settings.bulk_confirm_threshold,
         confirm_ttl=timedelta(seconds=settings.bulk_confirm_ttl),
         secret=settings.console_secret,
+    )
+    bulk_runner = BulkJobRunner(
+        db, clock, accounts=accounts, numbers=numbers, routing=routing, moves=moves
     )
     return Services(
         settings=settings,
@@ -160,7 +163,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
             idempotency=idempotency,
             events=feed,
             webhooks=delivery,
-            bulk=bulk_jobs,
+            bulk=bulk_runner,
             observe=metrics.observe_job,
         ),
         events=feed,
@@ -179,6 +182,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         overview=OverviewService(db, clock),
         exports=ExportService(db, clock),
         bulk_jobs=bulk_jobs,
+        bulk_runner=bulk_runner,
     )
 
 

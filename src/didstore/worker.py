@@ -47,7 +47,7 @@ async def run_every(
             if frequent and time.monotonic() >= next_bulk:
                 next_bulk = time.monotonic() + settings.webhook_interval
                 try:
-                    await services.bulk_jobs.run()
+                    await services.bulk_runner.run()
                 except Exception:
                     log.exception("bulk jobs failed")
             if time.monotonic() < next_run:

@@ -212,7 +212,7 @@ def test_cancel_keeps_the_done_items_and_cancels_the_pending_ones(state: TestSer
     wanted = IN_NUMBERS[:5]
     stock(state, wanted)
     job = _submit(state, acct, {"action": "purchase", "numbers": wanted})
-    assert state.bulk_jobs.run(limit=2).processed == 2
+    assert state.bulk_runner.run(limit=2).processed == 2
     running = _get(state, acct, job.id)
     assert running.status == "running" and running.progress.done == 2
     cancelled = state.bulk_jobs.cancel(_actor(acct), _account(state, acct), job.id)
@@ -294,7 +294,7 @@ def test_two_runners_at_once_do_each_item_once(
     wanted = IN_NUMBERS[:20]
     stock(state, wanted)
     job = _submit(state, acct, {"action": "purchase", "numbers": wanted})
-    out = run_together(racers, [lambda stack: stack.bulk_jobs.run()] * len(racers))
+    out = run_together(racers, [lambda stack: stack.bulk_runner.run()] * len(racers))
     assert not out.errors, out.errors
     reports = out.results
     assert sum(r.processed for r in reports) == 20  # every item done by exactly one runner
@@ -434,7 +434,7 @@ def test_a_job_that_cannot_run_does_not_hold_up_the_others(
             bulk_job_items.insert().values(job_id="broken", seq=0, e164="garbage", status="pending")
         )
     good = _submit(state, acct, {"action": "purchase", "numbers": IN_NUMBERS[:1]})
-    report = state.bulk_jobs.run()
+    report = state.bulk_runner.run()
     assert report.errors == 1 and report.jobs_completed == 1
     assert _get(state, acct, good.id).status == "completed"
     assert _get(state, acct, "broken").progress.pending == 1  # left for a person to look at

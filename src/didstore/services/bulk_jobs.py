@@ -26,15 +26,14 @@ import logging
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 
 from didstore.clock import Clock
-from didstore.db import errors as db_errors
 from didstore.db.database import Connection, Database
 from didstore.db.queries import NUMBER_ROW_BY_E164
 from didstore.db.tables import accounts, applications, bulk_job_items, bulk_jobs, trunks
@@ -46,28 +45,22 @@ from didstore.domain.errors import (
     DomainError,
     InvalidInput,
     NotFound,
-    RetryableConflict,
 )
 from didstore.domain.lifecycle import HELD_STATE_VALUES, NumberState
 from didstore.domain.money import currency
 from didstore.domain.routing import cool_off_at
 from didstore.services import audit, events
-from didstore.services.accounts import AccountService
 from didstore.services.applications import parse_app_id
 from didstore.services.inventory import InventoryService, SearchFilters
 from didstore.services.locks import check_unlocked
 from didstore.services.models import Account, Actor, Page
 from didstore.services.numbers import NumberService
-from didstore.services.routing import RoutingService, routing_family
-from didstore.services.subaccount_moves import SubaccountMoves, cool_off_error
+from didstore.services.routing import routing_family
+from didstore.services.subaccount_moves import cool_off_error
 from didstore.services.trunks import parse_trunk_id
 
 log = logging.getLogger("didstore.worker")
 
-#: job events (services/events.py EVENT_TYPES)
-JOB_EVENT_TYPES = ("job.created", "job.completed", "job.cancelled")
-#: a claimed item whose number changed under it (a retryable conflict) is tried this often
-ITEM_ATTEMPTS = 3
 _PAGE = 100
 #: the confirmation key when no server secret is configured: one per process (like the
 #: console's; ``serve --workers`` shares ``DIDSTORE_CONSOLE_SECRET`` with its workers)
@@ -149,16 +142,6 @@ class Preview:
         return dict(sorted(out.items()))
 
 
-@dataclass
-class RunReport:
-    processed: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    jobs_completed: int = 0
-    job_ids: list[str] = field(default_factory=list)
-    errors: int = 0  # jobs a run left because of an unexpected error (logged)
-
-
 @dataclass(frozen=True, slots=True)
 class _Request:
     action: str
@@ -166,7 +149,7 @@ class _Request:
     params: dict[str, Any]
 
 
-_JOB = select(bulk_jobs, accounts.c.auth_id.label("account_auth_id")).join(
+JOB_ROW = select(bulk_jobs, accounts.c.auth_id.label("account_auth_id")).join(
     accounts, accounts.c.id == bulk_jobs.c.account_id
 )
 _COUNTS = select(bulk_job_items.c.job_id, bulk_job_items.c.status, func.count()).group_by(
@@ -184,7 +167,7 @@ def _actor_json(actor: Actor) -> dict[str, str]:
     }
 
 
-def _actor(data: Any) -> Actor:
+def actor_of(data: Any) -> Actor:
     d = data if isinstance(data, dict) else {}
     return Actor(
         kind=str(d.get("kind") or "system"),
@@ -251,11 +234,8 @@ class BulkJobs:
         db: Database,
         clock: Clock,
         *,
-        accounts: AccountService,
         numbers: NumberService,
         inventory: InventoryService,
-        routing: RoutingService,
-        moves: SubaccountMoves,
         max_numbers: int = 1000,
         confirm_threshold: int = 10,
         confirm_ttl: timedelta = timedelta(minutes=15),
@@ -263,11 +243,8 @@ class BulkJobs:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.accounts = accounts
         self.numbers = numbers
         self.inventory = inventory
-        self.routing = routing
-        self.moves = moves
         self.max_numbers = max_numbers
         self.confirm_threshold = confirm_threshold
         self.confirm_ttl = confirm_ttl
@@ -335,8 +312,8 @@ class BulkJobs:
                 account_id=account.auth_id,
                 after={"action": req.action, "total": len(req.numbers), "params": req.params},
             )
-            job = await self._load(conn, account, job_id, with_results=False)
-            await self._event(conn, "job.created", job, now)
+            job = await load_job(conn, account, job_id, with_results=False)
+            await record_job_event(conn, "job.created", job, now)
         return job
 
     async def _request(self, account: Account, body: dict[str, Any]) -> _Request:
@@ -495,7 +472,7 @@ class BulkJobs:
     # -- read -----------------------------------------------------------------------------
     async def get(self, account: Account, job_id: str) -> BulkJob:
         async with self.db.read() as conn:
-            return await self._load(conn, account, job_id, with_results=True)
+            return await load_job(conn, account, job_id, with_results=True)
 
     async def list_jobs(
         self, account: Account, *, limit: int = 20, offset: int = 0
@@ -508,7 +485,7 @@ class BulkJobs:
         async with self.db.read() as conn:
             rows = (
                 await conn.execute(
-                    _JOB.where(bulk_jobs.c.account_id == account.id)
+                    JOB_ROW.where(bulk_jobs.c.account_id == account.id)
                     .order_by(bulk_jobs.c.created_at.desc(), bulk_jobs.c.id)
                     .limit(limit)
                     .offset(offset)
@@ -548,7 +525,7 @@ class BulkJobs:
             total = int((await conn.execute(total_query)).scalar_one())
             rows = (
                 await conn.execute(
-                    _JOB.where(*where)
+                    JOB_ROW.where(*where)
                     .order_by(bulk_jobs.c.created_at.desc(), bulk_jobs.c.id)
                     .limit(per_page)
                     .offset((page - 1) * per_page)
@@ -561,32 +538,7 @@ class BulkJobs:
     async def get_any(self, job_id: str) -> BulkJob:
         """One job of any account, with its results (the operator's view)."""
         async with self.db.read() as conn:
-            return await self._load(conn, None, job_id, with_results=True)
-
-    async def _load(
-        self, conn: Connection, account: Account | None, job_id: str, *, with_results: bool
-    ) -> BulkJob:
-        query = _JOB.where(bulk_jobs.c.id == job_id)
-        if account is not None:
-            query = query.where(bulk_jobs.c.account_id == account.id)
-        row = (await conn.execute(query)).first()
-        if row is None:
-            raise NotFound(f"bulk job {job_id} not found")
-        counts = (await _counts(conn, [job_id])).get(job_id, {})
-        results = None
-        if with_results:
-            items = await conn.execute(
-                select(
-                    bulk_job_items.c.e164,
-                    bulk_job_items.c.status,
-                    bulk_job_items.c.error_code,
-                    bulk_job_items.c.error_message,
-                )
-                .where(bulk_job_items.c.job_id == job_id)
-                .order_by(bulk_job_items.c.seq)
-            )
-            results = [Item(*r) for r in items]
-        return _job(row._mapping, counts, results)
+            return await load_job(conn, None, job_id, with_results=True)
 
     # -- cancel ---------------------------------------------------------------------------
     async def cancel(self, actor: Actor, account: Account, job_id: str) -> BulkJob:
@@ -594,7 +546,7 @@ class BulkJobs:
         that has completed or was cancelled is a final 409 ``bulk_job_finished``."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            job = await self._load(conn, account, job_id, with_results=False)
+            job = await load_job(conn, account, job_id, with_results=False)
             done = (
                 await conn.execute(
                     update(bulk_jobs)
@@ -613,7 +565,7 @@ class BulkJobs:
                 .where(bulk_job_items.c.job_id == job_id, bulk_job_items.c.status == "pending")
                 .values(status="cancelled", finished_at=now)
             )
-            job = await self._load(conn, account, job_id, with_results=False)
+            job = await load_job(conn, account, job_id, with_results=False)
             from didstore.wire.bulk_jobs import progress  # wire imports services' models
 
             await audit.record(
@@ -626,214 +578,8 @@ class BulkJobs:
                 account_id=account.auth_id,
                 after=progress(job.progress),  # the job's progress as the API shows it
             )
-            await self._event(conn, "job.cancelled", job, now)
+            await record_job_event(conn, "job.cancelled", job, now)
         return job
-
-    # -- the runner step ------------------------------------------------------------------
-    async def run(self, *, limit: int | None = None) -> RunReport:
-        """Do the pending items of every unfinished job, oldest job first; at most ``limit``
-        items (None: all). Safe to run from several runners at once, and again after a
-        crash: each item is claimed by a conditional UPDATE that commits with its number's
-        change."""
-        report = RunReport()
-        async with self.db.read() as conn:
-            ids = (
-                await conn.execute(
-                    select(bulk_jobs.c.id)
-                    .where(bulk_jobs.c.status.in_(("pending", "running")))
-                    .order_by(bulk_jobs.c.created_at, bulk_jobs.c.id)
-                )
-            ).scalars()
-        for job_id in ids:
-            if limit is not None and report.processed >= limit:
-                break
-            budget = None if limit is None else limit - report.processed
-            try:
-                await self._run_job(str(job_id), budget, report)
-            except db_errors.DatabaseUnavailable:
-                raise  # the database is away: the next run resumes every job
-            except Exception:
-                # an unexpected error rolled back the item it was doing (still pending, for
-                # the next run); the other jobs must not wait on this one
-                log.exception("bulk job %s failed; its pending numbers stay pending", job_id)
-                report.errors += 1
-        return report
-
-    async def _run_job(self, job_id: str, budget: int | None, report: RunReport) -> None:
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            await conn.execute(
-                update(bulk_jobs)
-                .where(bulk_jobs.c.id == job_id, bulk_jobs.c.status == "pending")
-                .values(status="running", started_at=now, updated_at=now)
-            )
-            row = (await conn.execute(_JOB.where(bulk_jobs.c.id == job_id))).first()
-        if row is None or row._mapping["status"] != "running":
-            return
-        m = row._mapping
-        account = await self.accounts.get(str(m["account_auth_id"]))
-        actor = _actor(m["actor"])
-        apply = self._operation(str(m["action"]), dict(m["params"] or {}), actor, account)
-        async with self.db.read() as conn:
-            pending = (
-                await conn.execute(
-                    select(bulk_job_items.c.seq, bulk_job_items.c.e164)
-                    .where(
-                        bulk_job_items.c.job_id == job_id,
-                        bulk_job_items.c.status == "pending",
-                    )
-                    .order_by(bulk_job_items.c.seq)
-                )
-            ).all()
-        for seq, e164 in pending:
-            if budget is not None and budget <= 0:
-                return
-            outcome = await self._item(job_id, int(seq), from_body(e164), apply)
-            if outcome is None:
-                continue  # another runner did it, or the job was cancelled
-            report.processed += 1
-            if budget is not None:
-                budget -= 1
-            if outcome:
-                report.succeeded += 1
-            else:
-                report.failed += 1
-        if await self._complete(account, job_id):
-            report.jobs_completed += 1
-            report.job_ids.append(job_id)
-
-    def _operation(
-        self, action: str, params: dict[str, Any], actor: Actor, account: Account
-    ) -> Callable[[Connection, E164], Awaitable[Any]]:
-        """The use case an item runs, on the item's own connection."""
-        if action == "purchase":
-            cur = params.get("currency")
-            return lambda conn, e164: self.numbers.purchase(actor, account, e164, cur, within=conn)
-        if action == "release":
-            immediate = bool(params.get("immediate"))
-            return lambda conn, e164: self.numbers.release(
-                actor, account, e164, immediate=immediate, within=conn
-            )
-        if action == "assign_trunk":
-            trunk = params.get("trunk_id")
-            return lambda conn, e164: self.routing.assign_trunk(
-                actor, account, e164, trunk, within=conn
-            )
-        if action == "attach_application":
-            app = params.get("app_id")
-            return lambda conn, e164: self.routing.attach_application(
-                actor, account, e164, app, within=conn
-            )
-        if action == "unassign_subaccount":
-            return lambda conn, e164: self.moves.unassign(
-                actor, account, e164, force=False, within=conn
-            )
-        sub = params.get("subaccount")
-        return lambda conn, e164: self.moves.assign(actor, account, e164, sub, within=conn)
-
-    async def _item(
-        self,
-        job_id: str,
-        seq: int,
-        e164: E164,
-        apply: Callable[[Connection, E164], Awaitable[Any]],
-    ) -> bool | None:
-        """One item in one transaction: claimed, applied, its outcome recorded; True when it
-        succeeded, False when refused, None when it was not pending any more."""
-        for attempt in range(1, ITEM_ATTEMPTS + 1):
-            try:
-                last = attempt == ITEM_ATTEMPTS
-                return await self._item_once(job_id, seq, e164, apply, last=last)
-            except (RetryableConflict, db_errors.TransientConflict):
-                continue  # the number changed under us: nothing committed, try again
-        return None  # still conflicting (a serialization failure): pending, for the next run
-
-    async def _item_once(
-        self,
-        job_id: str,
-        seq: int,
-        e164: E164,
-        apply: Callable[[Connection, E164], Awaitable[Any]],
-        *,
-        last: bool,
-    ) -> bool | None:
-        now = self.clock.now()
-        item = (bulk_job_items.c.job_id == job_id, bulk_job_items.c.seq == seq)
-        async with self.db.write() as conn:
-            claimed = (
-                await conn.execute(
-                    update(bulk_job_items)
-                    .where(*item, bulk_job_items.c.status == "pending")
-                    .values(status="succeeded", finished_at=now)
-                    .returning(bulk_job_items.c.seq)
-                )
-            ).first()
-            if claimed is None:
-                return None
-            try:
-                async with conn.savepoint():
-                    await apply(conn, e164)
-            except RetryableConflict:
-                if not last:
-                    raise
-                return await _fail(conn, item, "conflict_retry", "the number kept changing")
-            except DomainError as exc:
-                return await _fail(conn, item, exc.code, exc.message)
-            return True
-
-    async def _complete(self, account: Account, job_id: str) -> bool:
-        """Mark a running job with no pending item ``completed`` (once), with its event."""
-        now = self.clock.now()
-        pending = (
-            select(bulk_job_items.c.seq)
-            .where(bulk_job_items.c.job_id == job_id, bulk_job_items.c.status == "pending")
-            .exists()
-        )
-        async with self.db.write() as conn:
-            done = (
-                await conn.execute(
-                    update(bulk_jobs)
-                    .where(bulk_jobs.c.id == job_id, bulk_jobs.c.status == "running", ~pending)
-                    .values(status="completed", finished_at=now, updated_at=now)
-                    .returning(bulk_jobs.c.id)
-                )
-            ).first()
-            if done is None:
-                return False
-            job = await self._load(conn, account, job_id, with_results=False)
-            await self._event(conn, "job.completed", job, now)
-        return True
-
-    async def _event(self, conn: Connection, type_: str, job: BulkJob, now: datetime) -> None:
-        from didstore.wire.bulk_jobs import job as job_wire  # wire imports services' models
-
-        row = (
-            await conn.execute(
-                select(accounts.c.parent_id).where(accounts.c.auth_id == job.account_auth_id)
-            )
-        ).one()
-        main = None
-        if row.parent_id is not None:
-            main = (
-                await conn.execute(select(accounts.c.auth_id).where(accounts.c.id == row.parent_id))
-            ).scalar_one()
-        await events.record(
-            conn,
-            type_,
-            now,
-            account_id=job.account_auth_id,
-            main_account_id=main,
-            data=job_wire(job),
-        )
-
-
-async def _fail(conn: Connection, item: Sequence[Any], code: str, message: str) -> bool:
-    await conn.execute(
-        update(bulk_job_items)
-        .where(*item)
-        .values(status="failed", error_code=code[:48], error_message=message[:500])
-    )
-    return False
 
 
 def _too_large(count: int, limit: int) -> InvalidInput:
@@ -872,4 +618,54 @@ def _job(m: Any, counts: dict[str, int], results: list[Item] | None = None) -> B
         started_at=m["started_at"],
         finished_at=m["finished_at"],
         results=results,
+    )
+
+
+async def load_job(
+    conn: Connection, account: Account | None, job_id: str, *, with_results: bool
+) -> BulkJob:
+    query = JOB_ROW.where(bulk_jobs.c.id == job_id)
+    if account is not None:
+        query = query.where(bulk_jobs.c.account_id == account.id)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"bulk job {job_id} not found")
+    counts = (await _counts(conn, [job_id])).get(job_id, {})
+    results = None
+    if with_results:
+        items = await conn.execute(
+            select(
+                bulk_job_items.c.e164,
+                bulk_job_items.c.status,
+                bulk_job_items.c.error_code,
+                bulk_job_items.c.error_message,
+            )
+            .where(bulk_job_items.c.job_id == job_id)
+            .order_by(bulk_job_items.c.seq)
+        )
+        results = [Item(*r) for r in items]
+    return _job(row._mapping, counts, results)
+
+
+async def record_job_event(conn: Connection, type_: str, job: BulkJob, now: datetime) -> None:
+    """A ``job.*`` event for the job's account and its main account."""
+    from didstore.wire.bulk_jobs import job as job_wire  # wire imports services' models
+
+    row = (
+        await conn.execute(
+            select(accounts.c.parent_id).where(accounts.c.auth_id == job.account_auth_id)
+        )
+    ).one()
+    main = None
+    if row.parent_id is not None:
+        main = (
+            await conn.execute(select(accounts.c.auth_id).where(accounts.c.id == row.parent_id))
+        ).scalar_one()
+    await events.record(
+        conn,
+        type_,
+        now,
+        account_id=job.account_auth_id,
+        main_account_id=main,
+        data=job_wire(job),
     )

@@ -30,7 +30,7 @@ from didstore.clock import Clock, FixedClock
 from didstore.db.database import Database
 from didstore.domain.errors import InvalidInput
 from didstore.services import audit
-from didstore.services.bulk_jobs import BulkJobs
+from didstore.services.bulk_runner import BulkJobRunner
 from didstore.services.event_feed import EventFeed
 from didstore.services.grace import expire_grace
 from didstore.services.idempotency import IdempotencyService
@@ -104,7 +104,7 @@ class Jobs:
         idempotency: IdempotencyService,
         events: EventFeed,
         webhooks: WebhookDelivery,
-        bulk: BulkJobs,
+        bulk: BulkJobRunner,
         observe: JobObserver | None = None,
     ) -> None:
         self.db = db
